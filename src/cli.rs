@@ -1,0 +1,85 @@
+//! The command line, declared with clap.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lore",
+    version,
+    about = "A static site generator for engineering knowledge bases: posts and architecture decision records."
+)]
+pub struct Cli {
+    /// Print only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more about what is done.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the site into a folder (default `public/`).
+    Build(BuildArgs),
+    /// List pages and decision records, as a table or as JSON.
+    List(ListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The site's folder (with lore.yaml or content/), or any folder of Markdown or ADRs.
+    #[arg(default_value = ".")]
+    pub root: PathBuf,
+    /// Output folder (default: ROOT/public, or `output_dir` in lore.yaml).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Include pages marked `draft: true`.
+    #[arg(long)]
+    pub drafts: bool,
+    /// Absolute URL the site is served from, e.g. https://example.org/kb/.
+    #[arg(long)]
+    pub base_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    Adr,
+    Post,
+    Doc,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The site's folder, an ADR folder, or a repository that has one.
+    #[arg(default_value = ".")]
+    pub root: PathBuf,
+    /// Only pages of this kind.
+    #[arg(long, value_enum)]
+    pub kind: Option<KindArg>,
+    /// Only decisions with this status (e.g. accepted, superseded, unknown).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only pages with this tag (case-insensitive).
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Include drafts.
+    #[arg(long)]
+    pub drafts: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,61 @@
+//! `lore build`: the site into its output folder, atomically, with one summary line.
+
+use super::{Ui, thousands};
+use crate::cli::BuildArgs;
+use crate::config::{Overrides, SiteConfig};
+use crate::document::Kind;
+use std::process::ExitCode;
+use std::time::Instant;
+
+pub fn run(args: &BuildArgs, ui: Ui) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let cwd = std::env::current_dir()?;
+    let overrides = Overrides {
+        output_dir: args.output.clone(),
+        base_url: args.base_url.clone(),
+        drafts: args.drafts,
+    };
+    let result = SiteConfig::load(&args.root, &overrides).and_then(crate::pipeline::build_to_disk);
+    match result {
+        Ok(built) => {
+            ui.report(&built.warnings, &cwd);
+            if !ui.quiet {
+                let count = |k: Kind| {
+                    built
+                        .site
+                        .pages
+                        .iter()
+                        .filter(|p| p.doc.kind == k && p.is_listed())
+                        .count()
+                };
+                let pages = built.site.pages.iter().filter(|p| p.is_listed()).count();
+                let out = built
+                    .site
+                    .config
+                    .output_dir
+                    .strip_prefix(&cwd)
+                    .unwrap_or(&built.site.config.output_dir)
+                    .display()
+                    .to_string();
+                println!(
+                    "Built {} pages ({} posts, {} ADRs, {} docs) in {} ms -> {}/",
+                    thousands(pages),
+                    thousands(count(Kind::Post)),
+                    thousands(count(Kind::Adr)),
+                    thousands(count(Kind::Doc)),
+                    started.elapsed().as_millis(),
+                    out.trim_end_matches('/')
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            ui.report(&err.diagnostics, &cwd);
+            eprintln!(
+                "Build failed with {} error(s); the previous output is untouched.",
+                err.diagnostics.iter().filter(|d| d.is_error()).count()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

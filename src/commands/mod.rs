@@ -1,0 +1,65 @@
+//! One module per subcommand; each has `run(args, ui) -> anyhow::Result<ExitCode>`.
+
+pub mod build;
+pub mod list;
+
+use crate::cli::{Cli, Command};
+use crate::error::Diagnostic;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+/// How much to print, and whether in colour.
+#[derive(Debug, Clone, Copy)]
+pub struct Ui {
+    pub quiet: bool,
+    pub verbose: bool,
+    pub color: bool,
+}
+
+impl Ui {
+    pub fn from_cli(cli: &Cli) -> Ui {
+        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        Ui {
+            quiet: cli.quiet,
+            verbose: cli.verbose,
+            color,
+        }
+    }
+
+    /// Prints diagnostics to stderr, errors in red and warnings in yellow on a terminal.
+    pub fn report(&self, diagnostics: &[Diagnostic], base: &std::path::Path) {
+        for d in diagnostics {
+            if self.quiet && !d.is_error() {
+                continue;
+            }
+            let text = d.clone().relative_to(base).to_string();
+            if self.color {
+                let code = if d.is_error() { "31" } else { "33" };
+                eprintln!("\x1b[{code}m{text}\x1b[0m");
+            } else {
+                eprintln!("{text}");
+            }
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let ui = Ui::from_cli(&cli);
+    match &cli.command {
+        Command::Build(args) => build::run(args, ui),
+        Command::List(args) => list::run(args, ui),
+    }
+}
+
+/// Groups digits: 1203 → "1,203".
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

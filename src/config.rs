@@ -1,0 +1,338 @@
+//! Site configuration: `lore.yaml` read strictly, then resolved (with command-line overrides and
+//! zero-config inference) into a `SiteConfig` that every later stage takes as given.
+
+use crate::adr::locate::{AdrRoot, find_adr_roots};
+use crate::error::{BuildError, BuildResult, Diagnostic, Location};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const CONFIG_FILE: &str = "lore.yaml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawConfig {
+    title: Option<String>,
+    description: Option<String>,
+    base_url: Option<String>,
+    language: Option<String>,
+    author: Option<String>,
+    theme: Option<String>,
+    content_dir: Option<PathBuf>,
+    output_dir: Option<PathBuf>,
+    adr_dirs: Option<Vec<PathBuf>>,
+    paginate: Option<usize>,
+    feed_limit: Option<usize>,
+    repository: Option<String>,
+    edit_url: Option<String>,
+    nav: Option<Vec<NavLink>>,
+    markdown: MarkdownConfig,
+    extra: serde_yaml::Mapping,
+}
+
+/// A link in the main navigation, as written in `lore.yaml`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct NavLink {
+    pub title: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MarkdownConfig {
+    /// Escape raw HTML in Markdown instead of passing it through.
+    pub safe: bool,
+    pub smart_punctuation: bool,
+    pub highlight: bool,
+    pub highlight_theme: String,
+    pub highlight_theme_dark: String,
+}
+
+impl Default for MarkdownConfig {
+    fn default() -> Self {
+        MarkdownConfig {
+            safe: false,
+            smart_punctuation: true,
+            highlight: true,
+            highlight_theme: "InspiredGitHub".into(),
+            highlight_theme_dark: "base16-ocean.dark".into(),
+        }
+    }
+}
+
+/// What the command line may override.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub output_dir: Option<PathBuf>,
+    pub base_url: Option<String>,
+    pub drafts: bool,
+}
+
+/// The resolved configuration every stage reads.
+#[derive(Debug, Clone)]
+pub struct SiteConfig {
+    pub root: PathBuf,
+    pub content_dir: PathBuf,
+    pub output_dir: PathBuf,
+    pub adr_roots: Vec<AdrRoot>,
+    pub title: String,
+    pub description: String,
+    /// Absolute, ends with `/`.
+    pub base_url: String,
+    /// The path part of `base_url`, starts and ends with `/`.
+    pub base_path: String,
+    pub language: String,
+    pub author: Option<String>,
+    pub theme: Option<String>,
+    pub paginate: usize,
+    pub feed_limit: usize,
+    pub repository: Option<String>,
+    pub edit_url: Option<String>,
+    pub nav: Option<Vec<NavLink>>,
+    pub markdown: MarkdownConfig,
+    pub extra: serde_json::Value,
+    pub drafts: bool,
+    /// True when there was neither `lore.yaml` nor `content/`: the folder was read as it is.
+    pub zero_config: bool,
+    /// The raw bytes of `lore.yaml`, part of cache keys.
+    pub fingerprint: String,
+}
+
+impl SiteConfig {
+    /// Reads `ROOT/lore.yaml` if there is one and resolves everything else.
+    pub fn load(root: &Path, overrides: &Overrides) -> BuildResult<SiteConfig> {
+        let root = absolute(root);
+        if !root.is_dir() {
+            return Err(BuildError::one(
+                Diagnostic::error(Location::file(&root), "this folder does not exist").with_help(
+                    "pass the folder of your site, e.g. `lore build .` or `lore build docs/adr`",
+                ),
+            ));
+        }
+        let config_path = root.join(CONFIG_FILE);
+        let (raw, fingerprint) = if config_path.is_file() {
+            let text = std::fs::read_to_string(&config_path).map_err(|e| {
+                BuildError::one(crate::error::io_diagnostic(&config_path, "read", &e))
+            })?;
+            (parse_raw(&config_path, &text)?, text)
+        } else {
+            (RawConfig::default(), String::new())
+        };
+        resolve(root, raw, overrides, fingerprint, config_path.is_file())
+    }
+}
+
+fn parse_raw(path: &Path, text: &str) -> BuildResult<RawConfig> {
+    if text.trim().is_empty() {
+        return Ok(RawConfig::default());
+    }
+    serde_yaml::from_str(text).map_err(|err| {
+        let location = match err.location() {
+            Some(loc) => Location::at(path, loc.line(), loc.column()),
+            None => Location::file(path),
+        };
+        let message = err.to_string();
+        let help = if message.contains("unknown field") {
+            "remove the key or fix its spelling; the README lists every key lore.yaml accepts"
+        } else {
+            "fix the YAML at this position"
+        };
+        BuildError::one(
+            Diagnostic::error(location, format!("invalid {CONFIG_FILE}: {message}"))
+                .with_help(help),
+        )
+    })
+}
+
+fn resolve(
+    root: PathBuf,
+    raw: RawConfig,
+    overrides: &Overrides,
+    fingerprint: String,
+    has_config: bool,
+) -> BuildResult<SiteConfig> {
+    let RawConfig {
+        title,
+        description,
+        base_url,
+        language,
+        author,
+        theme,
+        content_dir,
+        output_dir,
+        adr_dirs,
+        paginate,
+        feed_limit,
+        repository,
+        edit_url,
+        nav,
+        markdown,
+        extra,
+    } = raw;
+    let config_path = root.join(CONFIG_FILE);
+    let conventional_content = root.join("content");
+    let zero_config = !has_config && content_dir.is_none() && !conventional_content.is_dir();
+    let content_dir = match content_dir {
+        Some(dir) => root.join(dir),
+        None if zero_config => root.clone(),
+        None => conventional_content,
+    };
+    if !content_dir.is_dir() {
+        return Err(BuildError::one(
+            Diagnostic::error(Location::file(&config_path), format!("the content folder {} does not exist", content_dir.display()))
+                .with_help("create it, or set `content_dir` in lore.yaml to the folder that holds your Markdown"),
+        ));
+    }
+    let output_dir = match overrides.output_dir.clone().or(output_dir) {
+        Some(dir) if dir.is_absolute() => dir,
+        Some(dir) => std::env::current_dir()
+            .map(|cwd| cwd.join(&dir))
+            .unwrap_or(dir),
+        None => root.join("public"),
+    };
+    let output_dir = absolute(&output_dir);
+    if content_dir.starts_with(&output_dir) {
+        return Err(BuildError::one(
+            Diagnostic::error(Location::file(&output_dir), "the output folder contains the content folder; building would overwrite your sources")
+                .with_help("choose another output folder with -o or `output_dir`"),
+        ));
+    }
+    let adr_roots = match adr_dirs {
+        Some(dirs) => dirs
+            .into_iter()
+            .map(|d| AdrRoot {
+                path: root.join(d),
+                package: None,
+            })
+            .collect(),
+        None if content_dir.join("adr").is_dir() && !zero_config => {
+            vec![AdrRoot {
+                path: content_dir.join("adr"),
+                package: None,
+            }]
+        }
+        None => find_adr_roots(&root),
+    };
+    let base_url = normalise_base_url(overrides.base_url.clone().or(base_url).as_deref());
+    let base_path = base_path_of(&base_url);
+    let title = title.unwrap_or_else(|| default_title(&root, zero_config));
+    Ok(SiteConfig {
+        content_dir,
+        output_dir,
+        adr_roots,
+        title,
+        description: description.unwrap_or_default(),
+        base_path,
+        base_url,
+        language: language.unwrap_or_else(|| "en".into()),
+        author,
+        theme,
+        paginate: paginate.filter(|n| *n > 0).unwrap_or(20),
+        feed_limit: feed_limit.filter(|n| *n > 0).unwrap_or(20),
+        repository,
+        edit_url,
+        nav,
+        markdown,
+        extra: serde_json::to_value(&extra).unwrap_or(serde_json::Value::Null),
+        drafts: overrides.drafts,
+        zero_config,
+        fingerprint,
+        root,
+    })
+}
+
+fn default_title(root: &Path, zero_config: bool) -> String {
+    let name = root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if zero_config && !name.is_empty() {
+        let looks_like_adr_folder =
+            matches!(name.as_str(), "adr" | "adrs" | "decisions" | "architecture");
+        if looks_like_adr_folder {
+            "Architecture decisions".into()
+        } else {
+            format!("{name} knowledge base")
+        }
+    } else if name.is_empty() {
+        "Knowledge base".into()
+    } else {
+        name
+    }
+}
+
+/// Ensures an absolute URL ending in `/`; without one, pages link by site-absolute paths.
+fn normalise_base_url(url: Option<&str>) -> String {
+    let url = url.map(str::trim).filter(|u| !u.is_empty()).unwrap_or("/");
+    if url.ends_with('/') {
+        url.to_string()
+    } else {
+        format!("{url}/")
+    }
+}
+
+fn base_path_of(base_url: &str) -> String {
+    let after_scheme = base_url.split_once("://").map(|(_, rest)| rest);
+    match after_scheme {
+        Some(rest) => match rest.find('/') {
+            Some(i) => rest[i..].to_string(),
+            None => "/".to_string(),
+        },
+        None if base_url.starts_with('/') => base_url.to_string(),
+        None => format!("/{base_url}"),
+    }
+}
+
+/// Makes a path absolute and lexically clean without touching the file system's symlinks.
+pub fn absolute(path: &Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
+    normalise_path(&joined)
+}
+
+/// Resolves `.` and `..` lexically.
+pub fn normalise_path(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_path_from_sub_path_url() {
+        assert_eq!(base_path_of("https://example.org/kb/"), "/kb/");
+        assert_eq!(base_path_of("https://example.org/"), "/");
+        assert_eq!(
+            normalise_base_url(Some("https://example.org/kb")),
+            "https://example.org/kb/"
+        );
+        assert_eq!(normalise_base_url(None), "/");
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_file() {
+        let err = parse_raw(Path::new("site/lore.yaml"), "title: x\ntitel: y\n").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("site/lore.yaml:2:"), "{text}");
+        assert!(text.contains("titel"), "{text}");
+    }
+}

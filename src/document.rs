@@ -1,0 +1,324 @@
+//! Documents: one source file read, its front matter parsed, its kind and ADR metadata known.
+//! Nothing here depends on other files, so documents are parsed in parallel and cached by hash.
+
+use crate::adr::dialects::{AdrInput, read_adr};
+use crate::adr::record::AdrRecord;
+use crate::discover::{Role, SourceFile};
+use crate::error::{Diagnostic, Location};
+use crate::front_matter::{self, Date, Meta};
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Post,
+    Adr,
+    Doc,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Post => "post",
+            Kind::Adr => "adr",
+            Kind::Doc => "doc",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub source: SourceFile,
+    pub hash: [u8; 32],
+    pub kind: Kind,
+    pub meta: Meta,
+    pub title: String,
+    pub date: Option<Date>,
+    pub adr: Option<AdrRecord>,
+    /// The Markdown to render (front matter and a first-line title removed).
+    pub body: String,
+    pub body_line: usize,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Reads and parses one file.
+pub fn load(source: SourceFile) -> Result<Document, Vec<Diagnostic>> {
+    let bytes = std::fs::read(&source.path)
+        .map_err(|e| vec![crate::error::io_diagnostic(&source.path, "read", &e)])?;
+    parse(source, &bytes)
+}
+
+pub fn parse(source: SourceFile, bytes: &[u8]) -> Result<Document, Vec<Diagnostic>> {
+    let hash = *blake3::hash(bytes).as_bytes();
+    let text = decode(&source.path, bytes).map_err(|d| vec![d])?;
+    let text = front_matter::strip_bom(text);
+    let split = front_matter::split(text).map_err(|unclosed| {
+        vec![
+            Diagnostic::error(
+                Location::at(&source.path, 1, 1),
+                "front matter is never closed",
+            )
+            .with_help(format!(
+                "add a line `{}` after the last front matter line",
+                unclosed.fence
+            )),
+        ]
+    })?;
+    let (meta, mapping, raw) = match &split.block {
+        Some(block) => {
+            let map = front_matter::parse_block(&source.path, block).map_err(|d| vec![d])?;
+            let meta = front_matter::read_meta(&source.path, block, &map)?;
+            (meta, Some(map), Some(block.raw))
+        }
+        None => (Meta::default(), None, None),
+    };
+    let kind = match source.role {
+        Role::Post => Kind::Post,
+        Role::Adr { .. } => Kind::Adr,
+        Role::Doc | Role::AdrIntro { .. } => Kind::Doc,
+    };
+    let adr = (kind == Kind::Adr).then(|| read_record(&source, mapping.as_ref(), raw, split.body));
+    let mut warnings = Vec::new();
+    let (title, body, body_line) =
+        title_and_body(&source, &meta, adr.as_ref(), split.body, split.body_line);
+    let date = meta
+        .date
+        .clone()
+        .or_else(|| adr_date(adr.as_ref()))
+        .or_else(|| date_from_file_name(&source.path));
+    for (key, line) in &meta.unknown_keys {
+        warnings.push(unknown_key_warning(&source.path, key, *line));
+    }
+    Ok(Document {
+        source,
+        hash,
+        kind,
+        meta,
+        title,
+        date,
+        adr,
+        body: body.to_string(),
+        body_line,
+        warnings,
+    })
+}
+
+fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, Diagnostic> {
+    std::str::from_utf8(bytes).map_err(|err| {
+        let valid = &bytes[..err.valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let col = valid.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        Diagnostic::error(
+            Location::at(path, line, col),
+            "this file is not valid UTF-8",
+        )
+        .with_help("re-save the file as UTF-8 (most editors: File > Save with Encoding > UTF-8)")
+    })
+}
+
+fn read_record(
+    source: &SourceFile,
+    mapping: Option<&serde_yaml::Mapping>,
+    raw: Option<&str>,
+    body: &str,
+) -> AdrRecord {
+    let file_name = source
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let folder = source
+        .path
+        .parent()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned());
+    read_adr(&AdrInput {
+        file_name: &file_name,
+        folder_hint: folder.as_deref(),
+        front_matter: mapping,
+        front_matter_raw: raw,
+        body,
+    })
+}
+
+fn adr_date(adr: Option<&AdrRecord>) -> Option<Date> {
+    let written = adr?.date.as_deref()?;
+    let prefix: String = written.trim().chars().take(10).collect();
+    Date::parse(written)
+        .or_else(|| Date::parse(&prefix))
+        .map(|mut d| {
+            d.written = written.to_string();
+            d
+        })
+}
+
+/// `2026-03-02-caching.md` is dated 2026-03-02.
+pub fn date_from_file_name(path: &Path) -> Option<Date> {
+    let name = path.file_name()?.to_str()?;
+    let prefix = name.get(..10)?;
+    let rest = name.get(10..)?;
+    if !rest.starts_with(['-', '_']) {
+        return None;
+    }
+    chrono::NaiveDate::parse_from_str(prefix, "%Y-%m-%d")
+        .ok()
+        .map(Date::from_day)
+}
+
+/// The title, and the body without the line the title came from.
+fn title_and_body<'a>(
+    source: &SourceFile,
+    meta: &Meta,
+    adr: Option<&AdrRecord>,
+    body: &'a str,
+    body_line: usize,
+) -> (String, &'a str, usize) {
+    if let Some(title) = meta
+        .title
+        .clone()
+        .or_else(|| adr.and_then(|a| a.title.clone()))
+    {
+        return (title, body, body_line);
+    }
+    if let Some(title) = leading_heading(body) {
+        return (title, body, body_line);
+    }
+    if let Some((title, rest, skipped)) = leading_short_line(body) {
+        return (title, rest, body_line + skipped);
+    }
+    (title_from_file_name(&source.path), body, body_line)
+}
+
+fn leading_heading(body: &str) -> Option<String> {
+    let first = body.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let text = first.strip_prefix("# ")?;
+    let text = text.trim().trim_end_matches('#').trim();
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+/// A pasted article: a short first line followed by a blank line.
+fn leading_short_line(body: &str) -> Option<(String, &str, usize)> {
+    let mut lines = body.split_inclusive('\n');
+    let first = lines.next()?;
+    let second = lines.next()?;
+    let title = first.trim();
+    let looks_like_title = !title.is_empty()
+        && title.chars().count() <= 80
+        && !title.starts_with(['#', '-', '*', '>', '|', '`', '<', '!', '[', '+'])
+        && !title.ends_with(['.', ':', ',', ';']);
+    if !looks_like_title || !second.trim().is_empty() {
+        return None;
+    }
+    Some((title.to_string(), &body[first.len() + second.len()..], 2))
+}
+
+pub fn title_from_file_name(path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = strip_date_prefix(&stem);
+    let words = stem.replace(['-', '_'], " ");
+    let mut chars = words.trim().chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => "Untitled".into(),
+    }
+}
+
+pub fn strip_date_prefix(stem: &str) -> &str {
+    let is_dated = stem.len() > 11
+        && chrono::NaiveDate::parse_from_str(&stem[..10], "%Y-%m-%d").is_ok()
+        && stem[10..].starts_with(['-', '_']);
+    if is_dated { &stem[11..] } else { stem }
+}
+
+fn unknown_key_warning(path: &Path, key: &str, line: usize) -> Diagnostic {
+    let closest = front_matter::LORE_KEYS
+        .iter()
+        .map(|k| {
+            (
+                strsim::damerau_levenshtein(k, &key.to_ascii_lowercase()),
+                *k,
+            )
+        })
+        .min()
+        .filter(|(d, _)| *d <= 2);
+    let warning = Diagnostic::warning(
+        Location::at(path, line, 1),
+        format!("unknown front matter key `{key}`"),
+    );
+    match closest {
+        Some((_, k)) => warning.with_help(format!("did you mean `{k}`?")),
+        None => warning.with_help("Lore ignores it; put theme data under `extra:`"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(rel: &str, role: Role, text: &str) -> Result<Document, Vec<Diagnostic>> {
+        let source = SourceFile {
+            path: Path::new("/site/content").join(rel),
+            rel: rel.into(),
+            role,
+        };
+        parse(source, text.as_bytes())
+    }
+
+    #[test]
+    fn title_from_heading_then_first_line_then_file_name() {
+        assert_eq!(
+            doc("a.md", Role::Doc, "# Heading Title\n\nText")
+                .unwrap()
+                .title,
+            "Heading Title"
+        );
+        let pasted = doc("b.md", Role::Doc, "A Pasted Article\n\nIt starts here.\n").unwrap();
+        assert_eq!(pasted.title, "A Pasted Article");
+        assert_eq!(pasted.body, "It starts here.\n");
+        assert_eq!(
+            doc(
+                "posts/2026-01-02-my-note.md",
+                Role::Post,
+                "Just a long sentence that ends with a full stop.\n\nMore."
+            )
+            .unwrap()
+            .title,
+            "My note"
+        );
+    }
+
+    #[test]
+    fn date_from_file_name_prefix() {
+        let d = doc("posts/2026-01-02-x.md", Role::Post, "text").unwrap();
+        assert_eq!(d.date.unwrap().written, "2026-01-02");
+    }
+
+    #[test]
+    fn invalid_utf8_is_located() {
+        let source = SourceFile {
+            path: "/x/bad.md".into(),
+            rel: "bad.md".into(),
+            role: Role::Doc,
+        };
+        let errs = parse(source, b"ok\nab\xff").unwrap_err();
+        assert_eq!(
+            (errs[0].location.line, errs[0].location.col),
+            (Some(2), Some(3))
+        );
+    }
+
+    #[test]
+    fn unknown_key_suggests_closest() {
+        let d = doc("a.md", Role::Doc, "---\ntitle: T\ntagz: [a]\n---\n").unwrap();
+        assert_eq!(d.warnings[0].help.as_deref(), Some("did you mean `tags`?"));
+    }
+
+    #[test]
+    fn empty_file_is_a_page() {
+        let d = doc("empty-page.md", Role::Doc, "").unwrap();
+        assert_eq!(d.title, "Empty page");
+    }
+}

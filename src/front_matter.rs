@@ -1,0 +1,546 @@
+//! Front matter: split the `---` (YAML) or `+++` (TOML) block off the top of a file, parse it,
+//! and read Lore's own keys into `Meta`. Positions are mapped back to the file's own lines
+//! so every error points at the line and column to fix.
+
+use crate::error::{Diagnostic, Location};
+use serde_yaml::{Mapping, Value};
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Toml,
+}
+
+/// The front matter block as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block<'a> {
+    pub format: Format,
+    pub raw: &'a str,
+    /// 1-based line of the file on which `raw` starts.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split<'a> {
+    pub block: Option<Block<'a>>,
+    pub body: &'a str,
+    /// 1-based line of the file on which `body` starts.
+    pub body_line: usize,
+}
+
+/// Why a block could not be split off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unclosed {
+    pub fence: &'static str,
+}
+
+/// Splits the front matter off `text` (which must not start with a BOM; see `strip_bom`).
+pub fn split(text: &str) -> Result<Split<'_>, Unclosed> {
+    let (fence, format) = match first_line(text) {
+        "---" => ("---", Format::Yaml),
+        "+++" => ("+++", Format::Toml),
+        _ => {
+            return Ok(Split {
+                block: None,
+                body: text,
+                body_line: 1,
+            });
+        }
+    };
+    let raw_start = line_end(text, 0);
+    let mut pos = raw_start;
+    let mut line = 2;
+    while pos < text.len() {
+        let next = line_end(text, pos);
+        let content = text[pos..next].trim_end_matches(['\n', '\r']).trim_end();
+        let closes = content == fence || (format == Format::Yaml && content == "...");
+        if closes {
+            return Ok(Split {
+                block: Some(Block {
+                    format,
+                    raw: &text[raw_start..pos],
+                    line: 2,
+                }),
+                body: &text[next..],
+                body_line: line + 1,
+            });
+        }
+        pos = next;
+        line += 1;
+    }
+    Err(Unclosed { fence })
+}
+
+pub fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+fn first_line(text: &str) -> &str {
+    text[..line_end(text, 0)]
+        .trim_end_matches(['\n', '\r'])
+        .trim_end()
+}
+
+/// Index just past the end of the line starting at `start` (past its `\n`).
+fn line_end(text: &str, start: usize) -> usize {
+    text[start..]
+        .find('\n')
+        .map_or(text.len(), |i| start + i + 1)
+}
+
+/// Parses a block into a YAML mapping (TOML is converted), or a diagnostic located in the file.
+pub fn parse_block(path: &Path, block: &Block<'_>) -> Result<Mapping, Diagnostic> {
+    let value = match block.format {
+        Format::Yaml => parse_yaml(path, block)?,
+        Format::Toml => parse_toml(path, block)?,
+    };
+    match value {
+        Value::Null => Ok(Mapping::new()),
+        Value::Mapping(map) => Ok(map),
+        _ => Err(Diagnostic::error(
+            Location::at(path, block.line, 1),
+            "front matter must be a list of `key: value` lines",
+        )
+        .with_help("write e.g. `title: My page` between the `---` lines")),
+    }
+}
+
+fn parse_yaml(path: &Path, block: &Block<'_>) -> Result<Value, Diagnostic> {
+    if block.raw.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_yaml::from_str::<Value>(block.raw).map_err(|err| {
+        let location = match err.location() {
+            Some(loc) => Location::at(path, block.line + loc.line() - 1, loc.column()),
+            None => Location::at(path, block.line, 1),
+        };
+        Diagnostic::error(location, format!("invalid YAML front matter: {}", strip_position(&err.to_string())))
+            .with_help("fix the YAML here; quote values that contain `: ` or start with `[`, `{`, `*`, `&`, `!` or `@`")
+    })
+}
+
+fn parse_toml(path: &Path, block: &Block<'_>) -> Result<Value, Diagnostic> {
+    let table: toml::Table = toml::from_str(block.raw).map_err(|err| {
+        let (line, col) = err
+            .span()
+            .map_or((0, 1), |span| line_col(block.raw, span.start));
+        Diagnostic::error(
+            Location::at(path, block.line + line, col),
+            format!("invalid TOML front matter: {}", err.message()),
+        )
+        .with_help("fix the TOML here, or switch to YAML front matter between `---` lines")
+    })?;
+    Ok(toml_to_yaml(toml::Value::Table(table)))
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count();
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn toml_to_yaml(value: toml::Value) -> Value {
+    match value {
+        toml::Value::String(s) => Value::String(s),
+        toml::Value::Integer(i) => Value::Number(i.into()),
+        toml::Value::Float(f) => Value::Number(f.into()),
+        toml::Value::Boolean(b) => Value::Bool(b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(items) => Value::Sequence(items.into_iter().map(toml_to_yaml).collect()),
+        toml::Value::Table(table) => {
+            // Zola keeps tags under `[taxonomies]`; lift them so both spellings mean the same.
+            let mut map = Mapping::new();
+            for (key, value) in table {
+                if key == "taxonomies" {
+                    if let toml::Value::Table(tax) = &value
+                        && let Some(tags) = tax.get("tags")
+                    {
+                        map.insert(Value::String("tags".into()), toml_to_yaml(tags.clone()));
+                    }
+                    continue;
+                }
+                map.insert(Value::String(key), toml_to_yaml(value));
+            }
+            Value::Mapping(map)
+        }
+    }
+}
+
+/// Lore's own front matter keys, read from the mapping. ADR keys are read by `adr::dialects`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Meta {
+    pub title: Option<String>,
+    pub date: Option<Date>,
+    pub updated: Option<Date>,
+    pub tags: Vec<String>,
+    pub excerpt: Option<String>,
+    pub draft: bool,
+    pub slug: Option<String>,
+    pub authors: Vec<String>,
+    pub template: Option<String>,
+    pub weight: Option<i64>,
+    pub extra: serde_json::Value,
+    /// Keys that are neither Lore's nor an ADR dialect's, with their line: `lore check` warns.
+    pub unknown_keys: Vec<(String, usize)>,
+}
+
+/// A date as written, and its calendar day for sorting and feeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Date {
+    pub written: String,
+    pub day: chrono::NaiveDate,
+    /// RFC 3339 timestamp for feeds.
+    pub rfc3339: String,
+}
+
+impl Date {
+    /// Accepts `YYYY-MM-DD` and RFC 3339 (and `YYYY-MM-DD HH:MM:SS`, which TOML and YAML users write).
+    pub fn parse(text: &str) -> Option<Date> {
+        let text = text.trim();
+        if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            return Some(Date {
+                written: text.into(),
+                day,
+                rfc3339: format!("{day}T00:00:00Z"),
+            });
+        }
+        if let Ok(ts) = chrono::DateTime::parse_from_rfc3339(text) {
+            return Some(Date {
+                written: text.into(),
+                day: ts.date_naive(),
+                rfc3339: ts.to_rfc3339(),
+            });
+        }
+        if let Ok(ts) = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S") {
+            return Some(Date {
+                written: text.into(),
+                day: ts.date(),
+                rfc3339: format!("{}Z", ts.format("%Y-%m-%dT%H:%M:%S")),
+            });
+        }
+        None
+    }
+
+    pub fn from_day(day: chrono::NaiveDate) -> Date {
+        Date {
+            written: day.to_string(),
+            day,
+            rfc3339: format!("{day}T00:00:00Z"),
+        }
+    }
+}
+
+/// Keys Lore reads itself, for "did you mean" hints.
+pub const LORE_KEYS: &[&str] = &[
+    "title",
+    "date",
+    "updated",
+    "tags",
+    "excerpt",
+    "description",
+    "summary",
+    "draft",
+    "slug",
+    "authors",
+    "author",
+    "template",
+    "weight",
+    "extra",
+    "aliases",
+];
+
+/// Keys of the ADR dialects Lore understands, which are not unknown either.
+pub const ADR_KEYS: &[&str] = &[
+    "status",
+    "deciders",
+    "decision-makers",
+    "consulted",
+    "informed",
+    "supersedes",
+    "superseded_by",
+    "superseded-by",
+    "supercededby",
+    "supersededby",
+    "replaces",
+    "amends",
+    "amended_by",
+    "amended-by",
+    "relates_to",
+    "relates-to",
+    "see-also",
+    "number",
+    "id",
+    "adr",
+    "last-updated",
+    "creation-date",
+];
+
+/// Reads Lore's keys from `map`; type errors become diagnostics at the key's line.
+pub fn read_meta(path: &Path, block: &Block<'_>, map: &Mapping) -> Result<Meta, Vec<Diagnostic>> {
+    let mut meta = Meta {
+        extra: serde_json::Value::Object(Default::default()),
+        ..Meta::default()
+    };
+    let mut errors = Vec::new();
+    for (key, value) in map {
+        let Some(key) = key_text(key) else { continue };
+        let at = || key_location(path, block, &key);
+        let result = apply_key(&mut meta, &key, value);
+        match result {
+            Ok(true) => {}
+            Ok(false) => {
+                let lower = key.to_ascii_lowercase();
+                if !ADR_KEYS.contains(&lower.as_str()) {
+                    meta.unknown_keys
+                        .push((key.clone(), at().line.unwrap_or(block.line)));
+                }
+            }
+            Err((message, help)) => errors.push(Diagnostic::error(at(), message).with_help(help)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(meta)
+    } else {
+        Err(errors)
+    }
+}
+
+type KeyError = (String, String);
+
+/// Applies one key; `Ok(false)` means the key is not one of Lore's.
+fn apply_key(meta: &mut Meta, key: &str, value: &Value) -> Result<bool, KeyError> {
+    match key {
+        "title" => meta.title = scalar_text(value).filter(|t| !t.trim().is_empty()),
+        "date" => meta.date = date_value(key, value)?,
+        "updated" | "lastmod" => meta.updated = date_value(key, value)?,
+        "tags" => meta.tags = string_list(key, value)?,
+        "excerpt" | "description" | "summary" => {
+            if meta.excerpt.is_none() {
+                meta.excerpt = scalar_text(value).filter(|t| !t.trim().is_empty());
+            }
+        }
+        "draft" => {
+            meta.draft = match value {
+                Value::Bool(b) => *b,
+                Value::Null => false,
+                _ => {
+                    return Err((
+                        format!("`draft` must be true or false, not {}", describe(value)),
+                        "write `draft: true` or remove the line".into(),
+                    ));
+                }
+            }
+        }
+        "slug" => meta.slug = scalar_text(value).filter(|s| !s.trim().is_empty()),
+        "authors" | "author" => meta.authors.extend(string_list(key, value)?),
+        "template" => meta.template = scalar_text(value),
+        "weight" => meta.weight = value.as_i64(),
+        "extra" => meta.extra = serde_json::to_value(value).unwrap_or_default(),
+        "aliases" => {}
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+fn date_value(key: &str, value: &Value) -> Result<Option<Date>, KeyError> {
+    let Some(text) = scalar_text(value) else {
+        return if value.is_null() {
+            Ok(None)
+        } else {
+            Err((
+                format!("`{key}` must be a date, not {}", describe(value)),
+                "write it as YYYY-MM-DD, e.g. `date: 2026-03-02`".into(),
+            ))
+        };
+    };
+    Date::parse(&text).map(Some).ok_or_else(|| {
+        (
+            format!("`{key}: {text}` is not a date"),
+            "write a real calendar date as YYYY-MM-DD or RFC 3339 (2026-03-02T09:30:00Z)".into(),
+        )
+    })
+}
+
+/// A list of strings; a single string or number counts as one item, as people write `tags: rust`.
+fn string_list(key: &str, value: &Value) -> Result<Vec<String>, KeyError> {
+    match value {
+        Value::Null => Ok(Vec::new()),
+        Value::String(s) => Ok(vec![s.trim().to_string()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect()),
+        Value::Sequence(items) => items
+            .iter()
+            .map(|item| {
+                scalar_text(item).ok_or_else(|| {
+                    (
+                        format!(
+                            "`{key}` must be a list of words, but one item is {}",
+                            describe(item)
+                        ),
+                        format!("write e.g. `{key}: [rust, search]`"),
+                    )
+                })
+            })
+            .filter(|item| !matches!(item, Ok(s) if s.trim().is_empty()))
+            .collect(),
+        _ => Err((
+            format!("`{key}` must be a list, not {}", describe(value)),
+            format!("write e.g. `{key}: [rust, search]`; quote numbers: `{key}: [\"5\"]`"),
+        )),
+    }
+}
+
+/// Text of a scalar as written (numbers and booleans too), `None` for lists and maps.
+pub fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Tagged(t) => scalar_text(&t.value),
+        _ => None,
+    }
+}
+
+fn key_text(key: &Value) -> Option<String> {
+    scalar_text(key)
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "empty".into(),
+        Value::Bool(b) => format!("the boolean `{b}`"),
+        Value::Number(n) => format!("the number `{n}`"),
+        Value::String(s) => format!("the text `{s}`"),
+        Value::Sequence(_) => "a list".into(),
+        Value::Mapping(_) => "a map".into(),
+        Value::Tagged(_) => "a tagged value".into(),
+    }
+}
+
+/// Finds the line of a top-level key in the block, for positions serde_yaml does not give.
+pub fn key_location(path: &Path, block: &Block<'_>, key: &str) -> Location {
+    for (i, line) in block.raw.lines().enumerate() {
+        let trimmed = line.trim_start_matches(['"', '\'']);
+        if trimmed.starts_with(key)
+            && trimmed[key.len()..]
+                .trim_start_matches(['"', '\''])
+                .trim_start()
+                .starts_with([':', '='])
+        {
+            return Location::at(path, block.line + i, 1);
+        }
+    }
+    Location::at(path, block.line, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta_of(text: &str) -> Result<Meta, Vec<Diagnostic>> {
+        let split = split(strip_bom(text)).expect("closed");
+        let block = split.block.expect("block");
+        let map = parse_block(Path::new("t.md"), &block).map_err(|d| vec![d])?;
+        read_meta(Path::new("t.md"), &block, &map)
+    }
+
+    #[test]
+    fn yaml_block_and_body_line() {
+        let s = split("---\ntitle: A\n---\nBody\n").unwrap();
+        assert_eq!(s.block.unwrap().raw, "title: A\n");
+        assert_eq!(s.body, "Body\n");
+        assert_eq!(s.body_line, 4);
+    }
+
+    #[test]
+    fn crlf_and_bom() {
+        let text = "\u{feff}---\r\ntitle: Crlf\r\ntags: [a, B]\r\n---\r\nBody\r\n";
+        let meta = meta_of(text).unwrap();
+        assert_eq!(meta.title.as_deref(), Some("Crlf"));
+        assert_eq!(meta.tags, vec!["a", "B"]);
+        assert_eq!(split(strip_bom(text)).unwrap().body, "Body\r\n");
+    }
+
+    #[test]
+    fn dashes_in_body_and_code_fence_are_body() {
+        let text = "---\ntitle: T\n---\nIntro\n\n---\n\n```yaml\n---\nx: 1\n---\n```\n";
+        let s = split(text).unwrap();
+        assert!(s.body.contains("```yaml\n---\nx: 1\n---\n```"));
+        let no_front = "Intro\n---\ntitle: no\n---\n";
+        assert!(split(no_front).unwrap().block.is_none());
+    }
+
+    #[test]
+    fn empty_front_matter_is_empty_mapping() {
+        let meta = meta_of("---\n---\nBody").unwrap();
+        assert_eq!(meta.title, None);
+        assert!(meta.tags.is_empty());
+    }
+
+    #[test]
+    fn unclosed_front_matter_is_an_error() {
+        assert_eq!(
+            split("---\ntitle: x\nbody\n"),
+            Err(Unclosed { fence: "---" })
+        );
+        assert_eq!(split("+++\ntitle = 'x'\n"), Err(Unclosed { fence: "+++" }));
+    }
+
+    #[test]
+    fn impossible_date_names_line() {
+        let errs = meta_of("---\ntitle: T\ndate: 2026-02-30\n---\n").unwrap_err();
+        assert_eq!(errs[0].location.line, Some(3));
+        assert!(
+            errs[0].message.contains("is not a date"),
+            "{}",
+            errs[0].message
+        );
+        assert!(meta_of("---\ndate: yesterday\n---\n").is_err());
+    }
+
+    #[test]
+    fn rfc3339_date() {
+        let meta = meta_of("---\ndate: 2026-03-02T09:30:00+01:00\n---\n").unwrap();
+        assert_eq!(meta.date.unwrap().day.to_string(), "2026-03-02");
+    }
+
+    #[test]
+    fn tags_of_wrong_type() {
+        let errs = meta_of("---\ntitle: T\ntags: 5\n---\n").unwrap_err();
+        assert_eq!(errs[0].location.line, Some(3));
+        assert!(errs[0].message.contains("must be a list"));
+    }
+
+    #[test]
+    fn yaml_error_position_is_in_file_lines() {
+        let text = "---\ntitle: T\ntags: [a, b\n---\n";
+        let block = split(text).unwrap().block.unwrap();
+        let d = parse_block(Path::new("t.md"), &block).unwrap_err();
+        assert!(d.location.line.unwrap() >= 3, "{d}");
+    }
+
+    #[test]
+    fn toml_front_matter_with_taxonomies() {
+        let meta = meta_of("+++\ntitle = \"Zola\"\ndate = 2026-01-02\ndescription = \"d\"\n[taxonomies]\ntags = [\"x\"]\n+++\n").unwrap();
+        assert_eq!(meta.title.as_deref(), Some("Zola"));
+        assert_eq!(meta.tags, vec!["x"]);
+        assert_eq!(meta.excerpt.as_deref(), Some("d"));
+        assert_eq!(meta.date.unwrap().written, "2026-01-02");
+    }
+
+    #[test]
+    fn unknown_keys_are_recorded_not_fatal() {
+        let meta = meta_of("---\ntitle: T\ntagz: [a]\nstatus: accepted\n---\n").unwrap();
+        assert_eq!(meta.unknown_keys, vec![("tagz".to_string(), 3)]);
+    }
+}

@@ -1,0 +1,663 @@
+//! Markdown to HTML with pulldown-cmark: the only place its options are set. Besides the HTML,
+//! one pass collects what later stages need: the table of contents, plain text per section (for
+//! search and excerpts), the links (for backlinks and `lore check`), and the word count.
+
+use crate::highlight;
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+/// How one link or image destination was resolved by the site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkTarget {
+    /// Another page (index into the site's pages), with its fragment.
+    Page {
+        page: usize,
+        fragment: Option<String>,
+    },
+    /// A file copied with the site.
+    Asset,
+    /// An anchor on the same page.
+    SamePage(String),
+    /// Outside the site (another scheme or host): not checked.
+    External,
+    /// A site link that leads nowhere.
+    Broken,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolution {
+    /// The destination to write into the HTML.
+    pub href: String,
+    pub target: LinkTarget,
+    /// Set when the target is a superseded decision: the hint shown next to the link.
+    pub superseded_hint: Option<String>,
+}
+
+/// A link as found in the source, for backlinks and `lore check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkRef {
+    pub written: String,
+    pub line: usize,
+    pub col: usize,
+    pub is_image: bool,
+    pub target: LinkTarget,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TocEntry {
+    pub level: u8,
+    pub id: String,
+    pub title: String,
+    pub children: Vec<TocEntry>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Section {
+    pub anchor: Option<String>,
+    pub heading: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub html: String,
+    pub toc: Vec<TocEntry>,
+    /// Text per section, the first one before any heading.
+    pub sections: Vec<Section>,
+    pub code_text: String,
+    /// The text of a level-1 heading that opened the document (left out of `html`).
+    pub leading_title: Option<String>,
+    /// Plain text before `<!-- more -->`, when the marker is there.
+    pub summary: Option<String>,
+    pub first_paragraph: Option<String>,
+    pub word_count: usize,
+    pub links: Vec<LinkRef>,
+    pub heading_ids: BTreeSet<String>,
+    /// Shortcodes of other generators (`{{< … >}}`, `{% … %}`) left as text.
+    pub foreign_syntax_line: Option<usize>,
+}
+
+pub struct RenderOptions<'a> {
+    pub safe: bool,
+    pub smart_punctuation: bool,
+    pub highlight: bool,
+    pub resolve: &'a (dyn Fn(&str) -> Resolution + Sync),
+}
+
+fn parser_options(smart: bool) -> Options {
+    let mut options = Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES;
+    if smart {
+        options |= Options::ENABLE_SMART_PUNCTUATION;
+    }
+    options
+}
+
+/// Renders `body`; `first_line` is the file line `body` starts on, so link positions are real.
+pub fn render(body: &str, first_line: usize, options: &RenderOptions<'_>) -> Rendered {
+    let mut state = State::new(body, first_line, options);
+    let parser =
+        Parser::new_ext(body, parser_options(options.smart_punctuation)).into_offset_iter();
+    let mut events: Vec<Event<'_>> = Vec::new();
+    for (event, range) in parser {
+        state.handle(event, range.start, &mut events);
+    }
+    let mut html = String::with_capacity(body.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    state.finish(html, body)
+}
+
+struct Heading {
+    level: HeadingLevel,
+    id: Option<String>,
+    classes: Vec<String>,
+    text: String,
+    events: Vec<Event<'static>>,
+    is_leading_h1: bool,
+}
+
+struct State<'o> {
+    options: &'o RenderOptions<'o>,
+    line_starts: Vec<usize>,
+    first_line: usize,
+    out: Rendered,
+    used_ids: BTreeSet<String>,
+    flat_toc: Vec<(u8, String, String)>,
+    heading: Option<Heading>,
+    code: Option<(String, String)>,
+    /// Depth of links whose text must be followed by a superseded hint.
+    pending_hints: Vec<Option<String>>,
+    paragraph: Option<String>,
+    seen_block: bool,
+    words: usize,
+    in_image: usize,
+}
+
+impl<'o> State<'o> {
+    fn new(body: &str, first_line: usize, options: &'o RenderOptions<'o>) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(body.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        State {
+            options,
+            line_starts,
+            first_line,
+            out: Rendered {
+                sections: vec![Section::default()],
+                ..Rendered::default()
+            },
+            used_ids: BTreeSet::new(),
+            flat_toc: Vec::new(),
+            heading: None,
+            code: None,
+            pending_hints: Vec::new(),
+            paragraph: None,
+            seen_block: false,
+            words: 0,
+            in_image: 0,
+        }
+    }
+
+    fn position(&self, offset: usize) -> (usize, usize) {
+        let index = self
+            .line_starts
+            .partition_point(|&start| start <= offset)
+            .saturating_sub(1);
+        (
+            self.first_line + index,
+            offset - self.line_starts[index] + 1,
+        )
+    }
+
+    fn handle<'a>(&mut self, event: Event<'a>, offset: usize, out: &mut Vec<Event<'a>>) {
+        if let Some(heading) = self.heading.as_mut()
+            && !matches!(event, Event::End(TagEnd::Heading(_)))
+        {
+            if let Event::Text(t) | Event::Code(t) = &event {
+                heading.text.push_str(t);
+            }
+            let event = self.filter_inline(event, offset);
+            if let Some(heading) = self.heading.as_mut() {
+                heading
+                    .events
+                    .extend(event.into_iter().map(Event::into_static));
+            }
+            return;
+        }
+        match event {
+            Event::Start(Tag::Heading {
+                level, id, classes, ..
+            }) => self.start_heading(level, id, classes),
+            Event::End(TagEnd::Heading(_)) => self.end_heading(out),
+            Event::Start(Tag::CodeBlock(kind)) => {
+                self.seen_block = true;
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => {
+                        info.split([' ', ',', '{']).next().unwrap_or("").to_string()
+                    }
+                    CodeBlockKind::Indented => String::new(),
+                };
+                self.code = Some((lang, String::new()));
+            }
+            Event::End(TagEnd::CodeBlock) => self.end_code(out),
+            Event::Text(text) if self.code.is_some() => {
+                if let Some((_, code)) = self.code.as_mut() {
+                    code.push_str(&text);
+                }
+            }
+            Event::Start(Tag::Table(_)) => {
+                self.seen_block = true;
+                out.push(Event::Html(CowStr::Borrowed("<div class=\"table-wrap\">")));
+                out.push(event);
+            }
+            Event::End(TagEnd::Table) => {
+                out.push(event);
+                out.push(Event::Html(CowStr::Borrowed("</div>\n")));
+            }
+            Event::Start(Tag::Paragraph) => {
+                if self.paragraph.is_none() && self.out.first_paragraph.is_none() {
+                    self.paragraph = Some(String::new());
+                }
+                self.seen_block = true;
+                out.push(event);
+            }
+            Event::End(TagEnd::Paragraph) => {
+                if let Some(text) = self.paragraph.take()
+                    && !text.trim().is_empty()
+                {
+                    self.out.first_paragraph = Some(text.trim().to_string());
+                }
+                self.push_text("\n");
+                out.push(event);
+            }
+            Event::Html(html)
+                if html.trim_start().starts_with("<!--")
+                    && html.contains("more")
+                    && html.trim_end().ends_with("-->") =>
+            {
+                if self.out.summary.is_none() {
+                    let text = self
+                        .out
+                        .sections
+                        .iter()
+                        .map(|s| s.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    self.out.summary = Some(collapse_whitespace(&text));
+                }
+                if !self.options.safe {
+                    out.push(Event::Html(html));
+                }
+            }
+            Event::Html(html) if self.options.safe => {
+                self.seen_block = true;
+                out.push(Event::Text(html));
+            }
+            other => {
+                if matches!(other, Event::Start(_)) {
+                    self.seen_block = true;
+                }
+                out.extend(self.filter_inline(other, offset));
+            }
+        }
+    }
+
+    /// Inline events: text is collected, links rewritten, raw HTML escaped in safe mode.
+    fn filter_inline<'a>(&mut self, event: Event<'a>, offset: usize) -> Vec<Event<'a>> {
+        match event {
+            Event::Text(text) => {
+                self.note_foreign_syntax(&text, offset);
+                if self.in_image == 0 {
+                    self.push_text(&text);
+                }
+                vec![Event::Text(text)]
+            }
+            Event::Code(code) => {
+                self.push_text(&code);
+                vec![Event::Code(code)]
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                self.push_text(" ");
+                vec![event]
+            }
+            Event::InlineHtml(html) if self.options.safe => vec![Event::Text(html)],
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let dest_url = self.link(dest_url, offset, false);
+                vec![Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                })]
+            }
+            Event::End(TagEnd::Link) => {
+                let mut events = vec![Event::End(TagEnd::Link)];
+                if let Some(Some(hint)) = self.pending_hints.pop() {
+                    events.push(Event::Html(CowStr::from(format!(
+                        "<span class=\"superseded-hint\" title=\"{}\">superseded</span>",
+                        escape_html(&hint)
+                    ))));
+                }
+                events
+            }
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                self.in_image += 1;
+                let dest_url = self.link(dest_url, offset, true);
+                vec![Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                })]
+            }
+            Event::End(TagEnd::Image) => {
+                self.in_image = self.in_image.saturating_sub(1);
+                vec![event]
+            }
+            other => vec![other],
+        }
+    }
+
+    fn link<'a>(&mut self, dest: CowStr<'a>, offset: usize, is_image: bool) -> CowStr<'a> {
+        let resolution = (self.options.resolve)(&dest);
+        let (line, col) = self.position(offset);
+        self.out.links.push(LinkRef {
+            written: dest.to_string(),
+            line,
+            col,
+            is_image,
+            target: resolution.target,
+        });
+        if !is_image {
+            self.pending_hints.push(resolution.superseded_hint);
+        }
+        if resolution.href == *dest {
+            dest
+        } else {
+            CowStr::from(resolution.href)
+        }
+    }
+
+    fn note_foreign_syntax(&mut self, text: &str, offset: usize) {
+        if self.out.foreign_syntax_line.is_none()
+            && (text.contains("{{<") || text.contains("{{%") || text.contains("{%"))
+        {
+            self.out.foreign_syntax_line = Some(self.position(offset).0);
+        }
+    }
+
+    fn push_text(&mut self, text: &str) {
+        if let Some(p) = self.paragraph.as_mut() {
+            p.push_str(text);
+        }
+        self.words += text.split_whitespace().count();
+        if let Some(section) = self.out.sections.last_mut() {
+            section.text.push_str(text);
+        }
+    }
+
+    fn start_heading(
+        &mut self,
+        level: HeadingLevel,
+        id: Option<CowStr<'_>>,
+        classes: Vec<CowStr<'_>>,
+    ) {
+        let is_leading_h1 =
+            level == HeadingLevel::H1 && !self.seen_block && self.out.leading_title.is_none();
+        self.seen_block = true;
+        self.heading = Some(Heading {
+            level,
+            id: id.map(|i| i.to_string()),
+            classes: classes.into_iter().map(|c| c.to_string()).collect(),
+            text: String::new(),
+            events: Vec::new(),
+            is_leading_h1,
+        });
+    }
+
+    fn end_heading<'a>(&mut self, out: &mut Vec<Event<'a>>) {
+        let Some(heading) = self.heading.take() else {
+            return;
+        };
+        let title = collapse_whitespace(&heading.text);
+        if heading.is_leading_h1 {
+            self.out.leading_title = Some(title);
+            return;
+        }
+        let id = self.unique_id(heading.id.as_deref().unwrap_or(&slug::slugify(&title)));
+        let level = heading.level as u8;
+        let class = if heading.classes.is_empty() {
+            String::new()
+        } else {
+            format!(" class=\"{}\"", escape_html(&heading.classes.join(" ")))
+        };
+        out.push(Event::Html(CowStr::from(format!(
+            "<h{level} id=\"{}\"{class}>",
+            escape_html(&id)
+        ))));
+        out.extend(heading.events);
+        out.push(Event::Html(CowStr::from(format!(
+            "<a class=\"anchor\" href=\"#{0}\" aria-label=\"Link to this section\">#</a></h{level}>\n",
+            escape_html(&id)
+        ))));
+        self.words += title.split_whitespace().count();
+        if level >= 2 {
+            self.flat_toc.push((level, id.clone(), title.clone()));
+        }
+        self.out.sections.push(Section {
+            anchor: Some(id.clone()),
+            heading: title,
+            text: String::new(),
+        });
+        self.out.heading_ids.insert(id);
+    }
+
+    fn unique_id(&mut self, wanted: &str) -> String {
+        let base = if wanted.is_empty() {
+            "section".to_string()
+        } else {
+            wanted.to_string()
+        };
+        let mut id = base.clone();
+        let mut n = 1;
+        while !self.used_ids.insert(id.clone()) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        id
+    }
+
+    fn end_code<'a>(&mut self, out: &mut Vec<Event<'a>>) {
+        let Some((lang, code)) = self.code.take() else {
+            return;
+        };
+        self.out.code_text.push_str(&code);
+        self.out.code_text.push('\n');
+        self.words += code.split_whitespace().count();
+        let inner = if self.options.highlight && !lang.is_empty() {
+            highlight::highlight(&code, &lang)
+        } else {
+            None
+        };
+        let inner = inner.unwrap_or_else(|| escape_html(&code));
+        let mut html = String::with_capacity(inner.len() + 80);
+        if lang.is_empty() {
+            html.push_str("<pre class=\"code\"><code>");
+        } else {
+            let lang = escape_html(&lang);
+            let _ = write!(
+                html,
+                "<pre class=\"code\" data-lang=\"{lang}\"><code class=\"language-{lang}\">"
+            );
+        }
+        html.push_str(&inner);
+        html.push_str("</code></pre>\n");
+        out.push(Event::Html(CowStr::from(html)));
+    }
+
+    fn finish(mut self, html: String, _body: &str) -> Rendered {
+        self.out.html = html;
+        self.out.word_count = self.words;
+        self.out.toc = nest_toc(&self.flat_toc);
+        for section in &mut self.out.sections {
+            section.text = collapse_whitespace(&section.text);
+        }
+        self.out.heading_ids = self.used_ids;
+        self.out
+    }
+}
+
+/// Builds the nested table of contents from headings in document order.
+fn nest_toc(flat: &[(u8, String, String)]) -> Vec<TocEntry> {
+    let mut root: Vec<TocEntry> = Vec::new();
+    for (level, id, title) in flat {
+        let entry = TocEntry {
+            level: *level,
+            id: id.clone(),
+            title: title.clone(),
+            children: Vec::new(),
+        };
+        insert_toc(&mut root, entry);
+    }
+    root
+}
+
+fn insert_toc(siblings: &mut Vec<TocEntry>, entry: TocEntry) {
+    match siblings.last_mut() {
+        Some(last) if last.level < entry.level => insert_toc(&mut last.children, entry),
+        _ => siblings.push(entry),
+    }
+}
+
+pub fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Shortens plain text to about `max` characters at a word boundary.
+pub fn truncate_words(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        if out.chars().count() + word.chars().count() + 1 > max {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if out.is_empty() {
+        out = text.chars().take(max).collect();
+    }
+    out.trim_end_matches([',', ';', ':', '.', '-']).to_string() + "…"
+}
+
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keep(href: &str) -> Resolution {
+        let target = if href.starts_with("http") {
+            LinkTarget::External
+        } else {
+            LinkTarget::Broken
+        };
+        Resolution {
+            href: href.to_string(),
+            target,
+            superseded_hint: None,
+        }
+    }
+
+    fn render_plain(body: &str) -> Rendered {
+        let options = RenderOptions {
+            safe: false,
+            smart_punctuation: true,
+            highlight: true,
+            resolve: &keep,
+        };
+        render(body, 1, &options)
+    }
+
+    #[test]
+    fn headings_get_unique_ids_anchors_and_toc() {
+        let r = render_plain(
+            "# Title\n\nIntro text.\n\n## Setup\n\n### Step\n\n## Setup\n\n## Custom {#mine}\n",
+        );
+        assert_eq!(r.leading_title.as_deref(), Some("Title"));
+        assert!(
+            !r.html.contains("<h1"),
+            "leading h1 is the page title: {}",
+            r.html
+        );
+        assert!(
+            r.html
+                .contains("<h2 id=\"setup\">Setup<a class=\"anchor\" href=\"#setup\"")
+        );
+        assert!(r.html.contains("id=\"setup-1\""));
+        assert!(r.html.contains("id=\"mine\""));
+        assert_eq!(r.toc.len(), 3);
+        assert_eq!(r.toc[0].children[0].id, "step");
+        assert_eq!(r.first_paragraph.as_deref(), Some("Intro text."));
+    }
+
+    #[test]
+    fn gfm_extensions() {
+        let r = render_plain(
+            "| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~ and [^1]\n\n- [x] done\n\n[^1]: note\n",
+        );
+        assert!(r.html.contains("<div class=\"table-wrap\"><table>"));
+        assert!(r.html.contains("<del>old</del>"));
+        assert!(r.html.contains("type=\"checkbox\""));
+        assert!(r.html.contains("footnote-definition"));
+    }
+
+    #[test]
+    fn code_is_highlighted_and_collected() {
+        let r = render_plain("```rust\nfn main() {}\n```\n");
+        assert!(
+            r.html
+                .contains("<pre class=\"code\" data-lang=\"rust\"><code class=\"language-rust\">")
+        );
+        assert!(r.html.contains("hl-"));
+        assert!(r.code_text.contains("fn main"));
+    }
+
+    #[test]
+    fn safe_mode_escapes_raw_html() {
+        let options = RenderOptions {
+            safe: true,
+            smart_punctuation: false,
+            highlight: false,
+            resolve: &keep,
+        };
+        let r = render("<script>alert(1)</script>\n\nhi <b>x</b>\n", 1, &options);
+        assert!(!r.html.contains("<script>"), "{}", r.html);
+        assert!(r.html.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn links_are_rewritten_and_located() {
+        let resolve = |href: &str| Resolution {
+            href: href.replace("x.md", "/x/"),
+            target: LinkTarget::Page {
+                page: 3,
+                fragment: None,
+            },
+            superseded_hint: Some("Superseded by ADR 9".into()),
+        };
+        let options = RenderOptions {
+            safe: false,
+            smart_punctuation: false,
+            highlight: false,
+            resolve: &resolve,
+        };
+        let r = render("Intro\n\nSee [x](x.md) now.\n", 10, &options);
+        assert!(r.html.contains("href=\"/x/\""));
+        assert!(r.html.contains("class=\"superseded-hint\""));
+        assert_eq!((r.links[0].line, r.links[0].col), (12, 5));
+    }
+
+    #[test]
+    fn more_marker_gives_summary() {
+        let r = render_plain("First part.\n\n<!-- more -->\n\nRest.\n");
+        assert_eq!(r.summary.as_deref(), Some("First part."));
+    }
+
+    #[test]
+    fn truncates_at_word_boundary() {
+        assert_eq!(truncate_words("one two three", 8), "one two…");
+        assert_eq!(truncate_words("short", 8), "short");
+    }
+}

@@ -1,0 +1,686 @@
+//! Template contexts, exactly as documented in the README's "Template variables".
+
+use crate::adr::record::RelationKind;
+use crate::document::Kind;
+use crate::site::{Page, Site, page_tag_slugs, slugify};
+use crate::theme::Theme;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use tera::Context;
+
+pub struct Contexts<'a> {
+    site: &'a Site,
+    base: Context,
+    /// Per page: the object used in lists.
+    summaries: Vec<Value>,
+    pub highlight_css: String,
+}
+
+impl<'a> Contexts<'a> {
+    pub fn new(site: &'a Site, theme: &Theme) -> Self {
+        let config = &site.config;
+        let highlight_css = if config.markdown.highlight {
+            crate::highlight::stylesheet(
+                &config.markdown.highlight_theme,
+                &config.markdown.highlight_theme_dark,
+            )
+            .unwrap_or_else(|e| format!("/* {e} */\n"))
+        } else {
+            String::new()
+        };
+        let mut base = Context::new();
+        base.insert("site", &site_value(site));
+        base.insert("assets", &assets_value(site, theme, &highlight_css));
+        base.insert("lore_version", env!("CARGO_PKG_VERSION"));
+        let summaries = (0..site.pages.len()).map(|i| summary(site, i)).collect();
+        Contexts {
+            site,
+            base,
+            summaries,
+            highlight_css,
+        }
+    }
+
+    pub fn absolute(&self, path: &str) -> String {
+        absolute_url(
+            &self.site.config.base_url,
+            &self.site.config.base_path,
+            path,
+        )
+    }
+
+    fn with_page_meta(&self, title: Option<&str>, path_or_url: &str, description: &str) -> Context {
+        let mut context = self.base.clone();
+        let site_title = &self.site.config.title;
+        let page_title = match title {
+            Some(t) if t != site_title => format!("{t} · {site_title}"),
+            _ => site_title.clone(),
+        };
+        let url = if path_or_url.starts_with('/') {
+            path_or_url.to_string()
+        } else {
+            format!("{}{path_or_url}", self.site.config.base_path)
+        };
+        let description = if description.is_empty() {
+            self.site.config.description.as_str()
+        } else {
+            description
+        };
+        context.insert("page_title", &page_title);
+        context.insert("current_url", &url);
+        context.insert("permalink", &self.absolute(&url));
+        context.insert("description", description);
+        context.insert("site", &site_value_active(self.site, &url));
+        context
+    }
+
+    pub fn plain(&self, title: &str, path: &str) -> Context {
+        self.with_page_meta(Some(title), path, "")
+    }
+
+    pub fn page(&self, i: usize) -> Context {
+        let page = &self.site.pages[i];
+        let mut context = self.with_page_meta(Some(&page.doc.title), &page.url, &page.excerpt);
+        context.insert("page", &self.page_value(i));
+        context
+    }
+
+    fn page_value(&self, i: usize) -> Value {
+        let site = self.site;
+        let page = &site.pages[i];
+        let mut value = self.summaries[i].clone();
+        let obj = value.as_object_mut().expect("summary is an object");
+        obj.insert("permalink".into(), json!(self.absolute(&page.url)));
+        obj.insert(
+            "updated".into(),
+            json!(page.doc.meta.updated.as_ref().map(|d| d.day.to_string())),
+        );
+        obj.insert("authors".into(), json!(page.doc.meta.authors));
+        obj.insert("content".into(), json!(page.rendered.html));
+        obj.insert("toc".into(), json!(page.rendered.toc));
+        obj.insert("word_count".into(), json!(page.rendered.word_count));
+        obj.insert("extra".into(), page.doc.meta.extra.clone());
+        obj.insert("source".into(), json!(page.doc.source.rel));
+        obj.insert(
+            "edit_url".into(),
+            json!(
+                site.config
+                    .edit_url
+                    .as_ref()
+                    .map(|base| format!("{base}{}", page.doc.source.rel))
+            ),
+        );
+        let section = page.section.map(|s| &site.sections[s]);
+        obj.insert(
+            "section".into(),
+            json!(section.map(|s| json!({"title": s.title, "url": s.url}))),
+        );
+        let (prev, next) = neighbours(site, i);
+        obj.insert("prev".into(), link_value(site, prev));
+        obj.insert("next".into(), link_value(site, next));
+        let backlinks: Vec<Value> = site.backlinks[i]
+            .iter()
+            .map(|&b| link_value(site, Some(b)))
+            .collect();
+        obj.insert("backlinks".into(), json!(backlinks));
+        obj.insert(
+            "related".into(),
+            json!(
+                related(site, i)
+                    .into_iter()
+                    .map(|r| link_value(site, Some(r)))
+                    .collect::<Vec<_>>()
+            ),
+        );
+        if page.doc.kind == Kind::Adr {
+            obj.insert("adr".into(), self.adr_value(i));
+        }
+        value
+    }
+
+    fn adr_value(&self, i: usize) -> Value {
+        let site = self.site;
+        let page = &site.pages[i];
+        let mut value = adr_brief(page);
+        let adr = page.adr().expect("adr page");
+        let obj = value.as_object_mut().expect("object");
+        obj.insert(
+            "date".into(),
+            json!(
+                adr.date
+                    .clone()
+                    .or_else(|| page.doc.date.as_ref().map(|d| d.written.clone()))
+            ),
+        );
+        obj.insert("consulted".into(), json!(adr.consulted));
+        obj.insert("informed".into(), json!(adr.informed));
+        obj.insert("status_text".into(), json!(adr.status_text));
+        let relations: Vec<Value> = RELATION_ORDER
+            .iter()
+            .filter_map(|&kind| {
+                let targets: Vec<Value> = site.relations_of(i, kind).into_iter().map(|t| relation_target(site, t)).collect();
+                (!targets.is_empty()).then(|| json!({"kind": relation_key(kind), "label": relation_label(kind), "targets": targets}))
+            })
+            .collect();
+        obj.insert("relations".into(), json!(relations));
+        obj.insert(
+            "graph_svg".into(),
+            json!(super::graph::neighbourhood(site, i)),
+        );
+        value
+    }
+
+    pub fn home(&self) -> Context {
+        let site = self.site;
+        let mut context = self.with_page_meta(None, "", "");
+        let home = site.home.map(
+            |h| json!({"title": site.pages[h].doc.title, "content": site.pages[h].rendered.html}),
+        );
+        context.insert("home", &home);
+        let posts = &site.sections[0].pages;
+        context.insert(
+            "recent_posts",
+            &posts
+                .iter()
+                .take(10)
+                .map(|&i| &self.summaries[i])
+                .collect::<Vec<_>>(),
+        );
+        let mut adrs: Vec<usize> = site.adrs().map(|(i, _)| i).collect();
+        adrs.sort_by(|&a, &b| {
+            date_key(&site.pages[b])
+                .cmp(&date_key(&site.pages[a]))
+                .then(b.cmp(&a))
+        });
+        context.insert(
+            "recent_adrs",
+            &adrs
+                .iter()
+                .take(10)
+                .map(|&i| &self.summaries[i])
+                .collect::<Vec<_>>(),
+        );
+        context.insert("status_counts", &self.status_counts());
+        let mut tags: Vec<usize> = (0..site.tags.len()).collect();
+        tags.sort_by(|&a, &b| {
+            site.tags[b]
+                .pages
+                .len()
+                .cmp(&site.tags[a].pages.len())
+                .then(a.cmp(&b))
+        });
+        context.insert(
+            "top_tags",
+            &tags
+                .iter()
+                .take(20)
+                .map(|&t| tag_value(site, t))
+                .collect::<Vec<_>>(),
+        );
+        context
+    }
+
+    fn status_counts(&self) -> Vec<Value> {
+        let mut counts: BTreeMap<(usize, String), usize> = BTreeMap::new();
+        for (_, page) in self.site.adrs() {
+            let status = page
+                .adr()
+                .and_then(|a| a.status.clone())
+                .unwrap_or_else(|| "unknown".into());
+            let order = STATUS_ORDER
+                .iter()
+                .position(|s| *s == status)
+                .unwrap_or(STATUS_ORDER.len());
+            *counts.entry((order, status)).or_default() += 1;
+        }
+        let log = format!("{}adr/", self.site.config.base_path);
+        counts
+            .into_iter()
+            .map(|((_, status), count)| json!({"status": status, "label": status_label(Some(&status)), "count": count, "url": format!("{log}?status={}", urlencode(&status)), "class": status_class(Some(&status))}))
+            .collect()
+    }
+
+    pub fn adr_log(&self) -> Context {
+        let site = self.site;
+        let mut context = self.with_page_meta(
+            Some("Decision log"),
+            "adr/",
+            "Every architecture decision, its status and how decisions relate.",
+        );
+        let intro = site.adr_intro.map(
+            |i| json!({"title": site.pages[i].doc.title, "content": site.pages[i].rendered.html}),
+        );
+        context.insert("intro", &intro);
+        let mut adrs: Vec<usize> = site.adrs().map(|(i, _)| i).collect();
+        adrs.sort_by(|&a, &b| {
+            adr_order(&site.pages[a])
+                .cmp(&adr_order(&site.pages[b]))
+                .then(a.cmp(&b))
+        });
+        context.insert(
+            "adrs",
+            &adrs.iter().map(|&i| &self.summaries[i]).collect::<Vec<_>>(),
+        );
+        context.insert("status_counts", &self.status_counts());
+        let tags: Vec<Value> = (0..site.tags.len())
+            .filter(|&t| {
+                site.tags[t]
+                    .pages
+                    .iter()
+                    .any(|&p| site.pages[p].doc.kind == Kind::Adr)
+            })
+            .map(|t| tag_value(site, t))
+            .collect();
+        context.insert("tags", &tags);
+        context.insert("graph_svg", &super::graph::whole_log(site));
+        let mut years: BTreeMap<std::cmp::Reverse<String>, Vec<&Value>> = BTreeMap::new();
+        let mut by_date = adrs.clone();
+        by_date.sort_by(|&a, &b| {
+            date_key(&site.pages[b])
+                .cmp(&date_key(&site.pages[a]))
+                .then(b.cmp(&a))
+        });
+        for i in by_date {
+            let year = site.pages[i]
+                .doc
+                .date
+                .as_ref()
+                .map(|d| d.day.format("%Y").to_string())
+                .unwrap_or_else(|| "Undated".into());
+            years
+                .entry(std::cmp::Reverse(year))
+                .or_default()
+                .push(&self.summaries[i]);
+        }
+        let timeline: Vec<Value> = years
+            .into_iter()
+            .map(|(year, adrs)| json!({"year": year.0, "adrs": adrs}))
+            .collect();
+        context.insert("timeline", &timeline);
+        context
+    }
+
+    pub fn tag_index(&self) -> Context {
+        let mut context = self.with_page_meta(Some("Tags"), "tags/", "");
+        context.insert(
+            "tags",
+            &(0..self.site.tags.len())
+                .map(|t| tag_value(self.site, t))
+                .collect::<Vec<_>>(),
+        );
+        context
+    }
+
+    pub fn tag(&self, t: usize) -> Context {
+        let site = self.site;
+        let tag = &site.tags[t];
+        let mut context = self.with_page_meta(
+            Some(&format!("Tagged “{}”", tag.name)),
+            &format!("tags/{}/", tag.slug),
+            "",
+        );
+        context.insert("tag", &tag_value(site, t));
+        for (key, kind) in [
+            ("posts", Kind::Post),
+            ("adrs", Kind::Adr),
+            ("docs", Kind::Doc),
+        ] {
+            let list: Vec<&Value> = tag
+                .pages
+                .iter()
+                .filter(|&&p| site.pages[p].doc.kind == kind)
+                .map(|&p| &self.summaries[p])
+                .collect();
+            context.insert(key, &list);
+        }
+        context
+    }
+
+    /// The pages of a section list, paginated: (output path, context) for each.
+    pub fn section_pages(&self, s: usize) -> Vec<(String, Context)> {
+        let site = self.site;
+        let section = &site.sections[s];
+        let base = section
+            .url
+            .strip_prefix(site.config.base_path.as_str())
+            .unwrap_or(&section.url)
+            .to_string();
+        let per_page = site.config.paginate;
+        let chunks: Vec<&[usize]> = if section.pages.is_empty() {
+            vec![&[][..]]
+        } else {
+            section.pages.chunks(per_page).collect()
+        };
+        let total = chunks.len();
+        let page_url = |n: usize| {
+            if n == 1 {
+                section.url.clone()
+            } else {
+                format!("{}page/{n}/", section.url)
+            }
+        };
+        let content = section
+            .index_page
+            .map(|i| site.pages[i].rendered.html.clone())
+            .unwrap_or_default();
+        chunks
+            .into_iter()
+            .enumerate()
+            .map(|(index, chunk)| {
+                let n = index + 1;
+                let path = if n == 1 { base.clone() } else { format!("{base}page/{n}/") };
+                let mut context = self.with_page_meta(Some(&section.title), &page_url(n), "");
+                let pages: Vec<&Value> = chunk.iter().map(|&i| &self.summaries[i]).collect();
+                context.insert("section", &json!({"title": section.title, "url": section.url, "content": content, "pages": pages}));
+                let paginator = (total > 1).then(|| {
+                    json!({
+                        "current": n, "total": total,
+                        "prev_url": (n > 1).then(|| page_url(n - 1)),
+                        "next_url": (n < total).then(|| page_url(n + 1)),
+                        "pages": (1..=total).map(|k| json!({"number": k, "url": page_url(k), "current": k == n})).collect::<Vec<_>>(),
+                    })
+                });
+                context.insert("paginator", &paginator);
+                (format!("{path}index.html"), context)
+            })
+            .collect()
+    }
+}
+
+const RELATION_ORDER: [RelationKind; 5] = [
+    RelationKind::SupersededBy,
+    RelationKind::Supersedes,
+    RelationKind::AmendedBy,
+    RelationKind::Amends,
+    RelationKind::RelatesTo,
+];
+const STATUS_ORDER: [&str; 7] = [
+    "proposed",
+    "accepted",
+    "rejected",
+    "deprecated",
+    "superseded",
+    "draft",
+    "unknown",
+];
+
+pub fn relation_key(kind: RelationKind) -> &'static str {
+    match kind {
+        RelationKind::Supersedes => "supersedes",
+        RelationKind::SupersededBy => "superseded_by",
+        RelationKind::Amends => "amends",
+        RelationKind::AmendedBy => "amended_by",
+        RelationKind::RelatesTo => "relates_to",
+    }
+}
+
+fn relation_label(kind: RelationKind) -> &'static str {
+    match kind {
+        RelationKind::Supersedes => "Supersedes",
+        RelationKind::SupersededBy => "Superseded by",
+        RelationKind::Amends => "Amends",
+        RelationKind::AmendedBy => "Amended by",
+        RelationKind::RelatesTo => "Relates to",
+    }
+}
+
+fn relation_target(site: &Site, t: usize) -> Value {
+    let page = &site.pages[t];
+    json!({"label": page.adr_label(), "title": page.doc.title, "url": page.url, "status_class": status_class(page.adr().and_then(|a| a.status.as_deref()))})
+}
+
+fn date_key(page: &Page) -> Option<chrono::NaiveDate> {
+    page.doc.date.as_ref().map(|d| d.day)
+}
+
+/// Decisions by number, then id, so `0002` comes before `0010` and dated ids sort by date.
+fn adr_order(page: &Page) -> (u8, u32, String) {
+    match page.adr().and_then(|a| a.number) {
+        Some(n) => (0, n, page.adr_id.clone().unwrap_or_default()),
+        None => (1, 0, page.adr_id.clone().unwrap_or_default()),
+    }
+}
+
+fn neighbours(site: &Site, i: usize) -> (Option<usize>, Option<usize>) {
+    let list: Vec<usize> = match site.pages[i].doc.kind {
+        Kind::Adr => {
+            let mut adrs: Vec<usize> = site.adrs().map(|(j, _)| j).collect();
+            adrs.sort_by(|&a, &b| {
+                adr_order(&site.pages[a])
+                    .cmp(&adr_order(&site.pages[b]))
+                    .then(a.cmp(&b))
+            });
+            adrs
+        }
+        _ => match site.pages[i].section {
+            Some(s) => site.sections[s].pages.clone(),
+            None => Vec::new(),
+        },
+    };
+    match list.iter().position(|&p| p == i) {
+        Some(pos) => (
+            pos.checked_sub(1).map(|p| list[p]),
+            list.get(pos + 1).copied(),
+        ),
+        None => (None, None),
+    }
+}
+
+/// Up to five pages sharing the most tags, newest first on ties.
+fn related(site: &Site, i: usize) -> Vec<usize> {
+    let mine = page_tag_slugs(&site.pages[i]);
+    if mine.is_empty() {
+        return Vec::new();
+    }
+    let mut scores: BTreeMap<usize, usize> = BTreeMap::new();
+    for tag in site.tags.iter().filter(|t| mine.contains(&t.slug)) {
+        for &p in &tag.pages {
+            if p != i {
+                *scores.entry(p).or_default() += 1;
+            }
+        }
+    }
+    let mut ranked: Vec<(usize, usize)> = scores.into_iter().collect();
+    ranked.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then(date_key(&site.pages[b.0]).cmp(&date_key(&site.pages[a.0])))
+            .then(a.0.cmp(&b.0))
+    });
+    ranked.into_iter().take(5).map(|(p, _)| p).collect()
+}
+
+fn link_value(site: &Site, page: Option<usize>) -> Value {
+    match page {
+        Some(p) => {
+            json!({"title": site.pages[p].doc.title, "url": site.pages[p].url, "kind": site.pages[p].doc.kind.as_str()})
+        }
+        None => Value::Null,
+    }
+}
+
+fn summary(site: &Site, i: usize) -> Value {
+    let page = &site.pages[i];
+    let date = page.doc.date.as_ref();
+    let tags: Vec<Value> = tag_names(page).into_iter().map(|name| {
+        let slug = slugify(&name);
+        let tag = site.tags.iter().position(|t| t.slug == slug);
+        match tag {
+            Some(t) => tag_value(site, t),
+            None => json!({"name": name, "slug": slug, "url": site.url(&format!("tags/{slug}/")), "count": 0, "feed_url": site.url(&format!("tags/{slug}/atom.xml"))}),
+        }
+    }).collect();
+    json!({
+        "title": page.doc.title,
+        "url": page.url,
+        "kind": page.doc.kind.as_str(),
+        "date": date.map(|d| d.day.to_string()),
+        "date_display": date.map(|d| d.day.format("%-d %B %Y").to_string()),
+        "year": date.map(|d| d.day.format("%Y").to_string()),
+        "excerpt": page.excerpt,
+        "tags": tags,
+        "reading_time": reading_time(page.rendered.word_count),
+        "draft": page.doc.meta.draft,
+        "adr": if page.doc.kind == Kind::Adr { adr_brief(page) } else { Value::Null },
+    })
+}
+
+fn tag_names(page: &Page) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    page.doc
+        .meta
+        .tags
+        .iter()
+        .chain(page.adr().map(|a| a.tags.iter()).into_iter().flatten())
+        .filter(|t| seen.insert(slugify(t)))
+        .cloned()
+        .collect()
+}
+
+pub fn reading_time(words: usize) -> usize {
+    words.div_ceil(220).max(1)
+}
+
+fn adr_brief(page: &Page) -> Value {
+    let adr = page.adr().expect("adr page");
+    let status = adr.status.as_deref();
+    json!({
+        "number": adr.number,
+        "id": page.adr_id,
+        "label": page.adr_label(),
+        "status": status,
+        "status_label": status_label(status),
+        "status_class": status_class(status),
+        "deciders": adr.deciders,
+    })
+}
+
+pub fn status_label(status: Option<&str>) -> String {
+    match status {
+        None => "Unknown".into(),
+        Some(s) => {
+            let mut chars = s.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_else(|| "Unknown".into())
+        }
+    }
+}
+
+pub fn status_class(status: Option<&str>) -> &'static str {
+    match status {
+        None => "unknown",
+        Some("proposed") => "proposed",
+        Some("accepted") => "accepted",
+        Some("rejected") => "rejected",
+        Some("deprecated") => "deprecated",
+        Some("superseded") => "superseded",
+        Some("draft") => "draft",
+        Some("unknown") => "unknown",
+        Some(_) => "other",
+    }
+}
+
+fn tag_value(site: &Site, t: usize) -> Value {
+    let tag = &site.tags[t];
+    json!({"name": tag.name, "slug": tag.slug, "url": site.url(&format!("tags/{}/", tag.slug)), "count": tag.pages.len(), "feed_url": site.url(&format!("tags/{}/atom.xml", tag.slug))})
+}
+
+fn site_value(site: &Site) -> Value {
+    let config = &site.config;
+    let url = |p: &str| site.url(p);
+    let count = |k: Kind| {
+        site.pages
+            .iter()
+            .filter(|p| p.doc.kind == k && p.is_listed())
+            .count()
+    };
+    json!({
+        "title": config.title,
+        "description": config.description,
+        "base_url": config.base_url,
+        "base_path": config.base_path,
+        "language": config.language,
+        "author": config.author,
+        "repository": config.repository,
+        "nav": nav(site),
+        "urls": {"home": url(""), "posts": url("posts/"), "adrs": url("adr/"), "tags": url("tags/"), "search": url("search/"), "feed": url("atom.xml"), "opensearch": url("opensearch.xml")},
+        "counts": {"posts": count(Kind::Post), "adrs": count(Kind::Adr), "docs": count(Kind::Doc)},
+        "extra": config.extra,
+    })
+}
+
+/// The site object with the navigation entry of the current page marked active.
+fn site_value_active(site: &Site, current: &str) -> Value {
+    let mut value = site_value(site);
+    if let Some(Value::Array(items)) = value.get_mut("nav") {
+        let home = site.url("");
+        for item in items {
+            let url = item
+                .get("url")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let active = if url == home {
+                current == home
+            } else {
+                current.starts_with(&url)
+            };
+            item["active"] = json!(active);
+        }
+    }
+    value
+}
+
+fn nav(site: &Site) -> Vec<Value> {
+    if let Some(links) = &site.config.nav {
+        return links
+            .iter()
+            .map(|l| json!({"title": l.title, "url": l.url, "active": false}))
+            .collect();
+    }
+    let mut items = Vec::new();
+    if !site.sections[0].pages.is_empty() {
+        items.push(json!({"title": "Posts", "url": site.sections[0].url, "active": false}));
+    }
+    if site.adrs().next().is_some() {
+        items.push(json!({"title": "Decisions", "url": site.url("adr/"), "active": false}));
+    }
+    for section in site.sections.iter().skip(1) {
+        if !section.pages.is_empty() || section.index_page.is_some() {
+            items.push(json!({"title": section.title, "url": section.url, "active": false}));
+        }
+    }
+    if !site.tags.is_empty() {
+        items.push(json!({"title": "Tags", "url": site.url("tags/"), "active": false}));
+    }
+    items
+}
+
+fn assets_value(site: &Site, theme: &Theme, highlight_css: &str) -> Value {
+    let versioned = |name: &str, bytes: Option<&[u8]>| {
+        let hash = bytes
+            .map(|b| blake3::hash(b).to_hex()[..10].to_string())
+            .unwrap_or_default();
+        format!("{}assets/{name}?v={hash}", site.config.base_path)
+    };
+    let asset = |name: &str| versioned(name, theme.assets.get(name).map(Vec::as_slice));
+    json!({
+        "css": asset("lore.css"),
+        "highlight_css": versioned("highlight.css", Some(highlight_css.as_bytes())),
+        "js": asset("theme.js"),
+        "search_js": asset("search.js"),
+        "search_css": asset("search.css"),
+    })
+}
+
+pub fn absolute_url(base_url: &str, base_path: &str, path: &str) -> String {
+    let path = path
+        .strip_prefix(base_path)
+        .unwrap_or(path.trim_start_matches('/'));
+    format!("{base_url}{path}")
+}
+
+fn urlencode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}

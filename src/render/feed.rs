@@ -1,0 +1,212 @@
+//! Atom feeds (site-wide and per tag), the sitemap and the OpenSearch description: XML written
+//! directly, every user string escaped, so they validate whatever the content holds.
+
+use super::context::{Contexts, absolute_url};
+use crate::document::Kind;
+use crate::output::OutputSet;
+use crate::site::Site;
+use std::fmt::Write;
+
+pub fn render_feeds(site: &Site, out: &mut OutputSet) {
+    let mut dated: Vec<usize> = site
+        .pages
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.is_listed() && p.doc.kind != Kind::Doc && p.doc.date.is_some())
+        .map(|(i, _)| i)
+        .collect();
+    sort_newest_first(site, &mut dated);
+    out.insert(
+        "atom.xml".into(),
+        atom(site, &site.config.title, "atom.xml", "", &dated).into_bytes(),
+    );
+    for tag in &site.tags {
+        let mut pages: Vec<usize> = tag
+            .pages
+            .iter()
+            .copied()
+            .filter(|&p| site.pages[p].doc.date.is_some())
+            .collect();
+        sort_newest_first(site, &mut pages);
+        let title = format!("{} · {}", tag.name, site.config.title);
+        let feed_path = format!("tags/{}/atom.xml", tag.slug);
+        let alternate = format!("tags/{}/", tag.slug);
+        out.insert(
+            feed_path.clone(),
+            atom(site, &title, &feed_path, &alternate, &pages).into_bytes(),
+        );
+    }
+}
+
+fn sort_newest_first(site: &Site, pages: &mut [usize]) {
+    pages.sort_by(|&a, &b| {
+        site.pages[b]
+            .doc
+            .date
+            .as_ref()
+            .map(|d| d.day)
+            .cmp(&site.pages[a].doc.date.as_ref().map(|d| d.day))
+            .then(a.cmp(&b))
+    });
+}
+
+fn abs(site: &Site, path: &str) -> String {
+    absolute_url(&site.config.base_url, &site.config.base_path, path)
+}
+
+fn atom(site: &Site, title: &str, self_path: &str, alternate: &str, pages: &[usize]) -> String {
+    let config = &site.config;
+    let entries: Vec<usize> = pages.iter().copied().take(config.feed_limit).collect();
+    let updated = entries
+        .iter()
+        .filter_map(|&i| {
+            let doc = &site.pages[i].doc;
+            doc.meta
+                .updated
+                .as_ref()
+                .or(doc.date.as_ref())
+                .map(|d| d.rfc3339.clone())
+        })
+        .max()
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
+    let mut xml = String::with_capacity(4096);
+    let _ = write!(
+        xml,
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n  <title>{}</title>\n",
+        esc(&config.language),
+        esc(title)
+    );
+    if !config.description.is_empty() {
+        let _ = writeln!(xml, "  <subtitle>{}</subtitle>", esc(&config.description));
+    }
+    let _ = writeln!(
+        xml,
+        "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>",
+        esc(&abs(site, self_path))
+    );
+    let _ = writeln!(
+        xml,
+        "  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>",
+        esc(&abs(site, alternate))
+    );
+    let _ = writeln!(
+        xml,
+        "  <id>{}</id>\n  <updated>{updated}</updated>",
+        esc(&abs(site, self_path))
+    );
+    let _ = writeln!(
+        xml,
+        "  <author><name>{}</name></author>",
+        esc(config.author.as_deref().unwrap_or(&config.title))
+    );
+    let _ = writeln!(
+        xml,
+        "  <generator uri=\"https://crates.io/crates/lore\">Lore</generator>"
+    );
+    for i in entries {
+        entry(site, i, &mut xml);
+    }
+    xml.push_str("</feed>\n");
+    xml
+}
+
+fn entry(site: &Site, i: usize, xml: &mut String) {
+    let page = &site.pages[i];
+    let doc = &page.doc;
+    let url = abs(site, &page.url);
+    let published = doc
+        .date
+        .as_ref()
+        .map(|d| d.rfc3339.clone())
+        .unwrap_or_default();
+    let updated = doc
+        .meta
+        .updated
+        .as_ref()
+        .map(|d| d.rfc3339.clone())
+        .unwrap_or_else(|| published.clone());
+    let _ = write!(
+        xml,
+        "  <entry>\n    <title>{}</title>\n    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
+        esc(&doc.title),
+        esc(&url)
+    );
+    let _ = write!(
+        xml,
+        "    <id>{}</id>\n    <published>{published}</published>\n    <updated>{updated}</updated>\n",
+        esc(&url)
+    );
+    for author in &doc.meta.authors {
+        let _ = writeln!(xml, "    <author><name>{}</name></author>", esc(author));
+    }
+    for tag in &doc.meta.tags {
+        let _ = writeln!(xml, "    <category term=\"{}\"/>", esc(tag));
+    }
+    if !page.excerpt.is_empty() {
+        let _ = writeln!(xml, "    <summary>{}</summary>", esc(&page.excerpt));
+    }
+    let _ = writeln!(
+        xml,
+        "    <content type=\"html\">{}</content>\n  </entry>",
+        esc(&page.rendered.html)
+    );
+}
+
+/// Every HTML page of the output, absolute, sorted.
+pub fn sitemap(site: &Site, out: &OutputSet) -> String {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    let lastmod: std::collections::HashMap<String, String> = site
+        .pages
+        .iter()
+        .filter_map(|p| {
+            let date = p.doc.meta.updated.as_ref().or(p.doc.date.as_ref())?;
+            Some((p.output.clone()?, date.day.to_string()))
+        })
+        .collect();
+    for path in out.paths() {
+        if !path.ends_with("index.html") || path.starts_with("search/") {
+            continue;
+        }
+        let url_path = path.trim_end_matches("index.html");
+        let _ = write!(
+            xml,
+            "  <url><loc>{}</loc>",
+            esc(&format!("{}{url_path}", site.config.base_url))
+        );
+        if let Some(day) = lastmod.get(path) {
+            let _ = write!(xml, "<lastmod>{day}</lastmod>");
+        }
+        xml.push_str("</url>\n");
+    }
+    xml.push_str("</urlset>\n");
+    xml
+}
+
+pub fn opensearch(site: &Site, contexts: &Contexts<'_>) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<OpenSearchDescription xmlns=\"http://a9.com/-/spec/opensearch/1.1/\">\n  <ShortName>{}</ShortName>\n  <Description>Search {}</Description>\n  <InputEncoding>UTF-8</InputEncoding>\n  <Url type=\"text/html\" template=\"{}?q={{searchTerms}}\"/>\n</OpenSearchDescription>\n",
+        esc(&site.config.title.chars().take(16).collect::<String>()),
+        esc(&site.config.title),
+        esc(&contexts.absolute("search/"))
+    )
+}
+
+/// Escapes text for XML content and attribute values; drops characters XML 1.0 forbids.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}

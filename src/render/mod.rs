@@ -1,0 +1,125 @@
+//! Rendering: the site through the theme into an `OutputSet` of every file the site consists of.
+//! Pages render in parallel; every list is in a stable order, so output is byte-identical per input.
+
+mod context;
+mod feed;
+pub mod graph;
+
+use crate::document::Kind;
+use crate::error::BuildResult;
+use crate::output::OutputSet;
+use crate::site::Site;
+use crate::theme::Theme;
+use context::Contexts;
+use rayon::prelude::*;
+use tera::Context;
+
+pub use context::status_label;
+
+/// A rendered file: its path in the output and its bytes.
+type OutputFile = (String, Vec<u8>);
+
+/// Renders everything except the search index.
+pub fn render_site(site: &Site, theme: &Theme) -> BuildResult<OutputSet> {
+    let contexts = Contexts::new(site, theme);
+    let mut out = OutputSet::default();
+    let pages: Vec<BuildResult<Option<OutputFile>>> = site
+        .pages
+        .par_iter()
+        .enumerate()
+        .map(|(i, page)| {
+            let Some(output) = &page.output else {
+                return Ok(None);
+            };
+            let template = page_template(site, i);
+            let context = contexts.page(i);
+            let html = theme.render(&template, &context, Some(&page.doc.source.path))?;
+            Ok(Some((output.clone(), html.into_bytes())))
+        })
+        .collect();
+    for result in pages {
+        if let Some((path, bytes)) = result? {
+            out.insert(path, bytes);
+        }
+    }
+    render_lists(site, theme, &contexts, &mut out)?;
+    feed::render_feeds(site, &mut out);
+    out.insert("sitemap.xml".into(), feed::sitemap(site, &out).into_bytes());
+    out.insert(
+        "robots.txt".into(),
+        format!(
+            "User-agent: *\nAllow: /\nSitemap: {}\n",
+            contexts.absolute("sitemap.xml")
+        )
+        .into_bytes(),
+    );
+    out.insert(
+        "opensearch.xml".into(),
+        feed::opensearch(site, &contexts).into_bytes(),
+    );
+    for (name, bytes) in &theme.assets {
+        out.insert(format!("assets/{name}"), bytes.clone());
+    }
+    out.insert(
+        "assets/highlight.css".into(),
+        contexts.highlight_css.clone().into_bytes(),
+    );
+    for (path, rel) in &site.assets {
+        out.insert_file(rel.clone(), path.clone());
+    }
+    Ok(out)
+}
+
+fn page_template(site: &Site, i: usize) -> String {
+    let page = &site.pages[i];
+    if let Some(template) = &page.doc.meta.template {
+        return template.clone();
+    }
+    match page.doc.kind {
+        Kind::Adr => "adr.html".into(),
+        _ => "page.html".into(),
+    }
+}
+
+fn render_lists(
+    site: &Site,
+    theme: &Theme,
+    contexts: &Contexts<'_>,
+    out: &mut OutputSet,
+) -> BuildResult<()> {
+    let render = |template: &str, context: &Context| {
+        theme
+            .render(template, context, None)
+            .map(String::into_bytes)
+    };
+    out.insert("index.html".into(), render("index.html", &contexts.home())?);
+    out.insert(
+        "adr/index.html".into(),
+        render("adr_log.html", &contexts.adr_log())?,
+    );
+    out.insert(
+        "tags/index.html".into(),
+        render("tags.html", &contexts.tag_index())?,
+    );
+    for tag in 0..site.tags.len() {
+        let path = format!("tags/{}/index.html", site.tags[tag].slug);
+        out.insert(path, render("tag.html", &contexts.tag(tag))?);
+    }
+    for section in 0..site.sections.len() {
+        let pages = contexts.section_pages(section);
+        for (path, context) in pages {
+            out.insert(path, render("section.html", &context)?);
+        }
+    }
+    if theme.has_template("search.html") {
+        out.insert(
+            "search/index.html".into(),
+            render("search.html", &contexts.plain("Search", "search/"))?,
+        );
+    }
+    out.insert(
+        "404.html".into(),
+        render("404.html", &contexts.plain("Page not found", "404.html"))?,
+    );
+    Ok(())
+}

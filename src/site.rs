@@ -1,0 +1,898 @@
+//! The site: every page with its URL, the decision graph with inverses derived, tags, sections,
+//! backlinks. Built from parsed documents in one pass; immutable afterwards.
+
+use crate::adr::record::{AdrRecord, RelationKind, RelationTarget};
+use crate::config::{SiteConfig, normalise_path};
+use crate::discover::Role;
+use crate::document::{Document, Kind, strip_date_prefix};
+use crate::error::{BuildError, BuildResult, Diagnostic, Location};
+use crate::markdown::{self, LinkTarget, RenderOptions, Rendered, Resolution};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub doc: Document,
+    /// With the base path: `/kb/posts/x/`.
+    pub url: String,
+    /// Where its HTML goes, relative to the output root; `None` for pages shown inside another
+    /// (the home intro and the decision log's introduction).
+    pub output: Option<String>,
+    pub rendered: Rendered,
+    pub excerpt: String,
+    /// For decisions: the identity, `package/stem`.
+    pub adr_id: Option<String>,
+    /// Index into `Site::sections` for docs and posts.
+    pub section: Option<usize>,
+}
+
+impl Page {
+    pub fn is_listed(&self) -> bool {
+        self.output.is_some()
+    }
+
+    pub fn adr(&self) -> Option<&AdrRecord> {
+        self.doc.adr.as_ref()
+    }
+
+    /// "ADR 12", or the id for records without a number.
+    pub fn adr_label(&self) -> Option<String> {
+        let adr = self.adr()?;
+        Some(match adr.number {
+            Some(n) => format!("ADR {n}"),
+            None => self.adr_id.clone().unwrap_or_default(),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub title: String,
+    pub url: String,
+    /// The `_index.md` page, if the folder has one.
+    pub index_page: Option<usize>,
+    pub pages: Vec<usize>,
+    /// Folder relative to the content folder; "posts" for the posts list.
+    pub folder: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tag {
+    pub name: String,
+    pub slug: String,
+    pub pages: Vec<usize>,
+}
+
+/// A resolved relation between two decisions, stated in `from`'s file or derived as an inverse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Edge {
+    pub from: usize,
+    pub kind: RelationKind,
+    pub to: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub config: SiteConfig,
+    pub pages: Vec<Page>,
+    pub sections: Vec<Section>,
+    pub tags: Vec<Tag>,
+    /// All relations, both directions, sorted and without duplicates.
+    pub edges: Vec<Edge>,
+    /// Relations whose target is not a decision of this site: (page, kind, target as written).
+    pub dangling: Vec<(usize, RelationKind, String)>,
+    pub backlinks: Vec<Vec<usize>>,
+    pub home: Option<usize>,
+    pub adr_intro: Option<usize>,
+    pub assets: Vec<(PathBuf, String)>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Site {
+    pub fn adrs(&self) -> impl Iterator<Item = (usize, &Page)> {
+        self.pages
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.doc.kind == Kind::Adr && p.is_listed())
+    }
+
+    pub fn relations_of(&self, page: usize, kind: RelationKind) -> Vec<usize> {
+        self.edges
+            .iter()
+            .filter(|e| e.from == page && e.kind == kind)
+            .map(|e| e.to)
+            .collect()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.config.base_path, path)
+    }
+}
+
+/// Assembles the site from documents (in discovery order) and assets.
+pub fn assemble(
+    config: SiteConfig,
+    docs: Vec<Document>,
+    assets: Vec<(PathBuf, String)>,
+) -> BuildResult<Site> {
+    let docs: Vec<Document> = docs
+        .into_iter()
+        .filter(|d| config.drafts || !d.meta.draft)
+        .collect();
+    let docs: Vec<Document> = docs
+        .into_iter()
+        .filter(|d| !d.adr.as_ref().is_some_and(|a| a.is_template))
+        .collect();
+    let routes = route_all(&config, &docs)?;
+    let adr_ids: Vec<Option<String>> = docs.iter().map(|d| adr_id(&config, d)).collect();
+    let lookup = Lookup::new(&config, &docs, &routes, &adr_ids, &assets);
+    let (edges, dangling) = resolve_relations(&docs, &lookup);
+    let hints = superseded_hints(&docs, &adr_ids, &edges);
+    let rendered: Vec<Rendered> = docs
+        .par_iter()
+        .enumerate()
+        .map(|(i, doc)| {
+            let resolve = |href: &str| lookup.resolve(i, href, &hints);
+            let options = RenderOptions {
+                safe: config.markdown.safe,
+                smart_punctuation: config.markdown.smart_punctuation,
+                highlight: config.markdown.highlight,
+                resolve: &resolve,
+            };
+            markdown::render(&doc.body, doc.body_line, &options)
+        })
+        .collect();
+    let mut pages: Vec<Page> = docs
+        .into_iter()
+        .zip(rendered)
+        .zip(routes)
+        .zip(adr_ids)
+        .map(|(((doc, rendered), (url, output)), adr_id)| {
+            let excerpt = excerpt_of(&doc, &rendered);
+            Page {
+                doc,
+                url,
+                output,
+                rendered,
+                excerpt,
+                adr_id,
+                section: None,
+            }
+        })
+        .collect();
+    let sections = build_sections(&config, &mut pages);
+    let tags = build_tags(&pages);
+    let backlinks = build_backlinks(&pages);
+    let home = pages.iter().position(|p| {
+        p.doc.source.rel == "_index.md"
+            || (config.zero_config
+                && p.doc.source.rel.eq_ignore_ascii_case("index.md")
+                && p.output.is_none())
+    });
+    let adr_intro = pages
+        .iter()
+        .position(|p| matches!(p.doc.source.role, Role::AdrIntro { .. }));
+    let mut warnings: Vec<Diagnostic> = pages.iter().flat_map(|p| p.doc.warnings.clone()).collect();
+    warnings.extend(foreign_syntax_warnings(&pages));
+    Ok(Site {
+        config,
+        pages,
+        sections,
+        tags,
+        edges,
+        dangling,
+        backlinks,
+        home,
+        adr_intro,
+        assets,
+        warnings,
+    })
+}
+
+fn excerpt_of(doc: &Document, rendered: &Rendered) -> String {
+    let text = doc
+        .meta
+        .excerpt
+        .clone()
+        .or_else(|| rendered.summary.clone())
+        .or_else(|| rendered.first_paragraph.clone())
+        .unwrap_or_default();
+    markdown::truncate_words(&markdown::collapse_whitespace(&text), 160)
+}
+
+fn foreign_syntax_warnings(pages: &[Page]) -> Vec<Diagnostic> {
+    pages
+        .iter()
+        .filter_map(|p| {
+            let line = p.rendered.foreign_syntax_line?;
+            Some(
+                Diagnostic::warning(Location::at(&p.doc.source.path, line, 1), "template syntax of another generator (a Hugo shortcode or similar) is shown as text")
+                    .with_help("replace it with Markdown, or ignore this warning if the text is meant to be shown"),
+            )
+        })
+        .collect()
+}
+
+/// URL and output path of every document; two documents claiming one URL is an error.
+fn route_all(config: &SiteConfig, docs: &[Document]) -> BuildResult<Vec<(String, Option<String>)>> {
+    let mut claimed: BTreeMap<String, usize> = BTreeMap::new();
+    let mut errors = Vec::new();
+    let mut routes = Vec::with_capacity(docs.len());
+    for (i, doc) in docs.iter().enumerate() {
+        let (path, emits) = route(config, doc);
+        let url = format!("{}{}", config.base_path, path);
+        if emits {
+            if let Some(&other) = claimed.get(&path) {
+                errors.push(
+                    Diagnostic::error(
+                        Location::file(&doc.source.path),
+                        format!(
+                            "this page has the same URL /{path} as {}",
+                            docs[other].source.path.display()
+                        ),
+                    )
+                    .with_help(
+                        "give one of them another `slug:` in its front matter, or rename the file",
+                    ),
+                );
+            } else {
+                claimed.insert(path.clone(), i);
+            }
+        }
+        let output = emits.then(|| format!("{path}index.html"));
+        routes.push((url, output));
+    }
+    if errors.is_empty() {
+        Ok(routes)
+    } else {
+        Err(BuildError::new(errors))
+    }
+}
+
+/// The path below the base path (ending in `/`), and whether the page gets its own output.
+fn route(config: &SiteConfig, doc: &Document) -> (String, bool) {
+    let path = &doc.source.path;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match doc.source.role {
+        Role::Post => {
+            let slug = doc
+                .meta
+                .slug
+                .clone()
+                .unwrap_or_else(|| strip_date_prefix(&stem).to_string());
+            (format!("posts/{}/", slugify(&slug)), true)
+        }
+        Role::Adr { root } => (
+            format!("adr/{}{}/", adr_prefix(config, root, path), slugify(&stem)),
+            true,
+        ),
+        Role::AdrIntro { .. } => ("adr/".to_string(), false),
+        Role::Doc => doc_route(doc, &stem),
+    }
+}
+
+fn doc_route(doc: &Document, stem: &str) -> (String, bool) {
+    let rel = Path::new(&doc.source.rel);
+    let folders: Vec<String> = rel
+        .parent()
+        .map(|p| p.iter().map(|c| slugify(&c.to_string_lossy())).collect())
+        .unwrap_or_default();
+    let folder = if folders.is_empty() {
+        String::new()
+    } else {
+        format!("{}/", folders.join("/"))
+    };
+    let is_index = matches!(
+        stem.to_ascii_lowercase().as_str(),
+        "_index" | "index" | "readme"
+    );
+    if is_index {
+        // The root's index is the home page's introduction; a folder's is shown by its section list.
+        return (folder, false);
+    }
+    let slug = doc.meta.slug.clone().unwrap_or_else(|| stem.to_string());
+    (format!("{folder}{}/", slugify(&slug)), true)
+}
+
+/// With several ADR folders, each one's decisions live under its package or folder name.
+fn adr_prefix(config: &SiteConfig, root: usize, path: &Path) -> String {
+    let adr_root = &config.adr_roots[root];
+    let mut prefix = String::new();
+    if config.adr_roots.len() > 1 {
+        let name = adr_root.package.clone().or_else(|| {
+            adr_root
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        });
+        if let Some(name) = name.filter(|_| root > 0 || adr_root.package.is_some()) {
+            prefix.push_str(&slugify(&name));
+            prefix.push('/');
+        }
+    }
+    if let Some(parent) = path
+        .parent()
+        .and_then(|p| p.strip_prefix(&adr_root.path).ok())
+    {
+        for part in parent.iter() {
+            prefix.push_str(&slugify(&part.to_string_lossy()));
+            prefix.push('/');
+        }
+    }
+    prefix
+}
+
+/// `package/stem` for decisions; identity includes the folder so `0001` can exist twice.
+fn adr_id(config: &SiteConfig, doc: &Document) -> Option<String> {
+    let Role::Adr { root } = doc.source.role else {
+        return None;
+    };
+    let adr_root = &config.adr_roots[root];
+    let rel = doc.source.path.strip_prefix(&adr_root.path).ok()?;
+    let stem = rel.with_extension("");
+    let stem = crate::discover::slash_path(&stem);
+    Some(match &adr_root.package {
+        Some(package) => format!("{package}/{stem}"),
+        None => stem,
+    })
+}
+
+pub fn slugify(text: &str) -> String {
+    let slug = slug::slugify(text);
+    if slug.is_empty() { "page".into() } else { slug }
+}
+
+/// Everything link and relation resolution needs to know about the other pages.
+struct Lookup<'a> {
+    config: &'a SiteConfig,
+    docs: &'a [Document],
+    routes: &'a [(String, Option<String>)],
+    by_path: HashMap<PathBuf, usize>,
+    by_url: HashMap<&'a str, usize>,
+    assets: HashMap<PathBuf, &'a str>,
+    asset_urls: BTreeSet<&'a str>,
+    known_urls: BTreeSet<String>,
+    adr_by_number: HashMap<(usize, u32), usize>,
+    adr_by_id: HashMap<&'a str, usize>,
+}
+
+impl<'a> Lookup<'a> {
+    fn new(
+        config: &'a SiteConfig,
+        docs: &'a [Document],
+        routes: &'a [(String, Option<String>)],
+        ids: &'a [Option<String>],
+        assets: &'a [(PathBuf, String)],
+    ) -> Self {
+        let by_path = docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (normalise_path(&d.source.path), i))
+            .collect();
+        let by_url = routes
+            .iter()
+            .enumerate()
+            .map(|(i, (url, _))| (url.as_str(), i))
+            .collect();
+        let mut adr_by_number = HashMap::new();
+        let mut adr_by_id = HashMap::new();
+        for (i, doc) in docs.iter().enumerate() {
+            if let (Role::Adr { root }, Some(n)) =
+                (&doc.source.role, doc.adr.as_ref().and_then(|a| a.number))
+            {
+                adr_by_number.entry((*root, n)).or_insert(i);
+            }
+            if let Some(id) = &ids[i] {
+                adr_by_id.insert(id.as_str(), i);
+            }
+        }
+        let mut known_urls: BTreeSet<String> = [
+            "",
+            "posts/",
+            "adr/",
+            "tags/",
+            "search/",
+            "atom.xml",
+            "sitemap.xml",
+            "404.html",
+        ]
+        .iter()
+        .map(|p| format!("{}{p}", config.base_path))
+        .collect();
+        for doc in docs {
+            for tag in &doc.meta.tags {
+                known_urls.insert(format!("{}tags/{}/", config.base_path, slugify(tag)));
+            }
+        }
+        Lookup {
+            config,
+            docs,
+            routes,
+            by_path,
+            by_url,
+            assets: assets
+                .iter()
+                .map(|(p, rel)| (normalise_path(p), rel.as_str()))
+                .collect(),
+            asset_urls: assets.iter().map(|(_, rel)| rel.as_str()).collect(),
+            known_urls,
+            adr_by_number,
+            adr_by_id,
+        }
+    }
+
+    /// Resolves a link written in page `from`.
+    fn resolve(&self, from: usize, href: &str, hints: &HashMap<usize, String>) -> Resolution {
+        let keep = |target| Resolution {
+            href: href.to_string(),
+            target,
+            superseded_hint: None,
+        };
+        if href.is_empty() {
+            return keep(LinkTarget::SamePage(String::new()));
+        }
+        if let Some(fragment) = href.strip_prefix('#') {
+            return keep(LinkTarget::SamePage(fragment.to_string()));
+        }
+        if is_external(href) {
+            if self.config.markdown.safe
+                && href
+                    .trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("javascript:")
+            {
+                return Resolution {
+                    href: "#".into(),
+                    target: LinkTarget::External,
+                    superseded_hint: None,
+                };
+            }
+            return keep(LinkTarget::External);
+        }
+        let (path_part, fragment) = match href.split_once('#') {
+            Some((p, f)) => (p, Some(f.to_string())),
+            None => (href, None),
+        };
+        let path_part = path_part.split('?').next().unwrap_or(path_part);
+        if href.starts_with('/') {
+            return self.resolve_site_absolute(path_part, fragment, href, hints);
+        }
+        let decoded = percent_encoding::percent_decode_str(path_part).decode_utf8_lossy();
+        let base = self.docs[from]
+            .source
+            .path
+            .parent()
+            .unwrap_or(Path::new(""));
+        let target = normalise_path(&base.join(decoded.as_ref()));
+        if let Some(page) = self.page_at(&target) {
+            return self.page_link(page, fragment, hints);
+        }
+        if let Some(rel) = self.assets.get(&target) {
+            return Resolution {
+                href: format!("{}{}", self.config.base_path, rel),
+                target: LinkTarget::Asset,
+                superseded_hint: None,
+            };
+        }
+        self.resolve_url_relative(from, path_part, href)
+    }
+
+    fn page_at(&self, path: &Path) -> Option<usize> {
+        if let Some(&i) = self.by_path.get(path) {
+            return Some(i);
+        }
+        ["_index.md", "index.md", "README.md"]
+            .iter()
+            .find_map(|name| self.by_path.get(&path.join(name)).copied())
+    }
+
+    fn page_link(
+        &self,
+        page: usize,
+        fragment: Option<String>,
+        hints: &HashMap<usize, String>,
+    ) -> Resolution {
+        let url = &self.routes[page].0;
+        let href = match &fragment {
+            Some(f) => format!("{url}#{f}"),
+            None => url.clone(),
+        };
+        Resolution {
+            href,
+            target: LinkTarget::Page { page, fragment },
+            superseded_hint: hints.get(&page).cloned(),
+        }
+    }
+
+    fn resolve_site_absolute(
+        &self,
+        path: &str,
+        fragment: Option<String>,
+        href: &str,
+        hints: &HashMap<usize, String>,
+    ) -> Resolution {
+        let base = &self.config.base_path;
+        let url = if path.starts_with(base.as_str()) {
+            path.to_string()
+        } else {
+            format!("{base}{}", path.trim_start_matches('/'))
+        };
+        let with_slash = if url.ends_with('/') || url.contains('.') {
+            url.clone()
+        } else {
+            format!("{url}/")
+        };
+        if let Some(&page) = self.by_url.get(with_slash.as_str()) {
+            return self.page_link(page, fragment, hints);
+        }
+        let rel = url.strip_prefix(base.as_str()).unwrap_or(&url);
+        let rewritten = match &fragment {
+            Some(f) => format!("{url}#{f}"),
+            None => url.clone(),
+        };
+        let target = if self.asset_urls.contains(rel) {
+            LinkTarget::Asset
+        } else if self.known_urls.contains(&with_slash) || self.known_urls.contains(&url) {
+            LinkTarget::External
+        } else {
+            LinkTarget::Broken
+        };
+        let href = if target == LinkTarget::Broken {
+            href.to_string()
+        } else {
+            rewritten
+        };
+        Resolution {
+            href,
+            target,
+            superseded_hint: None,
+        }
+    }
+
+    /// A relative link written as a URL (`../other/`), resolved against the page's URL.
+    fn resolve_url_relative(&self, from: usize, path: &str, href: &str) -> Resolution {
+        let page_url = &self.routes[from].0;
+        let joined = normalise_path(&Path::new(page_url).join(path));
+        let mut url = joined.to_string_lossy().replace('\\', "/");
+        if !url.ends_with('/') && !url.contains('.') {
+            url.push('/');
+        }
+        let target = if self.by_url.contains_key(url.as_str()) || self.known_urls.contains(&url) {
+            LinkTarget::External
+        } else {
+            LinkTarget::Broken
+        };
+        Resolution {
+            href: href.to_string(),
+            target,
+            superseded_hint: None,
+        }
+    }
+
+    /// The decision a relation names, searched in the relating file's own ADR folder first.
+    fn relation_target(&self, from: usize, target: &RelationTarget) -> Option<usize> {
+        let doc = &self.docs[from];
+        let root = match doc.source.role {
+            Role::Adr { root } => root,
+            _ => return None,
+        };
+        match target {
+            RelationTarget::Link(href) => {
+                let href = href.split('#').next().unwrap_or(href);
+                let decoded = percent_encoding::percent_decode_str(href).decode_utf8_lossy();
+                let base = doc.source.path.parent().unwrap_or(Path::new(""));
+                let by_path = self.page_at(&normalise_path(&base.join(decoded.as_ref())));
+                by_path
+                    .filter(|&i| self.docs[i].kind == Kind::Adr)
+                    .or_else(|| self.adr_by_file_name(&decoded))
+            }
+            RelationTarget::Number(n) => self.adr_by_number.get(&(root, *n)).copied(),
+            RelationTarget::Id(id) => self.adr_by_id_like(root, id),
+        }
+    }
+
+    /// Log4brains writes links relative to the project, not the file: a unique file name decides.
+    fn adr_by_file_name(&self, href: &str) -> Option<usize> {
+        let name = Path::new(href).file_name()?;
+        let mut matches = self
+            .docs
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.kind == Kind::Adr && d.source.path.file_name() == Some(name));
+        let first = matches.next()?.0;
+        matches.next().is_none().then_some(first)
+    }
+
+    fn adr_by_id_like(&self, root: usize, id: &str) -> Option<usize> {
+        if let Some(&i) = self.adr_by_id.get(id) {
+            return Some(i);
+        }
+        let stem = id.trim_end_matches(".md");
+        if let Some(&i) = self.adr_by_id.get(stem) {
+            return Some(i);
+        }
+        // "ADR-0012", "TEP-0050", "12": the digits name a number in the same folder.
+        let digits: String = stem.chars().filter(char::is_ascii_digit).collect();
+        let looks_numbered = !digits.is_empty()
+            && digits.len() < 8
+            && stem.chars().filter(|c| c.is_alphabetic()).count() <= 4;
+        if looks_numbered && let Ok(n) = digits.parse() {
+            return self.adr_by_number.get(&(root, n)).copied();
+        }
+        None
+    }
+}
+
+fn is_external(href: &str) -> bool {
+    if href.starts_with("//") {
+        return true;
+    }
+    match href.find(':') {
+        Some(i) => {
+            let scheme = &href[..i];
+            !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                && !href[..i].contains('/')
+        }
+        None => false,
+    }
+}
+
+/// Every stated relation, plus its inverse; one ADR may be superseded by several.
+fn resolve_relations(
+    docs: &[Document],
+    lookup: &Lookup<'_>,
+) -> (Vec<Edge>, Vec<(usize, RelationKind, String)>) {
+    let mut edges = BTreeSet::new();
+    let mut dangling = Vec::new();
+    for (from, doc) in docs.iter().enumerate() {
+        let Some(adr) = &doc.adr else { continue };
+        for relation in &adr.relations {
+            match lookup.relation_target(from, &relation.target) {
+                Some(to) if to != from => {
+                    edges.insert(Edge {
+                        from,
+                        kind: relation.kind,
+                        to,
+                    });
+                    // "Relates to" reads one way, as the tools that write it mean it.
+                    if relation.kind != RelationKind::RelatesTo {
+                        let kind = relation.kind.inverse();
+                        edges.insert(Edge {
+                            from: to,
+                            kind,
+                            to: from,
+                        });
+                    }
+                }
+                Some(_) => {}
+                None => dangling.push((from, relation.kind, target_text(&relation.target))),
+            }
+        }
+    }
+    (edges.into_iter().collect(), dangling)
+}
+
+pub fn target_text(target: &RelationTarget) -> String {
+    match target {
+        RelationTarget::Link(s) | RelationTarget::Id(s) => s.clone(),
+        RelationTarget::Number(n) => n.to_string(),
+    }
+}
+
+/// The hint shown next to links to superseded decisions: "Superseded by ADR 9: Title".
+fn superseded_hints(
+    docs: &[Document],
+    ids: &[Option<String>],
+    edges: &[Edge],
+) -> HashMap<usize, String> {
+    let label = |i: usize| match docs[i].adr.as_ref().and_then(|a| a.number) {
+        Some(n) => format!("ADR {n}"),
+        None => ids[i].clone().unwrap_or_default(),
+    };
+    let mut hints = HashMap::new();
+    for (i, doc) in docs.iter().enumerate() {
+        let Some(adr) = &doc.adr else { continue };
+        let successors: Vec<usize> = edges
+            .iter()
+            .filter(|e| e.from == i && e.kind == RelationKind::SupersededBy)
+            .map(|e| e.to)
+            .collect();
+        let superseded = adr.status.as_deref() == Some("superseded") || !successors.is_empty();
+        if superseded {
+            let hint = match successors.first() {
+                Some(&s) => format!("Superseded by {}: {}", label(s), docs[s].title),
+                None => "This decision has been superseded".to_string(),
+            };
+            hints.insert(i, hint);
+        }
+    }
+    hints
+}
+
+/// The posts list and one section per doc folder.
+fn build_sections(config: &SiteConfig, pages: &mut [Page]) -> Vec<Section> {
+    let mut sections: Vec<Section> = Vec::new();
+    let mut by_folder: BTreeMap<String, usize> = BTreeMap::new();
+    let posts_url = format!("{}posts/", config.base_path);
+    sections.push(Section {
+        title: "Posts".into(),
+        url: posts_url,
+        index_page: None,
+        pages: Vec::new(),
+        folder: "posts".into(),
+    });
+    by_folder.insert("posts".into(), 0);
+    let mut placed = Vec::new();
+    for (i, page) in pages.iter().enumerate() {
+        if !matches!(page.doc.source.role, Role::Doc | Role::Post) {
+            continue;
+        }
+        let folder = Path::new(&page.doc.source.rel)
+            .parent()
+            .map(crate::discover::slash_path)
+            .unwrap_or_default();
+        let folder = if page.doc.kind == Kind::Post {
+            "posts".to_string()
+        } else {
+            folder
+        };
+        if folder.is_empty() {
+            continue;
+        }
+        let top = folder.split('/').next().unwrap_or_default().to_string();
+        let section = *by_folder.entry(top.clone()).or_insert_with(|| {
+            sections.push(Section {
+                title: crate::document::title_from_file_name(Path::new(&top)),
+                url: format!("{}{}/", config.base_path, slugify(&top)),
+                index_page: None,
+                pages: Vec::new(),
+                folder: top.clone(),
+            });
+            sections.len() - 1
+        });
+        let stem = Path::new(&page.doc.source.rel)
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let is_own_index = matches!(stem.as_str(), "_index" | "index" | "readme") && folder == top;
+        if is_own_index {
+            sections[section].index_page = Some(i);
+            sections[section].title = page.doc.title.clone();
+        } else {
+            sections[section].pages.push(i);
+        }
+        placed.push((i, section));
+    }
+    for (i, section) in placed {
+        pages[i].section = Some(section);
+    }
+    for section in &mut sections {
+        sort_pages(pages, &mut section.pages, section.folder == "posts");
+    }
+    sections
+}
+
+/// Posts newest first; docs by weight, then title.
+fn sort_pages(pages: &[Page], list: &mut [usize], newest_first: bool) {
+    if newest_first {
+        list.sort_by(|&a, &b| {
+            pages[b]
+                .doc
+                .date
+                .as_ref()
+                .map(|d| d.day)
+                .cmp(&pages[a].doc.date.as_ref().map(|d| d.day))
+                .then(a.cmp(&b))
+        });
+    } else {
+        list.sort_by(|&a, &b| {
+            let wa = pages[a].doc.meta.weight.unwrap_or(i64::MAX);
+            let wb = pages[b].doc.meta.weight.unwrap_or(i64::MAX);
+            wa.cmp(&wb)
+                .then_with(|| {
+                    pages[a]
+                        .doc
+                        .title
+                        .to_lowercase()
+                        .cmp(&pages[b].doc.title.to_lowercase())
+                })
+                .then(a.cmp(&b))
+        });
+    }
+}
+
+/// Tags matched case-insensitively, keeping the case they were first written in.
+fn build_tags(pages: &[Page]) -> Vec<Tag> {
+    let mut tags: BTreeMap<String, Tag> = BTreeMap::new();
+    for (i, page) in pages.iter().enumerate() {
+        if !page.is_listed() {
+            continue;
+        }
+        let page_tags = page
+            .doc
+            .meta
+            .tags
+            .iter()
+            .chain(page.adr().map(|a| a.tags.iter()).into_iter().flatten());
+        for name in page_tags {
+            let slug = slugify(name);
+            let tag = tags.entry(slug.clone()).or_insert_with(|| Tag {
+                name: name.trim().to_string(),
+                slug,
+                pages: Vec::new(),
+            });
+            if tag.pages.last() != Some(&i) {
+                tag.pages.push(i);
+            }
+        }
+    }
+    let mut tags: Vec<Tag> = tags.into_values().collect();
+    for tag in &mut tags {
+        tag.pages.dedup();
+        tag.pages.sort_by(|&a, &b| {
+            pages[b]
+                .doc
+                .date
+                .as_ref()
+                .map(|d| d.day)
+                .cmp(&pages[a].doc.date.as_ref().map(|d| d.day))
+                .then(a.cmp(&b))
+        });
+    }
+    tags
+}
+
+fn build_backlinks(pages: &[Page]) -> Vec<Vec<usize>> {
+    let mut backlinks = vec![BTreeSet::new(); pages.len()];
+    for (from, page) in pages.iter().enumerate() {
+        for link in &page.rendered.links {
+            if let LinkTarget::Page { page: to, .. } = link.target
+                && to != from
+                && page.is_listed()
+            {
+                backlinks[to].insert(from);
+            }
+        }
+    }
+    backlinks
+        .into_iter()
+        .map(|set| set.into_iter().collect())
+        .collect()
+}
+
+/// Page tags by slug, for related pages and templates.
+pub fn page_tag_slugs(page: &Page) -> Vec<String> {
+    let mut slugs: Vec<String> = page
+        .doc
+        .meta
+        .tags
+        .iter()
+        .chain(page.adr().map(|a| a.tags.iter()).into_iter().flatten())
+        .map(|t| slugify(t))
+        .collect();
+    slugs.sort();
+    slugs.dedup();
+    slugs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn external_schemes() {
+        assert!(is_external("https://x.org"));
+        assert!(is_external("mailto:a@b"));
+        assert!(is_external("//cdn.example"));
+        assert!(!is_external("0003-x.md"));
+        assert!(!is_external("../posts/x.md#a:b"));
+        assert!(!is_external("/adr/"));
+    }
+}
