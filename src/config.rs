@@ -211,7 +211,13 @@ fn resolve(
                 package: None,
             }]
         }
-        None => find_adr_roots(&root),
+        // Outside zero-config mode, only ADR folders beside the content count: the file-name
+        // heuristic would take a folder of dated posts for a decision log.
+        None if zero_config => find_adr_roots(&root),
+        None => find_adr_roots(&root)
+            .into_iter()
+            .filter(|r| !r.path.starts_with(&content_dir))
+            .collect(),
     };
     let base_url = normalise_base_url(overrides.base_url.clone().or(base_url).as_deref());
     let base_path = base_path_of(&base_url);

@@ -292,6 +292,18 @@ impl<'o> State<'o> {
                 id,
             }) => {
                 let dest_url = self.link(dest_url, offset, false);
+                if self.pending_hints.last().is_some_and(Option::is_some) {
+                    // A class on the link itself, for browsers without `:has()`.
+                    let title_attr = if title.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" title=\"{}\"", escape_html(&title))
+                    };
+                    return vec![Event::Html(CowStr::from(format!(
+                        "<a href=\"{}\" class=\"link-superseded\"{title_attr}>",
+                        escape_html(&dest_url)
+                    )))];
+                }
                 vec![Event::Start(Tag::Link {
                     link_type,
                     dest_url,
@@ -300,8 +312,13 @@ impl<'o> State<'o> {
                 })]
             }
             Event::End(TagEnd::Link) => {
-                let mut events = vec![Event::End(TagEnd::Link)];
-                if let Some(Some(hint)) = self.pending_hints.pop() {
+                let hint = self.pending_hints.pop().flatten();
+                let mut events = vec![if hint.is_some() {
+                    Event::Html(CowStr::Borrowed("</a>"))
+                } else {
+                    Event::End(TagEnd::Link)
+                }];
+                if let Some(hint) = hint {
                     events.push(Event::Html(CowStr::from(format!(
                         "<span class=\"superseded-hint\" title=\"{}\">superseded</span>",
                         escape_html(&hint)

@@ -133,6 +133,8 @@ fn read_overrides(
 fn compile(templates: &BTreeMap<String, (String, PathBuf)>) -> BuildResult<Tera> {
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".xml", ".htm"]);
+    // Tera's default also escapes `/`, which bloats every URL; these five suffice in text and quoted attributes.
+    tera.set_escape_fn(crate::markdown::escape_html);
     let list: Vec<(&str, &str)> = templates
         .iter()
         .map(|(name, (text, _))| (name.as_str(), text.as_str()))

@@ -91,10 +91,10 @@ impl<'a> Contexts<'a> {
         let mut value = self.summaries[i].clone();
         let obj = value.as_object_mut().expect("summary is an object");
         obj.insert("permalink".into(), json!(self.absolute(&page.url)));
-        obj.insert(
-            "updated".into(),
-            json!(page.doc.meta.updated.as_ref().map(|d| d.day.to_string())),
-        );
+        let updated = page.doc.meta.updated.as_ref();
+        obj.insert("updated".into(), json!(updated.map(|d| d.day.to_string())));
+        let updated_display = updated.map(|d| d.day.format("%-d %B %Y").to_string());
+        obj.insert("updated_display".into(), json!(updated_display));
         obj.insert("authors".into(), json!(page.doc.meta.authors));
         obj.insert("content".into(), json!(page.rendered.html));
         obj.insert("toc".into(), json!(page.rendered.toc));
@@ -236,7 +236,7 @@ impl<'a> Contexts<'a> {
         let log = format!("{}adr/", self.site.config.base_path);
         counts
             .into_iter()
-            .map(|((_, status), count)| json!({"status": status, "label": status_label(Some(&status)), "count": count, "url": format!("{log}?status={}", urlencode(&status)), "class": status_class(Some(&status))}))
+            .map(|((_, status), count)| json!({"status": status, "label": status_label(Some(&status)), "count": count, "url": format!("{log}?status={}", urlencode(status_class(Some(&status)))), "class": status_class(Some(&status))}))
             .collect()
     }
 

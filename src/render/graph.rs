@@ -57,10 +57,7 @@ fn draw(site: &Site, mut nodes: Vec<usize>, focus: Option<usize>) -> String {
     let width = MARGIN * 2 + (nodes.len() - 1) * STEP;
     let set: BTreeSet<usize> = nodes.iter().copied().collect();
     let mut svg = String::new();
-    let _ = write!(
-        svg,
-        "<svg class=\"adr-graph\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} 300\" width=\"{width}\" height=\"300\" role=\"img\" aria-labelledby=\"adr-graph-title\"><title id=\"adr-graph-title\">Decision relations: supersedes arcs above the line, amends and relates-to arcs below</title>"
-    );
+    let (mut top, mut bottom) = (AXIS - 16, AXIS + 36);
     svg.push_str("<style>.adr-graph{max-width:100%;height:auto;font:12px system-ui,sans-serif}.adr-graph .arc{fill:none;stroke-width:2}.adr-graph .supersedes{stroke:var(--status-superseded,#8250df)}.adr-graph .amends{stroke:var(--status-proposed,#9a6700);stroke-dasharray:6 3}.adr-graph .relates{stroke:var(--muted,#57606a);stroke-dasharray:2 3}.adr-graph circle{stroke:var(--bg,#fff);stroke-width:2}.adr-graph .focus circle{stroke:var(--fg,#1f2328);stroke-width:3}.adr-graph text{fill:var(--fg,#1f2328);text-anchor:middle}.adr-graph .accepted circle{fill:var(--status-accepted,#1a7f37)}.adr-graph .proposed circle{fill:var(--status-proposed,#9a6700)}.adr-graph .rejected circle{fill:var(--status-rejected,#cf222e)}.adr-graph .deprecated circle{fill:var(--status-deprecated,#6e7781)}.adr-graph .superseded circle{fill:var(--status-superseded,#8250df)}.adr-graph .draft circle,.adr-graph .other circle,.adr-graph .unknown circle{fill:var(--status-unknown,#57606a)}</style>");
     for edge in &site.edges {
         if !set.contains(&edge.from) || !set.contains(&edge.to) {
@@ -77,6 +74,14 @@ fn draw(site: &Site, mut nodes: Vec<usize>, focus: Option<usize>) -> String {
         let span = x1.abs_diff(x2);
         let height = (span / 2).clamp(18, 120);
         let y = if above { AXIS - height } else { AXIS + height };
+        // A cubic with both control points at `y` peaks three quarters of the way there.
+        let peak = if above {
+            AXIS - height * 3 / 4
+        } else {
+            AXIS + height * 3 / 4
+        };
+        top = top.min(peak);
+        bottom = bottom.max(peak);
         let _ = write!(
             svg,
             "<path class=\"arc {class}\" d=\"M{x1} {AXIS} C{x1} {y} {x2} {y} {x2} {AXIS}\"/>"
@@ -108,5 +113,8 @@ fn draw(site: &Site, mut nodes: Vec<usize>, focus: Option<usize>) -> String {
         );
     }
     svg.push_str("</svg>");
-    svg
+    let (y0, height) = (top - 6, bottom - top + 12);
+    format!(
+        "<svg class=\"adr-graph\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 {y0} {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-labelledby=\"adr-graph-title\"><title id=\"adr-graph-title\">Decision relations: supersedes arcs above the line, amends and relates-to arcs below</title>{svg}"
+    )
 }

@@ -1,0 +1,363 @@
+//! `lore build` on fixture sites: the HTML, links, feeds, sitemap, atomicity and determinism.
+
+mod common;
+use common::*;
+
+#[test]
+fn builds_pages_with_pretty_urls_and_summary_line() {
+    let site = TestSite::fixture("basic");
+    let out = site.build_ok();
+    let line = stdout(&out);
+    assert!(
+        line.starts_with("Built 7 pages (3 posts, 3 ADRs, 1 docs) in "),
+        "{line}"
+    );
+    for path in [
+        "index.html",
+        "posts/caching-without-tears/index.html",
+        "posts/third/index.html",
+        "adr/0001-use-polling/index.html",
+        "adr/index.html",
+        "guides/index.html",
+        "guides/setup/install/index.html",
+        "tags/index.html",
+        "tags/engineering/index.html",
+        "atom.xml",
+        "tags/engineering/atom.xml",
+        "sitemap.xml",
+        "robots.txt",
+        "404.html",
+        "opensearch.xml",
+        "assets/lore.css",
+        "assets/highlight.css",
+    ] {
+        assert!(site.public().join(path).is_file(), "missing {path}");
+    }
+    assert!(
+        !site.public().join("posts/draft/index.html").exists(),
+        "drafts are left out by default"
+    );
+}
+
+#[test]
+fn markdown_links_headings_code_and_assets() {
+    let site = TestSite::fixture("basic");
+    site.build_ok();
+    let doc = site.html("posts/caching-without-tears/index.html");
+    let hrefs = attrs(&doc, "main a", "href");
+    assert!(
+        hrefs.contains(&"/kb/adr/0002-use-queues/#consequences".to_string()),
+        "{hrefs:?}"
+    );
+    assert!(
+        hrefs.contains(&"/kb/guides/setup/install/".to_string()),
+        "{hrefs:?}"
+    );
+    assert!(
+        !hrefs
+            .iter()
+            .any(|h| h.ends_with(".md") && !h.starts_with("https://example.org/repo/edit/")),
+        "no .md links remain: {hrefs:?}"
+    );
+    assert_eq!(
+        attrs(&doc, "main img", "src"),
+        vec!["/kb/posts/diagram.png"]
+    );
+    assert_eq!(
+        std::fs::read(site.public().join("posts/diagram.png")).unwrap(),
+        b"PNG"
+    );
+    assert_eq!(
+        attrs(&doc, ".prose > h2", "id"),
+        vec!["edge-caching", "edge-caching-1"]
+    );
+    assert_eq!(attrs(&doc, "h2 a.anchor", "href")[0], "#edge-caching");
+    assert!(
+        !select(&doc, "pre.code[data-lang=rust] span[class^=hl-]").is_empty(),
+        "code is highlighted with classes"
+    );
+    assert_eq!(select(&doc, ".table-wrap > table").len(), 1);
+    let hint = texts(&doc, ".superseded-hint");
+    assert_eq!(
+        hint,
+        vec!["superseded"],
+        "a link to a superseded ADR carries a hint"
+    );
+    let title_attr = attrs(&doc, ".superseded-hint", "title");
+    assert_eq!(title_attr, vec!["Superseded by ADR 2: Use queues"]);
+}
+
+#[test]
+fn titles_dates_and_excerpts_without_front_matter() {
+    let site = TestSite::fixture("basic");
+    site.build_ok();
+    let third = site.html("posts/third/index.html");
+    assert!(
+        texts(&third, "h1")
+            .iter()
+            .any(|t| t == "Third Post Without Front Matter")
+    );
+    assert!(site.read("posts/third/index.html").contains("2026-01-15"));
+    let list = site.read("posts/page/2/index.html");
+    assert!(list.contains("Third Post Without Front Matter"));
+    let second = site.read("posts/index.html");
+    assert!(second.contains("First paragraph of the second post, which becomes its excerpt."));
+}
+
+#[test]
+fn tags_match_case_insensitively_and_keep_first_case() {
+    let site = TestSite::fixture("basic");
+    site.build_ok();
+    let tag = site.html("tags/engineering/index.html");
+    let page = site.read("tags/engineering/index.html");
+    assert!(
+        texts(&tag, "h1").iter().any(|t| t.contains("Engineering")),
+        "{:?}",
+        texts(&tag, "h1")
+    );
+    for title in ["Caching Without Tears", "Second: a post", "Install"] {
+        assert!(page.contains(title), "tag page lists {title}");
+    }
+    assert!(!site.public().join("tags/Engineering").exists());
+    let index = site.read("tags/index.html");
+    assert!(index.contains("/kb/tags/queues/"));
+}
+
+#[test]
+fn pagination_of_posts() {
+    let site = TestSite::fixture("basic");
+    site.build_ok();
+    let first = site.read("posts/index.html");
+    assert!(first.contains("Caching Without Tears") && first.contains("Second: a post"));
+    assert!(!first.contains("Third Post Without Front Matter"));
+    assert!(first.contains("/kb/posts/page/2/"));
+}
+
+#[test]
+fn drafts_with_flag() {
+    let site = TestSite::fixture("basic");
+    let out = site.lore(&["build", "--drafts"]);
+    assert!(out.status.success());
+    assert!(site.public().join("posts/draft/index.html").is_file());
+}
+
+#[test]
+fn decision_pages_follow_the_graph() {
+    let site = TestSite::fixture("basic");
+    site.build_ok();
+    let old = site.read("adr/0001-use-polling/index.html");
+    assert!(
+        old.contains("/kb/adr/0002-use-queues/"),
+        "superseded ADR links to its successor"
+    );
+    assert!(old.contains("Superseded by"));
+    let new = site.read("adr/0002-use-queues/index.html");
+    assert!(
+        new.contains("Supersedes"),
+        "the inverse relation is derived"
+    );
+    assert!(new.contains("/kb/adr/0001-use-polling/"));
+    let log = site.html("adr/index.html");
+    let log_text = site.read("adr/index.html");
+    for title in [
+        "Use polling",
+        "Use queues",
+        "Maybe Kafka",
+        "These are our decisions.",
+    ] {
+        assert!(log_text.contains(title), "log shows {title}");
+    }
+    assert!(
+        !select(&log, "svg.adr-graph").is_empty(),
+        "the log draws the decision graph"
+    );
+    assert!(
+        log_text.contains("Superseded")
+            && log_text.contains("Accepted")
+            && log_text.contains("Proposed")
+    );
+}
+
+#[test]
+fn atom_feed_is_well_formed_and_absolute() {
+    let site = TestSite::fixture("basic");
+    site.build_ok();
+    let feed = site.read("atom.xml");
+    let (titles, links) = parse_feed(&feed);
+    assert_eq!(titles[0], "Fixture KB");
+    assert!(titles.contains(&"Caching Without Tears".to_string()));
+    assert!(!titles.contains(&"Secret draft".to_string()));
+    assert!(
+        links
+            .iter()
+            .all(|l| l.starts_with("https://example.org/kb/")),
+        "{links:?}"
+    );
+    let (tag_titles, _) = parse_feed(&site.read("tags/engineering/atom.xml"));
+    assert!(tag_titles.contains(&"Second: a post".to_string()));
+}
+
+/// Titles and link hrefs of an Atom feed, parsed as XML.
+fn parse_feed(xml: &str) -> (Vec<String>, Vec<String>) {
+    let doc = roxmltree::Document::parse(xml).expect("feed is well-formed XML");
+    let titles = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("title"))
+        .map(|n| n.text().unwrap_or("").to_string())
+        .collect();
+    let links = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("link"))
+        .filter_map(|n| n.attribute("href").map(String::from))
+        .collect();
+    (titles, links)
+}
+
+#[test]
+fn sitemap_lists_every_page_absolutely() {
+    let site = TestSite::fixture("basic");
+    site.build_ok();
+    let xml = site.read("sitemap.xml");
+    let doc = roxmltree::Document::parse(&xml).expect("sitemap is well-formed XML");
+    let locs: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("loc"))
+        .filter_map(|n| n.text().map(String::from))
+        .collect();
+    assert!(
+        locs.contains(&"https://example.org/kb/posts/caching-without-tears/".to_string()),
+        "{locs:?}"
+    );
+    assert!(locs.contains(&"https://example.org/kb/adr/".to_string()));
+    assert!(
+        locs.iter()
+            .all(|l| l.starts_with("https://example.org/kb/"))
+    );
+    assert!(
+        site.read("robots.txt")
+            .contains("Sitemap: https://example.org/kb/sitemap.xml")
+    );
+}
+
+#[test]
+fn failed_build_leaves_previous_output_untouched() {
+    let site = TestSite::fixture("basic");
+    site.build_ok();
+    let before = snapshot(&site.public());
+    site.write(
+        "content/posts/2026-04-01-broken.md",
+        "---\ntitle: Broken\ntags: [a\n",
+    );
+    let out = site.lore(&["build"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("content/posts/2026-04-01-broken.md:1:1"),
+        "{err}"
+    );
+    assert!(err.contains("never closed"), "{err}");
+    assert_eq!(
+        snapshot(&site.public()),
+        before,
+        "the previous site is intact"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(site.root())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains("lore-"))
+        .collect();
+    assert!(leftovers.is_empty(), "no staging folders left behind");
+}
+
+#[test]
+fn two_builds_are_byte_identical() {
+    let site = TestSite::fixture("basic");
+    assert!(site.lore(&["build", "-o", "out1"]).status.success());
+    assert!(site.lore(&["build", "-o", "out2"]).status.success());
+    let (a, b) = (
+        snapshot(&site.root().join("out1")),
+        snapshot(&site.root().join("out2")),
+    );
+    assert!(a.len() > 20);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn zero_config_folder_of_markdown() {
+    let site = TestSite::empty();
+    site.write("notes/a.md", "# Alpha\n\nSee [b](b.md).\n");
+    site.write("notes/b.md", "Beta title\n\nText.\n");
+    let out = lore_in(&site.root().join("notes"), &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let a = std::fs::read_to_string(site.root().join("notes/public/a/index.html")).unwrap();
+    assert!(a.contains("href=\"/b/\""));
+    assert!(
+        std::fs::read_to_string(site.root().join("notes/public/b/index.html"))
+            .unwrap()
+            .contains("Beta title")
+    );
+}
+
+#[test]
+fn toml_front_matter_and_base_url_flag() {
+    let site = TestSite::empty();
+    site.write("content/posts/z.md", "+++\ntitle = \"From Zola\"\ndate = 2026-05-01\n[taxonomies]\ntags = [\"zola\"]\n+++\nBody.\n");
+    let out = site.lore(&["build", "--base-url", "https://docs.example.com/sub"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(site.read("posts/z/index.html").contains("From Zola"));
+    assert!(site.public().join("tags/zola/index.html").is_file());
+    assert!(
+        site.read("sitemap.xml")
+            .contains("https://docs.example.com/sub/posts/z/")
+    );
+}
+
+#[test]
+fn user_strings_are_escaped_everywhere() {
+    let site = TestSite::empty();
+    site.write("lore.yaml", "base_url: https://x.org/\n");
+    site.write(
+        "content/posts/2026-01-01-x.md",
+        "---\ntitle: \"<script>alert('t')</script> ]]> & \\\"q\\\"\"\ntags: [\"<b>tag</b>\"]\nexcerpt: \"<img src=x onerror=alert(1)>\"\n---\nBody\n",
+    );
+    site.build_ok();
+    for file in [
+        "posts/x/index.html",
+        "index.html",
+        "posts/index.html",
+        "tags/b-tag-b/index.html",
+    ] {
+        let html = site.read(file);
+        assert!(!html.contains("<script>alert"), "{file} escapes the title");
+        assert!(!html.contains("<img src=x"), "{file} escapes the excerpt");
+        assert!(!html.contains("<b>tag</b>"), "{file} escapes tags");
+    }
+    let feed = site.read("atom.xml");
+    let (titles, _) = parse_feed(&feed);
+    assert!(
+        titles.iter().any(|t| t.contains("]]>")),
+        "feed parses and keeps the text: {titles:?}"
+    );
+}
+
+#[test]
+fn unknown_config_key_names_key_file_and_line() {
+    let site = TestSite::empty();
+    site.write("lore.yaml", "title: x\ntitel: y\n");
+    site.write("content/a.md", "# A\n");
+    let out = site.lore(&["build"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("lore.yaml:2:"), "{err}");
+    assert!(err.contains("titel"), "{err}");
+}
+
+#[test]
+fn two_pages_with_one_url_is_an_error() {
+    let site = TestSite::empty();
+    site.write("content/posts/2026-01-01-same.md", "# One\n");
+    site.write("content/posts/2026-02-01-same.md", "# Two\n");
+    let out = site.lore(&["build"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("same URL"), "{}", stderr(&out));
+}
