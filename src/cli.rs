@@ -26,6 +26,55 @@ pub enum Command {
     Build(BuildArgs),
     /// List pages and decision records, as a table or as JSON.
     List(ListArgs),
+    /// Create a new post or decision record from a template.
+    New(NewArgs),
+    /// Create a new site.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NewKind {
+    Post,
+    Adr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum AdrFormat {
+    /// YAML front matter with status, deciders, supersedes.
+    #[default]
+    Lore,
+    /// MADR 2 bullets under the title.
+    Madr,
+    /// Nygard / adr-tools: a `## Status` section.
+    Nygard,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// What to create.
+    #[arg(value_enum)]
+    pub kind: NewKind,
+    /// Its title.
+    pub title: String,
+    /// The site's folder.
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// For decisions: the number of the decision this one supersedes (marked superseded in its own dialect).
+    #[arg(long)]
+    pub supersedes: Option<u32>,
+    /// For decisions: the dialect to write.
+    #[arg(long, value_enum, default_value_t = AdrFormat::Lore)]
+    pub format: AdrFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to create the site in.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Add the starter files to a folder that is not empty (never overwriting a file).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

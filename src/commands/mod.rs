@@ -1,7 +1,9 @@
 //! One module per subcommand; each has `run(args, ui) -> anyhow::Result<ExitCode>`.
 
 pub mod build;
+pub mod init;
 pub mod list;
+pub mod new;
 
 use crate::cli::{Cli, Command};
 use crate::error::Diagnostic;
@@ -48,6 +50,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Build(args) => build::run(args, ui),
         Command::List(args) => list::run(args, ui),
+        Command::New(args) => new::run(args, ui),
+        Command::Init(args) => init::run(args, ui),
     }
 }
 

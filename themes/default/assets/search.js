@@ -158,7 +158,7 @@
 
   /* ---------- query ---------- */
   // Prefix matching: the word being typed (2+ chars) weighs 0.7; any other
-  // word of 4+ chars may also complete ("postgres" -> "postgresql") at 0.5.
+  // word of 4+ chars with no exact match completes ("postgres" -> "postgresql") at 0.5.
   function prefixFactor(w, typingLast) {
     var n = Array.from(w).length;
     return typingLast && n >= 2 ? 0.7 : n >= 4 ? 0.5 : 0;
@@ -174,39 +174,49 @@
       words.forEach(function (w, wi) {
         var i = shardIndex(w);
         need[i] = 1;
-        var pl = prefixFactor(w, wi === last && typing);
-        if (pl) {
+        if (prefixFactor(w, wi === last && typing) > 0.5) {
           var j = shardIndex(w + '\uffff');
-          for (var k = i + 1; k <= Math.min(j, i + (pl > 0.5 ? 2 : 1)); k++) need[k] = 1;
+          for (var k = i + 1; k <= Math.min(j, i + 2); k++) need[k] = 1;
         }
       });
       return Promise.all(Object.keys(need).map(function (i) { return loadShard(+i); })).then(function () {
-        var cands = [], more = {};
-        words.forEach(function (w, wi) {
-          var prefix = prefixFactor(w, wi === last && typing);
-          var wc = Array.from(w), typo = wc.length >= 5, c = [];
-          Object.keys(shards).sort(function (a, b) { return a - b; }).forEach(function (k) {
-            var sh = shards[k];
-            sh.t.forEach(function (t) {
-              if (t === w) c.push([t, 1, true]);
-              else if (prefix && t.startsWith(w)) c.push([t, prefix, true]);
-              else if (typo && Math.abs(t.length - w.length) <= 2) { var tc = Array.from(t); if (tc.length >= 4 && oneEdit(wc, tc)) c.push([t, 0.4, false]); }
-            });
-            sh.a.forEach(function (p) {
-              var a = p[0], f = 0, ex = true;
-              if (a === w) f = 1;
-              else if (prefix && a.startsWith(w)) f = prefix;
-              else if (typo && Math.abs(a.length - w.length) <= 2 && oneEdit(wc, Array.from(a))) { f = 0.4; ex = false; }
-              if (f) { c.push([p[1], f, ex]); more[shardIndex(p[1])] = 1; }
-            });
-          });
-          cands.push(c);
+        var more = {}, retry = [];
+        var cands = words.map(function (w, wi) {
+          var pf = prefixFactor(w, wi === last && typing), c = candidates(w, pf > 0.5 ? pf : 0, more);
+          if (!c.some(function (x) { return x[1] === 1; }) && prefixFactor(w, false)) {
+            retry.push(wi);
+            var i = shardIndex(w);
+            if (shardIndex(w + '\uffff') > i) more[i + 1] = 1;
+          }
+          return c;
         });
         return Promise.all(Object.keys(more).map(function (i) { return loadShard(+i); })).then(function () {
-          return score(words, cands);
-        });
+          var more2 = {};
+          retry.forEach(function (wi) { cands[wi] = cands[wi].concat(candidates(words[wi], 0.5, more2)); });
+          return Promise.all(Object.keys(more2).map(function (i) { return loadShard(+i); }));
+        }).then(function () { return score(words, cands); });
       });
     });
+  }
+  // Index terms a query word may stand for: [term, weight, notTypo].
+  function candidates(w, prefix, more) {
+    var wc = Array.from(w), typo = wc.length >= 5, c = [];
+    Object.keys(shards).sort(function (a, b) { return a - b; }).forEach(function (k) {
+      var sh = shards[k];
+      sh.t.forEach(function (t) {
+        if (t === w) c.push([t, 1, true]);
+        else if (prefix && t.startsWith(w)) c.push([t, prefix, true]);
+        else if (typo && Math.abs(t.length - w.length) <= 2) { var tc = Array.from(t); if (tc.length >= 4 && oneEdit(wc, tc)) c.push([t, 0.4, false]); }
+      });
+      sh.a.forEach(function (p) {
+        var a = p[0], f = 0, ex = true;
+        if (a === w) f = 1;
+        else if (prefix && a.startsWith(w)) f = prefix;
+        else if (typo && Math.abs(a.length - w.length) <= 2 && oneEdit(wc, Array.from(a))) { f = 0.4; ex = false; }
+        if (f) { c.push([p[1], f, ex]); more[shardIndex(p[1])] = 1; }
+      });
+    });
+    return c;
   }
   function score(words, cands) {
     var docs = new Map(), terms = {};

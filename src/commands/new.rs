@@ -1,0 +1,357 @@
+//! `lore new post|adr "Title"`: a new file from a template, never overwriting; with
+//! `--supersedes N` the old decision is marked superseded in its own dialect.
+
+use super::Ui;
+use crate::cli::{AdrFormat, NewArgs, NewKind};
+use crate::config::{Overrides, SiteConfig};
+use crate::site::slugify;
+use anyhow::{Context, bail};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub fn run(args: &NewArgs, _ui: Ui) -> anyhow::Result<ExitCode> {
+    let config =
+        SiteConfig::load(&args.root, &Overrides::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let today = chrono::Local::now().date_naive().to_string();
+    let path = match args.kind {
+        NewKind::Post => new_post(&config, &args.title, &today)?,
+        NewKind::Adr => new_adr(&config, args, &today)?,
+    };
+    println!("{}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn new_post(config: &SiteConfig, title: &str, today: &str) -> anyhow::Result<PathBuf> {
+    let dir = if config.zero_config {
+        config.content_dir.clone()
+    } else {
+        config.content_dir.join("posts")
+    };
+    let path = dir.join(format!("{today}-{}.md", slugify(title)));
+    let text = fill(
+        &template(config, "post.md", DEFAULT_POST),
+        title,
+        today,
+        "",
+        "",
+        "",
+    );
+    write_new(&path, &text)?;
+    Ok(path)
+}
+
+fn new_adr(config: &SiteConfig, args: &NewArgs, today: &str) -> anyhow::Result<PathBuf> {
+    let dir = config
+        .adr_roots
+        .first()
+        .map(|r| r.path.clone())
+        .unwrap_or_else(|| config.content_dir.join("adr"));
+    let existing = numbered_files(&dir);
+    let number = existing
+        .iter()
+        .map(|(n, _, _)| *n)
+        .max()
+        .map_or(1, |n| n + 1);
+    let width = existing.iter().map(|(_, w, _)| *w).max().unwrap_or(4);
+    let number_text = format!("{number:0width$}");
+    let file_name = format!("{number_text}-{}.md", slugify(&args.title));
+    let path = dir.join(&file_name);
+    let old = match args.supersedes {
+        Some(n) => Some(
+            existing
+                .iter()
+                .find(|(m, _, _)| *m == n)
+                .map(|(_, _, p)| p.clone())
+                .with_context(|| format!("there is no ADR {n} in {}", dir.display()))?,
+        ),
+        None => None,
+    };
+    let old_link = old.as_ref().map(|p| {
+        (
+            p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+            title_of(p),
+        )
+    });
+    let text = adr_text(
+        config,
+        args.format,
+        &args.title,
+        today,
+        number,
+        args.supersedes,
+        old_link.as_ref(),
+    );
+    write_new(&path, &text)?;
+    if let (Some(old), Some(_)) = (&old, args.supersedes) {
+        mark_superseded(old, &file_name, &format!("{number}. {}", args.title))?;
+    }
+    Ok(path)
+}
+
+/// The decision records of a folder: (number, digits in its file name, path).
+fn numbered_files(dir: &Path) -> Vec<(u32, usize, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let number = crate::adr::locate::number_from_file_name(&name)?;
+            let digits = name
+                .trim_start_matches(|c: char| !c.is_ascii_digit())
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .count();
+            Some((number, digits, e.path()))
+        })
+        .collect()
+}
+
+fn title_of(path: &Path) -> String {
+    std::fs::read(path)
+        .ok()
+        .and_then(|bytes| {
+            crate::document::parse(
+                crate::discover::SourceFile {
+                    path: path.to_path_buf(),
+                    rel: String::new(),
+                    role: crate::discover::Role::Adr { root: 0 },
+                },
+                &bytes,
+            )
+            .ok()
+        })
+        .map(|d| d.title)
+        .unwrap_or_else(|| crate::document::title_from_file_name(path))
+}
+
+fn adr_text(
+    config: &SiteConfig,
+    format: AdrFormat,
+    title: &str,
+    today: &str,
+    number: u32,
+    supersedes: Option<u32>,
+    old: Option<&(String, String)>,
+) -> String {
+    let (name, default) = match format {
+        AdrFormat::Lore => ("adr.md", DEFAULT_ADR_LORE),
+        AdrFormat::Madr => ("adr-madr.md", DEFAULT_ADR_MADR),
+        AdrFormat::Nygard => ("adr-nygard.md", DEFAULT_ADR_NYGARD),
+    };
+    let relation = match (format, supersedes, old) {
+        (AdrFormat::Lore, Some(n), _) => format!("supersedes: [{n}]\n"),
+        (AdrFormat::Madr, Some(_), Some((file, old_title))) => {
+            format!("\n## Links\n\n* Supersedes [{old_title}]({file})\n")
+        }
+        (AdrFormat::Nygard, Some(n), Some((file, old_title))) => {
+            format!("\nSupersedes [{n}. {old_title}]({file})\n")
+        }
+        _ => String::new(),
+    };
+    fill(
+        &template(config, name, default),
+        title,
+        today,
+        &number.to_string(),
+        &relation,
+        "",
+    )
+}
+
+/// A site's own `templates/new/<name>` wins over the built-in one.
+fn template(config: &SiteConfig, name: &str, default: &str) -> String {
+    std::fs::read_to_string(config.root.join("templates/new").join(name))
+        .unwrap_or_else(|_| default.to_string())
+}
+
+fn fill(
+    template: &str,
+    title: &str,
+    date: &str,
+    number: &str,
+    relation: &str,
+    _extra: &str,
+) -> String {
+    let yaml_title = serde_yaml::to_string(title)
+        .map(|t| t.trim_end().to_string())
+        .unwrap_or_else(|_| format!("{title:?}"));
+    template
+        .replace("{{title_yaml}}", &yaml_title)
+        .replace("{{title}}", title)
+        .replace("{{date}}", date)
+        .replace("{{number}}", number)
+        .replace("{{relation}}", relation)
+}
+
+/// Marks an old decision superseded, in the dialect it is written in, touching nothing else.
+pub fn mark_superseded(path: &Path, new_file: &str, new_title: &str) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let link = format!("[{new_title}]({new_file})");
+    let Some(updated) = supersede_text(&text, &link) else {
+        bail!(
+            "{}: found no status to update; add `status: superseded` to it by hand",
+            path.display()
+        );
+    };
+    write_atomic(path, &updated)
+}
+
+/// The text with its status changed to superseded, or `None` when it has no status to change.
+pub fn supersede_text(text: &str, link: &str) -> Option<String> {
+    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let in_front_matter = front_matter_end(&lines);
+    for (i, line) in lines.iter().enumerate() {
+        let content = line.trim_end_matches(['\r', '\n']);
+        let lower = content.trim_start().to_ascii_lowercase();
+        if i < in_front_matter && lower.starts_with("status:") {
+            return Some(replace_line(
+                &lines,
+                i,
+                &format!("status: superseded{newline}"),
+            ));
+        }
+        let bullet = lower.trim_start_matches(['*', '-', ' ']);
+        if i >= in_front_matter
+            && (content.trim_start().starts_with(['*', '-']))
+            && bullet.starts_with("status:")
+        {
+            let prefix = &content
+                [..content.to_ascii_lowercase().find("status:").unwrap_or(0) + "status:".len()];
+            return Some(replace_line(
+                &lines,
+                i,
+                &format!("{prefix} superseded by {link}{newline}"),
+            ));
+        }
+        if i >= in_front_matter
+            && lower.starts_with('#')
+            && lower.trim_start_matches('#').trim() == "status"
+        {
+            let start = (i + 1..lines.len()).find(|&j| !lines[j].trim().is_empty())?;
+            let end = (start..lines.len())
+                .find(|&j| lines[j].trim().is_empty() || lines[j].starts_with('#'))
+                .unwrap_or(lines.len());
+            let mut out: String = lines[..start].concat();
+            out.push_str(&format!("Superseded by {link}{newline}"));
+            out.push_str(&lines[end..].concat());
+            return Some(out);
+        }
+    }
+    if in_front_matter > 0 {
+        return Some(replace_line(
+            &lines,
+            in_front_matter,
+            &format!("status: superseded{newline}{}", lines[in_front_matter]),
+        ));
+    }
+    None
+}
+
+fn front_matter_end(lines: &[&str]) -> usize {
+    if lines
+        .first()
+        .map(|l| l.trim_start_matches('\u{feff}').trim())
+        != Some("---")
+    {
+        return 0;
+    }
+    (1..lines.len())
+        .find(|&i| lines[i].trim() == "---")
+        .unwrap_or(0)
+}
+
+fn replace_line(lines: &[&str], i: usize, with: &str) -> String {
+    let mut out: String = lines[..i].concat();
+    out.push_str(with);
+    out.push_str(&lines[i + 1..].concat());
+    out
+}
+
+/// Creates `path` with `text`, refusing to overwrite.
+pub fn write_new(path: &Path, text: &str) -> anyhow::Result<()> {
+    if path.exists() {
+        bail!(
+            "{} already exists; choose another title or remove the file",
+            path.display()
+        );
+    }
+    let parent = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    let temp = tempfile::NamedTempFile::new_in(parent)?;
+    std::fs::write(temp.path(), text)?;
+    temp.persist_noclobber(path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error))?;
+    Ok(())
+}
+
+/// Replaces a file's content so that a crash leaves the old or the new file, never a torn one.
+pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    let temp = tempfile::NamedTempFile::new_in(parent)?;
+    std::fs::write(temp.path(), text)?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = std::fs::set_permissions(temp.path(), meta.permissions());
+    }
+    temp.persist(path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error))?;
+    Ok(())
+}
+
+const DEFAULT_POST: &str = "---\ntitle: {{title_yaml}}\ndate: {{date}}\ntags: []\nexcerpt: \"\"\n---\n\nWrite the first paragraph here: it becomes the excerpt when `excerpt` is empty.\n";
+
+const DEFAULT_ADR_LORE: &str = "---\ntitle: {{title_yaml}}\ndate: {{date}}\nstatus: proposed\ndeciders: []\ntags: []\n{{relation}}---\n\n## Context and Problem Statement\n\nWhat is the issue that motivates this decision?\n\n## Considered Options\n\n* Option 1\n* Option 2\n\n## Decision Outcome\n\nChosen option: \"Option 1\", because …\n\n### Consequences\n\n* Good, because …\n* Bad, because …\n";
+
+const DEFAULT_ADR_MADR: &str = "# {{title}}\n\n* Status: proposed\n* Date: {{date}}\n* Deciders: \n\n## Context and Problem Statement\n\nWhat is the issue that motivates this decision?\n\n## Considered Options\n\n* Option 1\n* Option 2\n\n## Decision Outcome\n\nChosen option: \"Option 1\", because …\n{{relation}}";
+
+const DEFAULT_ADR_NYGARD: &str = "# {{number}}. {{title}}\n\nDate: {{date}}\n\n## Status\n\nProposed\n{{relation}}\n## Context\n\nWhat is the issue that motivates this decision?\n\n## Decision\n\nWhat we will do.\n\n## Consequences\n\nWhat becomes easier or harder.\n";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn supersedes_in_each_dialect() {
+        let front = supersede_text(
+            "---\ntitle: A\nstatus: accepted\n---\nBody status: x\n",
+            "[2. B](0002-b.md)",
+        )
+        .unwrap();
+        assert_eq!(
+            front,
+            "---\ntitle: A\nstatus: superseded\n---\nBody status: x\n"
+        );
+        let nygard = supersede_text(
+            "# 1. A\n\n## Status\n\nAccepted\n\n## Context\n\nX\n",
+            "[2. B](0002-b.md)",
+        )
+        .unwrap();
+        assert_eq!(
+            nygard,
+            "# 1. A\n\n## Status\n\nSuperseded by [2. B](0002-b.md)\n\n## Context\n\nX\n"
+        );
+        let madr = supersede_text(
+            "# A\n\n* Status: accepted\n* Date: 2020-01-01\n",
+            "[B](0002-b.md)",
+        )
+        .unwrap();
+        assert_eq!(
+            madr,
+            "# A\n\n* Status: superseded by [B](0002-b.md)\n* Date: 2020-01-01\n"
+        );
+        let crlf = supersede_text("---\r\nstatus: accepted\r\n---\r\n", "x").unwrap();
+        assert_eq!(crlf, "---\r\nstatus: superseded\r\n---\r\n");
+        assert_eq!(
+            supersede_text("---\ntitle: A\n---\n", "x").unwrap(),
+            "---\ntitle: A\nstatus: superseded\n---\n"
+        );
+        assert!(supersede_text("# Just a title\n\nText.\n", "x").is_none());
+    }
+}

@@ -1,0 +1,136 @@
+//! The binary: `init`, `new`, `list` and their exit codes and messages.
+
+mod common;
+use common::*;
+
+#[test]
+fn init_creates_a_site_that_builds_and_refuses_non_empty() {
+    let site = TestSite::empty();
+    let out = site.lore(&["init", "kb"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let kb = site.root().join("kb");
+    assert!(kb.join("lore.yaml").is_file());
+    assert!(
+        kb.join("content/adr/0001-record-architecture-decisions.md")
+            .is_file()
+    );
+    let build = lore_in(&kb, &["build"]);
+    assert!(build.status.success(), "{}", stderr(&build));
+    assert!(
+        kb.join("public/adr/0001-record-architecture-decisions/index.html")
+            .is_file()
+    );
+    let again = site.lore(&["init", "kb"]);
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("not empty"), "{}", stderr(&again));
+    assert!(
+        site.lore(&["init", "kb", "--force"]).status.success(),
+        "--force adds without overwriting"
+    );
+}
+
+#[test]
+fn new_post_and_adr_print_paths_and_refuse_overwrite() {
+    let site = TestSite::fixture("basic");
+    let today = chrono::Local::now().date_naive().to_string();
+    let out = site.lore(&["new", "post", "Hello: World"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let path = stdout(&out).trim().to_string();
+    assert!(
+        path.ends_with(&format!("content/posts/{today}-hello-world.md")),
+        "{path}"
+    );
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("title: 'Hello: World'")
+    );
+    assert!(
+        !site.lore(&["new", "post", "Hello: World"]).status.success(),
+        "refuses to overwrite"
+    );
+
+    let out = site.lore(&["new", "adr", "Use Kafka"]);
+    let path = stdout(&out).trim().to_string();
+    assert!(
+        path.ends_with("content/adr/0004-use-kafka.md"),
+        "next number, same width: {path}"
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("status: proposed") && text.contains(&format!("date: {today}")));
+    site.build_ok();
+}
+
+#[test]
+fn new_adr_supersedes_in_the_old_files_dialect() {
+    let site = TestSite::fixture("basic");
+    // 0003 is MADR bullets; 0002 is front matter.
+    let before_2 =
+        std::fs::read_to_string(site.root().join("content/adr/0002-use-queues.md")).unwrap();
+    let out = site.lore(&["new", "adr", "Use a log", "--supersedes", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after_2 =
+        std::fs::read_to_string(site.root().join("content/adr/0002-use-queues.md")).unwrap();
+    assert_eq!(
+        after_2,
+        before_2.replace("status: accepted", "status: superseded"),
+        "only the status line changes"
+    );
+    let out = site.lore(&[
+        "new",
+        "adr",
+        "Use streams",
+        "--supersedes",
+        "3",
+        "--format",
+        "madr",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let madr =
+        std::fs::read_to_string(site.root().join("content/adr/0003-maybe-kafka.md")).unwrap();
+    assert!(
+        madr.contains("* Status: superseded by [5. Use streams](0005-use-streams.md)"),
+        "{madr}"
+    );
+    let listed = site.lore(&["list", "--json", "--kind", "adr"]);
+    let entries: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    let by_id = |id: &str| entries.iter().find(|e| e["id"] == id).unwrap().clone();
+    assert_eq!(by_id("0002-use-queues")["status"], "superseded");
+    assert_eq!(
+        by_id("0002-use-queues")["superseded_by"],
+        serde_json::json!(["0004-use-a-log"])
+    );
+    assert_eq!(
+        by_id("0005-use-streams")["supersedes"],
+        serde_json::json!(["0003-maybe-kafka"])
+    );
+    assert!(
+        !site
+            .lore(&["new", "adr", "X", "--supersedes", "99"])
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn list_filters_and_table() {
+    let site = TestSite::fixture("basic");
+    let out = site.lore(&["list", "--status", "superseded"]);
+    let table = stdout(&out);
+    assert!(
+        table.contains("Use polling") && !table.contains("Use queues"),
+        "{table}"
+    );
+    let out = site.lore(&["list", "--json", "--tag", "ENGINEERING"]);
+    let entries: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(entries.len(), 3);
+    assert!(entries.iter().all(|e| e["kind"] != "adr"));
+}
+
+#[test]
+fn build_of_missing_folder_fails_clearly() {
+    let site = TestSite::empty();
+    let out = site.lore(&["build", "nope"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
+}
