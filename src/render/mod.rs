@@ -43,6 +43,9 @@ pub fn render_site(site: &Site, theme: &Theme) -> BuildResult<OutputSet> {
         }
     }
     render_lists(site, theme, &contexts, &mut out)?;
+    for (path, bytes) in search_index(site) {
+        out.insert(format!("search/{path}"), bytes);
+    }
     feed::render_feeds(site, &mut out);
     out.insert("sitemap.xml".into(), feed::sitemap(site, &out).into_bytes());
     out.insert(
@@ -68,6 +71,44 @@ pub fn render_site(site: &Site, theme: &Theme) -> BuildResult<OutputSet> {
         out.insert_file(rel.clone(), path.clone());
     }
     Ok(out)
+}
+
+/// The search index, from the text the pipeline already has (no HTML re-parsing).
+fn search_index(site: &Site) -> Vec<(String, Vec<u8>)> {
+    let (analyzer, _) = crate::search::Analyzer::for_language(&site.config.language);
+    let pages: Vec<crate::search::PageIndex> = site
+        .pages
+        .par_iter()
+        .filter(|p| p.is_listed())
+        .map(|page| crate::search::index_page(&search_doc(page), &analyzer))
+        .collect();
+    let refs: Vec<&crate::search::PageIndex> = pages.iter().collect();
+    crate::search::write_index(&refs, &analyzer)
+}
+
+fn search_doc(page: &crate::site::Page) -> crate::search::SearchDoc {
+    let adr = page.adr();
+    let mut tags = page.doc.meta.tags.clone();
+    tags.extend(adr.map(|a| a.tags.clone()).unwrap_or_default());
+    crate::search::SearchDoc {
+        url: page.url.clone(),
+        title: page.doc.title.clone(),
+        kind: page.doc.kind.as_str().to_string(),
+        status: adr.map(|a| a.status.clone().unwrap_or_else(|| "unknown".into())),
+        label: page.adr_label(),
+        number: adr.and_then(|a| a.number),
+        date: page.doc.date.as_ref().map(|d| d.day.to_string()),
+        tags,
+        deciders: adr.map(|a| a.deciders.clone()).unwrap_or_default(),
+        excerpt: page.excerpt.clone(),
+        sections: page
+            .rendered
+            .sections
+            .iter()
+            .map(|s| crate::search::SearchSection { anchor: s.anchor.clone(), heading: s.heading.clone(), text: s.text.clone() })
+            .collect(),
+        code: page.rendered.code_text.clone(),
+    }
 }
 
 fn page_template(site: &Site, i: usize) -> String {

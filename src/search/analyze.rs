@@ -1,0 +1,450 @@
+//! Text analysis: folding (case, diacritics), tokenizing (words, snake_case
+//! identifiers, CJK bigrams) and stemming (Snowball via rust-stemmers).
+//!
+//! The browser client (search.js) mirrors `fold` and `tokenize` exactly, so
+//! the rules here are deliberately simple character classes rather than
+//! UAX #29 word boundaries (which `Intl.Segmenter` implements differently
+//! across browsers).
+
+use rust_stemmers::{Algorithm, Stemmer};
+use rustc_hash::FxHashMap as HashMap;
+use std::cell::RefCell;
+use unicode_normalization::char::{decompose_canonical, is_combining_mark};
+
+/// Longest token indexed, in bytes (longer runs are base64 blobs, hashes, ...).
+pub(crate) const MAX_TOKEN_BYTES: usize = 64;
+
+/// The language-dependent part of indexing: which stemmer, and how
+/// apostrophes inside words are treated.
+#[derive(Clone, Debug)]
+pub struct Analyzer {
+    lang: String,
+    algorithm: Option<Algorithm>,
+    /// `true`: "don't" -> "dont" (English); `false`: "l'homme" -> "l", "homme".
+    join_apostrophe: bool,
+}
+
+fn algorithm_for(code: &str) -> Option<(Algorithm, &'static str)> {
+    use Algorithm::*;
+    Some(match code {
+        "ar" => (Arabic, "ar"),
+        "da" => (Danish, "da"),
+        "nl" => (Dutch, "nl"),
+        "en" => (English, "en"),
+        "fi" => (Finnish, "fi"),
+        "fr" => (French, "fr"),
+        "de" => (German, "de"),
+        "el" => (Greek, "el"),
+        "hu" => (Hungarian, "hu"),
+        "it" => (Italian, "it"),
+        "no" | "nb" | "nn" => (Norwegian, "no"),
+        "pt" => (Portuguese, "pt"),
+        "ro" => (Romanian, "ro"),
+        "ru" => (Russian, "ru"),
+        "es" => (Spanish, "es"),
+        "sv" => (Swedish, "sv"),
+        "ta" => (Tamil, "ta"),
+        "tr" => (Turkish, "tr"),
+        _ => return None,
+    })
+}
+
+/// Languages written without spaces whose text the CJK bigram rule covers;
+/// no warning for them even though no stemmer applies.
+fn is_cjk_language(code: &str) -> bool {
+    matches!(code, "zh" | "ja" | "ko")
+}
+
+impl Analyzer {
+    /// Picks the Snowball stemmer for a BCP 47 language tag ("en", "fr-CA",
+    /// "de_DE"; empty means English). Unknown languages are indexed unstemmed
+    /// and a warning is returned for the caller to log.
+    pub fn for_language(lang: &str) -> (Analyzer, Option<String>) {
+        let tag = lang.trim();
+        let primary = tag
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let primary = if primary.is_empty() {
+            "en".to_string()
+        } else {
+            primary
+        };
+        match algorithm_for(&primary) {
+            Some((alg, code)) => (
+                Analyzer {
+                    lang: code.to_string(),
+                    algorithm: Some(alg),
+                    join_apostrophe: code == "en",
+                },
+                None,
+            ),
+            None => {
+                let warning = if is_cjk_language(&primary) {
+                    None
+                } else {
+                    Some(format!(
+                        "search: no stemmer for language {tag:?}; words are indexed unstemmed"
+                    ))
+                };
+                (
+                    Analyzer {
+                        lang: primary,
+                        algorithm: None,
+                        join_apostrophe: false,
+                    },
+                    warning,
+                )
+            }
+        }
+    }
+
+    /// The normalised language code (e.g. "fr" for "fr-CA").
+    pub fn language(&self) -> &str {
+        &self.lang
+    }
+
+    /// Whether a stemmer is applied.
+    pub fn stems(&self) -> bool {
+        self.algorithm.is_some()
+    }
+
+    pub(crate) fn join_apostrophe(&self) -> bool {
+        self.join_apostrophe
+    }
+
+    /// Stems one folded word (only purely alphabetic words are stemmed).
+    pub(crate) fn stem_into(&self, word: &str, out: &mut String) {
+        out.clear();
+        let Some(alg) = self.algorithm else {
+            out.push_str(word);
+            return;
+        };
+        if !word.chars().all(char::is_alphabetic) {
+            out.push_str(word);
+            return;
+        }
+        STEM_CACHE.with(|cell| {
+            let mut cache = cell.borrow_mut();
+            if cache.alg != Some(alg) || cache.map.len() > 400_000 {
+                cache.map.clear();
+                cache.alg = Some(alg);
+                cache.stemmer = Some(Stemmer::create(alg));
+            }
+            if let Some(s) = cache.map.get(word) {
+                out.push_str(s);
+                return;
+            }
+            let stemmed: Box<str> = match &cache.stemmer {
+                Some(st) => {
+                    let s = st.stem(word);
+                    if s.is_empty() {
+                        word.into()
+                    } else {
+                        s.as_ref().into()
+                    }
+                }
+                None => word.into(),
+            };
+            out.push_str(&stemmed);
+            cache.map.insert(word.into(), stemmed);
+        });
+    }
+
+    /// Folds and tokenizes `text`, then stems: the terms a query or a field
+    /// would produce (public for tests and tools).
+    pub fn terms(&self, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut folded = String::new();
+        fold_into(text, &mut folded);
+        let mut buf = String::new();
+        tokenize(&folded, self.join_apostrophe, &mut |tok| match tok {
+            Token::Word(w) => {
+                if w.contains('_') {
+                    out.push(w.to_string());
+                    for part in w.split('_').filter(|p| !p.is_empty()) {
+                        self.stem_into(part, &mut buf);
+                        out.push(buf.clone());
+                    }
+                } else {
+                    self.stem_into(w, &mut buf);
+                    out.push(buf.clone());
+                }
+            }
+            Token::Cjk(c) => out.push(c.to_string()),
+        });
+        out
+    }
+}
+
+struct StemCache {
+    alg: Option<Algorithm>,
+    stemmer: Option<Stemmer>,
+    map: HashMap<Box<str>, Box<str>>,
+}
+
+thread_local! {
+    static STEM_CACHE: RefCell<StemCache> = RefCell::new(StemCache { alg: None, stemmer: None, map: HashMap::default() });
+}
+
+/// Han, Hiragana, Katakana, Hangul (and their compatibility / extension blocks).
+pub(crate) fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x11FF | 0x2E80..=0x2FDF | 0x3005..=0x3007 | 0x3021..=0x3029 | 0x3038..=0x303B
+        | 0x3040..=0x30FF | 0x3130..=0x318F | 0x31A0..=0x31BF | 0x31F0..=0x31FF | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF | 0xA960..=0xA97F | 0xAC00..=0xD7FF | 0xF900..=0xFAFF | 0xFF66..=0xFF9F
+        | 0x20000..=0x3FFFF)
+}
+
+/// Combining diacritical marks that folding removes (accents on Latin, Greek
+/// and Cyrillic letters). Other combining marks (Indic vowel signs, kana voicing
+/// marks) carry meaning and are kept.
+fn is_dropped_mark(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+}
+
+/// Lower-cases, maps full-width ASCII to ASCII, decomposes (NFD) and drops
+/// accents. CJK characters are kept as they are (NFD would split Hangul
+/// syllables into jamo and kana into base + voicing mark).
+pub fn fold_into(text: &str, out: &mut String) {
+    out.clear();
+    if text.is_ascii() {
+        out.push_str(text);
+        out.make_ascii_lowercase();
+        return;
+    }
+    out.reserve(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+            continue;
+        }
+        if is_cjk(c) {
+            out.push(c);
+            continue;
+        }
+        let c = match c as u32 {
+            0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        };
+        for l in c.to_lowercase() {
+            decompose_canonical(l, |d| {
+                if !is_dropped_mark(d) {
+                    out.push(d);
+                }
+            });
+        }
+    }
+}
+
+/// A token of folded text.
+pub(crate) enum Token<'a> {
+    /// A run of letters, digits, kept marks and underscores (snake_case whole).
+    Word(&'a str),
+    /// A CJK bigram, or a single CJK character when its run has length 1.
+    Cjk(&'a str),
+}
+
+fn is_word_char(c: char) -> bool {
+    c == '_' || c.is_alphanumeric() || (is_combining_mark(c) && !is_dropped_mark(c))
+}
+
+fn is_apostrophe(c: char) -> bool {
+    c == '\'' || c == '\u{2019}'
+}
+
+/// Splits folded text into tokens. With `join_apostrophe`, an apostrophe
+/// between two word characters is removed ("don't" -> "dont"); otherwise it
+/// separates words. Underscores at the ends of a word are trimmed.
+pub(crate) fn tokenize<'a>(text: &'a str, join_apostrophe: bool, f: &mut dyn FnMut(Token<'_>)) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut scratch = String::new();
+    while i < text.len() {
+        let c = match text[i..].chars().next() {
+            Some(c) => c,
+            None => break,
+        };
+        let cl = c.len_utf8();
+        if is_cjk(c) {
+            let start = i;
+            let mut prev: Option<(usize, usize)> = None; // (start, len) of previous char
+            let mut count = 0;
+            let mut j = i;
+            while j < text.len() {
+                let Some(d) = text[j..].chars().next() else {
+                    break;
+                };
+                if !is_cjk(d) {
+                    break;
+                }
+                let dl = d.len_utf8();
+                if let Some((ps, _)) = prev {
+                    f(Token::Cjk(&text[ps..j + dl]));
+                }
+                prev = Some((j, dl));
+                count += 1;
+                j += dl;
+            }
+            if count == 1 {
+                f(Token::Cjk(&text[start..j]));
+            }
+            i = j;
+            continue;
+        }
+        if !is_word_char(c) {
+            i += cl;
+            continue;
+        }
+        // A word: word chars, possibly joined by apostrophes.
+        let start = i;
+        let mut j = i;
+        let mut has_apos = false;
+        while j < text.len() {
+            let Some(d) = text[j..].chars().next() else {
+                break;
+            };
+            if is_word_char(d) && !is_cjk(d) {
+                j += d.len_utf8();
+            } else if join_apostrophe && is_apostrophe(d) {
+                let after = j + d.len_utf8();
+                match text[after..].chars().next() {
+                    Some(n) if is_word_char(n) && !is_cjk(n) && j > start => {
+                        has_apos = true;
+                        j = after;
+                    }
+                    _ => break,
+                }
+            } else {
+                break;
+            }
+        }
+        let raw = &text[start..j];
+        i = j;
+        let word: &str = if has_apos {
+            scratch.clear();
+            scratch.extend(raw.chars().filter(|c| !is_apostrophe(*c)));
+            &scratch
+        } else {
+            raw
+        };
+        let word = word.trim_matches('_');
+        if word.is_empty() || word.len() > MAX_TOKEN_BYTES {
+            continue;
+        }
+        f(Token::Word(word));
+    }
+    let _ = bytes;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str, join: bool) -> Vec<String> {
+        let mut folded = String::new();
+        fold_into(s, &mut folded);
+        let mut v = Vec::new();
+        tokenize(&folded, join, &mut |t| match t {
+            Token::Word(w) => v.push(w.to_string()),
+            Token::Cjk(c) => v.push(format!("cjk:{c}")),
+        });
+        v
+    }
+
+    #[test]
+    fn folds_case_and_diacritics() {
+        assert_eq!(
+            toks("Crème BRÛLÉE, naïve café!", true),
+            ["creme", "brulee", "naive", "cafe"]
+        );
+        assert_eq!(toks("ＡＢＣ１２", true), ["abc12"]);
+        assert_eq!(toks("Ærø Straße", true), ["ærø", "straße"]);
+    }
+
+    #[test]
+    fn punctuation_and_apostrophes() {
+        assert_eq!(
+            toks("don't stop—now; (really?) x.y a/b", true),
+            ["dont", "stop", "now", "really", "x", "y", "a", "b"]
+        );
+        assert_eq!(toks("l'homme", false), ["l", "homme"]);
+        assert_eq!(toks("'quoted'", true), ["quoted"]);
+    }
+
+    #[test]
+    fn snake_case_kept_whole_and_split() {
+        let (a, _) = Analyzer::for_language("en");
+        assert_eq!(
+            a.terms("parse_config_files()"),
+            ["parse_config_files", "pars", "config", "file"]
+        );
+        assert_eq!(a.terms("__init__"), ["init"]);
+    }
+
+    #[test]
+    fn cjk_bigrams() {
+        assert_eq!(
+            toks("東京都に行く", true),
+            ["cjk:東京", "cjk:京都", "cjk:都に", "cjk:に行", "cjk:行く"]
+        );
+        assert_eq!(toks("a東b", true), ["a", "cjk:東", "b"]);
+        assert_eq!(
+            toks("한국어 검색", true),
+            ["cjk:한국", "cjk:국어", "cjk:검색"]
+        );
+        // kana voicing marks survive folding
+        assert_eq!(toks("が", true), ["cjk:が"]);
+    }
+
+    #[test]
+    fn stemming_english_and_german() {
+        let (en, w) = Analyzer::for_language("en-US");
+        assert!(w.is_none());
+        assert_eq!(
+            en.terms("Running migrations decided"),
+            ["run", "migrat", "decid"]
+        );
+        let (de, _) = Analyzer::for_language("de");
+        assert_eq!(
+            de.terms("Häuser Entscheidungen"),
+            de.terms("hauser entscheidung")
+        );
+        assert_eq!(de.terms("Entscheidungen"), ["entscheid"]);
+        let (fr, w) = Analyzer::for_language("fr-CA");
+        assert!(w.is_none());
+        assert_eq!(fr.language(), "fr");
+        assert_eq!(fr.terms("décisions"), fr.terms("decision"));
+    }
+
+    #[test]
+    fn unknown_language_warns_and_does_not_stem() {
+        let (a, w) = Analyzer::for_language("xx");
+        assert!(w.is_some());
+        assert!(!a.stems());
+        assert_eq!(a.terms("Running"), ["running"]);
+        let (_, w) = Analyzer::for_language("ja");
+        assert!(w.is_none());
+        let (a, _) = Analyzer::for_language("");
+        assert_eq!(a.language(), "en");
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        let (a, _) = Analyzer::for_language("en");
+        for s in [
+            "",
+            "\u{0301}",
+            "_",
+            "'''",
+            "a\u{0}b",
+            "\u{10FFFF}",
+            "𠀀𠀁",
+            &"x".repeat(500),
+        ] {
+            let _ = a.terms(s);
+        }
+        assert!(a.terms(&"x".repeat(500)).is_empty());
+    }
+}
