@@ -47,8 +47,12 @@ pub fn build_site(config: SiteConfig) -> BuildResult<Built> {
     let output = render::render_site(&site, &theme)?;
     let mut warnings = site.warnings.clone();
     if let (_, Some(message)) = crate::search::Analyzer::for_language(&site.config.language) {
-        let location = crate::error::Location::file(site.config.root.join(crate::config::CONFIG_FILE));
-        warnings.push(Diagnostic::warning(location, message).with_help("search still works, without stemming"));
+        let location =
+            crate::error::Location::file(site.config.root.join(crate::config::CONFIG_FILE));
+        warnings.push(
+            Diagnostic::warning(location, message)
+                .with_help("search still works, without stemming"),
+        );
     }
     Ok(Built {
         site,

@@ -105,7 +105,11 @@ fn search_doc(page: &crate::site::Page) -> crate::search::SearchDoc {
             .rendered
             .sections
             .iter()
-            .map(|s| crate::search::SearchSection { anchor: s.anchor.clone(), heading: s.heading.clone(), text: s.text.clone() })
+            .map(|s| crate::search::SearchSection {
+                anchor: s.anchor.clone(),
+                heading: s.heading.clone(),
+                text: s.text.clone(),
+            })
             .collect(),
         code: page.rendered.code_text.clone(),
     }

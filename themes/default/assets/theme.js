@@ -252,8 +252,19 @@
     apply(false);
   }
 
+  /* ---- "/" focuses the search box (unless search.js already handled the key) ---- */
+  function initSlash() {
+    doc.addEventListener("keydown", function (e) {
+      if (e.key !== "/" || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+      var t = e.target, tag = t && t.tagName;
+      if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (t && t.isContentEditable)) return;
+      var input = doc.getElementById("search-input");
+      if (input) { e.preventDefault(); input.focus(); input.select(); }
+    });
+  }
+
   function init() {
-    initTheme(); initNav(); initCode(); initTables(); initToc(); initAdrLog();
+    initTheme(); initNav(); initCode(); initTables(); initToc(); initAdrLog(); initSlash();
   }
   if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", init); else init();
 })();

@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""Browser check of Lore search (headless Chromium over the DevTools protocol).
+
+Usage: search_check.py SITE_DIR [--chromium PATH] [--no-file]
+DEMO_DIR holds index.html, search/ (index + search page), assets/search.{js,css}
+and the doc pages, as written by `cargo run --example demo -- DEMO_DIR` in the
+search crate. Python 3 standard library only (a minimal WebSocket client is
+included). Serves DEMO_DIR on 127.0.0.1 only, and stops only what it started.
+Exit code 0 when all checks pass; prints 'N passed, M failed'.
+"""
+import base64, json, os, socket, struct, subprocess, sys, tempfile, threading, time, shutil
+import http.server, functools, urllib.request
+
+DEMO = os.path.abspath(next((a for a in sys.argv[1:] if not a.startswith('--')), os.path.dirname(os.path.abspath(__file__))))
+CHROMIUM = sys.argv[sys.argv.index('--chromium') + 1] if '--chromium' in sys.argv else (shutil.which('chromium') or '/usr/bin/chromium')
+
+
+class WS:
+    """Just enough of RFC 6455 for CDP: text frames, client masking."""
+    def __init__(self, url):
+        assert url.startswith('ws://')
+        hostport, path = url[5:].split('/', 1)
+        host, port = hostport.split(':')
+        self.s = socket.create_connection((host, int(port)), timeout=30)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.s.sendall((f'GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
+                        f'Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n').encode())
+        buf = b''
+        while b'\r\n\r\n' not in buf:
+            chunk = self.s.recv(4096)
+            if not chunk:
+                raise RuntimeError('websocket handshake failed')
+            buf += chunk
+        self.rest = buf.split(b'\r\n\r\n', 1)[1]
+
+    def send(self, text):
+        data = text.encode()
+        head = bytearray([0x81])
+        n = len(data)
+        if n < 126:
+            head.append(0x80 | n)
+        elif n < 65536:
+            head.append(0x80 | 126); head += struct.pack('>H', n)
+        else:
+            head.append(0x80 | 127); head += struct.pack('>Q', n)
+        mask = os.urandom(4)
+        self.s.sendall(bytes(head) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def _read(self, n):
+        while len(self.rest) < n:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise RuntimeError('websocket closed')
+            self.rest += chunk
+        out, self.rest = self.rest[:n], self.rest[n:]
+        return out
+
+    def recv(self):
+        msg = b''
+        while True:
+            b0, b1 = self._read(2)
+            n = b1 & 0x7f
+            if n == 126:
+                n = struct.unpack('>H', self._read(2))[0]
+            elif n == 127:
+                n = struct.unpack('>Q', self._read(8))[0]
+            payload = self._read(n)
+            op = b0 & 0x0f
+            if op == 8:
+                raise RuntimeError('websocket closed')
+            if op in (0, 1, 2):
+                msg += payload
+                if b0 & 0x80:
+                    return msg.decode('utf-8', 'replace')
+
+
+class CDP:
+    def __init__(self, ws_url):
+        self.ws = WS(ws_url)
+        self.id = 0
+
+    def call(self, method, **params):
+        self.id += 1
+        my = self.id
+        self.ws.send(json.dumps({'id': my, 'method': method, 'params': params}))
+        while True:
+            m = json.loads(self.ws.recv())
+            if m.get('id') == my:
+                if 'error' in m:
+                    raise RuntimeError(f'{method}: {m["error"]}')
+                return m.get('result', {})
+
+    def eval(self, expr):
+        r = self.call('Runtime.evaluate', expression=expr, returnByValue=True, awaitPromise=True)
+        if 'exceptionDetails' in r:
+            raise RuntimeError(f'JS error in {expr!r}: {r["exceptionDetails"]}')
+        return r['result'].get('value')
+
+    def goto(self, url):
+        self.call('Page.navigate', url=url)
+        self.wait("document.readyState === 'complete'")
+
+    def wait(self, expr, timeout=10.0):
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                if self.eval(expr):
+                    return True
+            except RuntimeError:
+                pass
+            time.sleep(0.05)
+        return False
+
+    def type(self, text):
+        for ch in text:
+            self.call('Input.dispatchKeyEvent', type='keyDown', key=ch, text=ch)
+            self.call('Input.dispatchKeyEvent', type='keyUp', key=ch)
+            time.sleep(0.02)
+
+    def key(self, key, code=None, vk=0):
+        self.call('Input.dispatchKeyEvent', type='rawKeyDown', key=key, code=code or key, windowsVirtualKeyCode=vk)
+        self.call('Input.dispatchKeyEvent', type='keyUp', key=key, code=code or key, windowsVirtualKeyCode=vk)
+
+
+def serve(root):
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+    handler = functools.partial(Quiet, directory=root)
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def start_chromium():
+    profile = tempfile.mkdtemp(prefix='lore-chromium-')
+    proc = subprocess.Popen([CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+                             '--disable-background-networking', '--disable-component-update', '--disable-sync',
+                             '--allow-file-access-from-files', f'--user-data-dir={profile}', '--remote-debugging-port=0',
+                             '--window-size=1200,900', 'about:blank'],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    port = None
+    end = time.time() + 30
+    while time.time() < end and port is None:
+        line = proc.stderr.readline()
+        if 'DevTools listening on' in line:
+            port = int(line.strip().rsplit(':', 1)[1].split('/')[0])
+    if port is None:
+        proc.kill()
+        raise RuntimeError('chromium did not start')
+    threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
+    targets = json.load(urllib.request.urlopen(f'http://127.0.0.1:{port}/json/list'))
+    page = next(t for t in targets if t.get('type') == 'page')
+    return proc, profile, CDP(page['webSocketDebuggerUrl'])
+
+
+RESULTS = []
+
+
+def check(name, ok, detail=''):
+    RESULTS.append(ok)
+    print(('PASS ' if ok else 'FAIL ') + name + ('' if ok else f'  -- {detail}'))
+
+
+FIRST_TITLE = "(document.querySelector('#search-panel:not([hidden]) .search-result-title')||{}).textContent"
+PAGE_TITLES = "Array.from(document.querySelectorAll('#search-results .search-result-title')).map(e => e.textContent)"
+PAGE_KINDS = "Array.from(document.querySelectorAll('#search-results .search-result')).map(li => li.querySelector('.search-badge').className)"
+
+
+def run_checks(cdp, base, file_mode=False):
+    tag = 'file://' if file_mode else 'http'
+    index = base + ('index.html' if file_mode else '')
+    # 1. typing in the header box shows the right first result
+    cdp.goto(index)
+    cdp.call('Runtime.evaluate', expression="document.getElementById('search-input').focus()")
+    cdp.type('postgres eve')
+    ok = cdp.wait(f"{FIRST_TITLE} === 'Use PostgreSQL for the event store'")
+    check(f'[{tag}] typing "postgres eve" -> first result is ADR 2', ok, cdp.eval(FIRST_TITLE))
+    if not file_mode:
+        marks = cdp.eval("Array.from(document.querySelectorAll('#search-panel mark')).map(m => m.textContent)")
+        check('[http] matched words highlighted in <mark>', bool(marks) and any(m.lower().startswith('postgres') for m in marks), marks)
+        subs = cdp.eval("Array.from(document.querySelectorAll('#search-panel .search-subresult-link')).map(a => a.getAttribute('href'))")
+        check('[http] sub-results link to url#anchor', any('#' in (h or '') for h in subs or []), subs)
+        # keyboard: ArrowDown + Enter opens the first result with ?highlight=
+        cdp.key('ArrowDown', vk=40)
+        sel = cdp.eval("document.activeElement.getAttribute('aria-activedescendant')")
+        check('[http] ArrowDown selects the first option', sel == 'search-opt-0', sel)
+        cdp.key('Enter', vk=13)
+        ok = cdp.wait("location.pathname === '/adr/0002-use-postgresql-for-the-event-store/' && document.querySelectorAll('mark.search-hl').length > 0")
+        check('[http] Enter opens the result; ?highlight= marks words on the page', ok, cdp.eval('location.href'))
+        # "/" focuses the box, Escape closes the panel
+        cdp.goto(index)
+        cdp.call('Input.dispatchKeyEvent', type='keyDown', key='/', text='/')
+        cdp.call('Input.dispatchKeyEvent', type='keyUp', key='/')
+        check('[http] "/" focuses the search box', cdp.wait("document.activeElement && document.activeElement.id === 'search-input'"), '')
+        cdp.type('kafka')
+        cdp.wait("!document.getElementById('search-panel').hidden")
+        cdp.key('Escape', vk=27)
+        check('[http] Escape hides the panel', cdp.wait("document.getElementById('search-panel').hidden"), '')
+        # ADR number
+        cdp.goto(index)
+        cdp.call('Runtime.evaluate', expression="document.getElementById('search-input').focus()")
+        cdp.type('adr 5 ')
+        ok = cdp.wait(f"{FIRST_TITLE} === 'Replace Kafka with NATS JetStream'")
+        check('[http] "adr 5" finds ADR 5 first', ok, cdp.eval(FIRST_TITLE))
+    # 2. misspelled word still finds its page
+    cdp.goto(index)
+    cdp.call('Runtime.evaluate', expression="document.getElementById('search-input').focus()")
+    cdp.type('kuberentes ')
+    ok = cdp.wait(f"['Run workloads on Kubernetes', 'Lessons from a year of Kubernetes'].includes({FIRST_TITLE})")
+    check(f'[{tag}] misspelled "kuberentes" finds Kubernetes pages', ok, cdp.eval(FIRST_TITLE))
+    # 3. full page with facets from the URL
+    page = base + 'search/' + ('index.html' if file_mode else '')
+    cdp.goto(page + '?q=decision&kind=adr')
+    ok = cdp.wait(f"{PAGE_TITLES}.length > 0")
+    kinds = cdp.eval(PAGE_KINDS) or []
+    check(f'[{tag}] /search/?q=decision&kind=adr lists only ADRs', ok and all('search-kind-adr' in k for k in kinds), kinds)
+    pressed = cdp.eval("Array.from(document.querySelectorAll('.search-chip[aria-pressed=true]')).map(b => b.dataset.facet + '=' + b.dataset.value)")
+    check(f'[{tag}] kind=adr chip is pressed', pressed == ['kind=adr'], pressed)
+    if not file_mode:
+        counts = cdp.eval("Object.fromEntries(Array.from(document.querySelectorAll('.search-facet-status .search-chip')).map(b => [b.dataset.value, +b.querySelector('.search-chip-count').textContent]))")
+        check('[http] status facet has counts', bool(counts) and all(v > 0 for v in counts.values()), counts)
+        # toggling a facet updates the URL
+        cdp.eval("document.querySelector('.search-facet-status .search-chip[data-value=accepted]').click()")
+        ok = cdp.wait("location.search.includes('status=accepted')")
+        statuses = cdp.eval("Array.from(document.querySelectorAll('#search-results .search-status')).map(e => e.textContent)")
+        check('[http] status chip narrows results and updates the URL', ok and statuses and all(s == 'accepted' for s in statuses), [cdp.eval('location.search'), statuses])
+        # typing on the page updates the URL
+        cdp.eval("var i=document.getElementById('search-page-input'); i.focus(); i.select();")
+        cdp.type('tracing')
+        ok = cdp.wait("location.search.includes('q=tracing')")
+        check('[http] typing on /search/ updates ?q=', ok, cdp.eval('location.search'))
+        # diacritics and CJK
+        cdp.goto(page + '?q=equipes')
+        ok = cdp.wait(f"{PAGE_TITLES}[0] === \"Décision d'architecture: gérer les équipes\"")
+        check('[http] "equipes" finds "équipes" (diacritics folded)', ok, cdp.eval(PAGE_TITLES))
+        cdp.goto(page + '?q=' + urllib.request.quote('東京'))
+        ok = cdp.wait(f"{PAGE_TITLES}[0] === '東京データセンター移行'")
+        check('[http] CJK query finds its page', ok, cdp.eval(PAGE_TITLES))
+        # escaping: no script injection through the query
+        cdp.goto(page + '?q=' + urllib.request.quote('<img src=x onerror=window.__pwned=1>'))
+        time.sleep(0.5)
+        check('[http] query text is never parsed as HTML', not cdp.eval('window.__pwned') and not cdp.eval("document.querySelector('#search-results img, #search-status img')"), '')
+
+
+def main():
+    if not os.path.exists(os.path.join(DEMO, 'search', 'manifest.json')):
+        print(f'no index in {DEMO}/search (run the demo example first)')
+        return 2
+    srv = serve(DEMO)
+    proc, profile, cdp = start_chromium()
+    try:
+        cdp.call('Page.enable')
+        cdp.call('Runtime.enable')
+        run_checks(cdp, f'http://127.0.0.1:{srv.server_address[1]}/')
+        if '--no-file' not in sys.argv:
+            run_checks(cdp, 'file://' + DEMO + '/', file_mode=True)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        srv.shutdown()
+        shutil.rmtree(profile, ignore_errors=True)
+    passed, failed = RESULTS.count(True), RESULTS.count(False)
+    print(f'{passed} passed, {failed} failed')
+    return 0 if failed == 0 else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

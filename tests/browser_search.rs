@@ -1,0 +1,40 @@
+//! Search in a real browser: builds `tests/fixtures/search` with Lore, then drives headless
+//! Chromium over the DevTools protocol (`tests/browser/search_check.py`, Python standard library
+//! only): typing in the header box, keyboard navigation, a misspelled word, `/search/?q=…&kind=adr`
+//! showing only decisions, facet chips, diacritics, CJK and escaping of the query.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+#[test]
+fn search_box_and_page_in_headless_chromium() {
+    if !Path::new("/usr/bin/chromium").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have /usr/bin/chromium (.ci/run installs it)"
+        );
+        eprintln!("skipped: /usr/bin/chromium is not installed");
+        return;
+    }
+    let site = TestSite::fixture("search");
+    site.build_ok();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/search_check.py");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(site.public())
+        .arg("--no-file")
+        .output()
+        .expect("python3 runs");
+    let report = stdout(&out);
+    assert!(
+        out.status.success() && report.contains(" passed, 0 failed"),
+        "browser checks failed:\n{report}\n{}",
+        stderr(&out)
+    );
+    assert!(report.contains("PASS [http] misspelled"), "{report}");
+    assert!(
+        report.contains("PASS [http] /search/?q=decision&kind=adr lists only ADRs"),
+        "{report}"
+    );
+}
