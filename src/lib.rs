@@ -16,9 +16,12 @@ pub mod markdown;
 pub mod output;
 pub mod pipeline;
 pub mod render;
+pub mod serve;
 pub mod site;
 pub mod theme;
 
 pub use config::{Overrides, SiteConfig};
 pub use error::{BuildError, Diagnostic};
-pub use pipeline::{Built, build_site, load_site};
+pub use pipeline::{
+    Built, DocumentCache, build_site, build_site_cached, load_site, load_site_cached,
+};

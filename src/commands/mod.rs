@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod list;
+pub mod serve;
 
 use crate::cli::{Cli, Command};
 use crate::error::Diagnostic;
@@ -48,6 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Build(args) => build::run(args, ui),
         Command::List(args) => list::run(args, ui),
+        Command::Serve(args) => serve::run(args, ui),
     }
 }
 
