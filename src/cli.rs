@@ -30,6 +30,8 @@ pub enum Command {
     New(NewArgs),
     /// Create a new site.
     Init(InitArgs),
+    /// Build the site in memory, serve it on 127.0.0.1 and reload the browser on every change.
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -75,6 +77,25 @@ pub struct InitArgs {
     /// Add the starter files to a folder that is not empty (never overwriting a file).
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The site's folder (with lore.yaml or content/), or any folder of Markdown or ADRs.
+    #[arg(default_value = ".")]
+    pub root: PathBuf,
+    /// Port to listen on; if it is taken, the next free one is used.
+    #[arg(short, long, default_value_t = 1111)]
+    pub port: u16,
+    /// Address to listen on. Other machines can reach the server only if this is not a loopback address.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Include pages marked `draft: true`.
+    #[arg(long)]
+    pub drafts: bool,
+    /// Open the site in the default browser once it is served.
+    #[arg(long)]
+    pub open: bool,
 }
 
 #[derive(Debug, Args)]

@@ -17,9 +17,12 @@ pub mod output;
 pub mod pipeline;
 pub mod render;
 pub mod search;
+pub mod serve;
 pub mod site;
 pub mod theme;
 
 pub use config::{Overrides, SiteConfig};
 pub use error::{BuildError, Diagnostic};
-pub use pipeline::{Built, build_site, load_site};
+pub use pipeline::{
+    Built, DocumentCache, build_site, build_site_cached, load_site, load_site_cached,
+};

@@ -13,7 +13,7 @@ pub enum Content {
     File(PathBuf),
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutputSet {
     files: BTreeMap<String, Content>,
 }

@@ -1,7 +1,7 @@
 //! The whole pipeline as functions the commands and tests call: load a site, render it, write it.
 
 use crate::config::SiteConfig;
-use crate::discover;
+use crate::discover::{self, SourceFile};
 use crate::document::{self, Document};
 use crate::error::{BuildError, BuildResult, Diagnostic};
 use crate::output::{self, OutputSet};
@@ -9,6 +9,8 @@ use crate::render;
 use crate::site::{self, Site};
 use crate::theme::Theme;
 use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::PathBuf;
 
 /// A rendered site with what it is made of, ready to write or serve.
 pub struct Built {
@@ -19,9 +21,79 @@ pub struct Built {
 
 /// Discovers and parses every file, then assembles the site. All parse errors are reported together.
 pub fn load_site(config: SiteConfig) -> BuildResult<Site> {
+    load_site_cached(config, &mut DocumentCache::default())
+}
+
+/// Parsed documents of earlier builds in this process, so a rebuild parses only changed files.
+///
+/// An entry is reused only when the file's bytes hash the same (BLAKE3) and discovery gave it
+/// the same place in the site (relative name and role), so a reused document is exactly what
+/// parsing the file again would give. Files are still read to hash them: modification times
+/// are too coarse to be trusted for edits made within the same second.
+#[derive(Debug, Default)]
+pub struct DocumentCache {
+    docs: HashMap<PathBuf, Document>,
+    /// How many documents the last load parsed (not reused); tests and `-v` read it.
+    pub parsed_last: usize,
+}
+
+impl DocumentCache {
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    fn lookup(&self, source: &SourceFile, hash: &[u8; 32]) -> Option<Document> {
+        let doc = self.docs.get(&source.path)?;
+        let same =
+            doc.hash == *hash && doc.source.rel == source.rel && doc.source.role == source.role;
+        same.then(|| doc.clone())
+    }
+}
+
+/// Reads one file and parses it unless the cache holds the document for these exact bytes.
+fn load_with(
+    cache: &DocumentCache,
+    source: SourceFile,
+) -> (Result<Document, Vec<Diagnostic>>, bool) {
+    let bytes = match std::fs::read(&source.path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return (
+                Err(vec![crate::error::io_diagnostic(&source.path, "read", &e)]),
+                false,
+            );
+        }
+    };
+    let hash = *blake3::hash(&bytes).as_bytes();
+    match cache.lookup(&source, &hash) {
+        Some(doc) => (Ok(doc), false),
+        None => (document::parse(source, &bytes), true),
+    }
+}
+
+/// Like [`load_site`], reusing `cache`'s documents for unchanged files and refreshing the cache.
+/// Everything after parsing (site assembly, rendering) runs in full: it is cheap, and guessing
+/// which pages a change affects is how other generators end up serving stale pages.
+pub fn load_site_cached(config: SiteConfig, cache: &mut DocumentCache) -> BuildResult<Site> {
     let found = discover::discover(&config);
+    let loaded: Vec<(Result<Document, Vec<Diagnostic>>, bool)> = found
+        .sources
+        .into_par_iter()
+        .map(|source| load_with(cache, source))
+        .collect();
+    cache.parsed_last = loaded.iter().filter(|(_, parsed)| *parsed).count();
+    // Keep only files that still exist and parsed, so deleted files leave the cache.
+    cache.docs = loaded
+        .iter()
+        .filter_map(|(r, _)| r.as_ref().ok())
+        .map(|d| (d.source.path.clone(), d.clone()))
+        .collect();
     let results: Vec<Result<Document, Vec<Diagnostic>>> =
-        found.sources.into_par_iter().map(document::load).collect();
+        loaded.into_iter().map(|(r, _)| r).collect();
     let mut docs = Vec::with_capacity(results.len());
     let mut errors = Vec::new();
     for result in results {
@@ -42,8 +114,13 @@ pub fn load_site(config: SiteConfig) -> BuildResult<Site> {
 
 /// Loads and renders the site in memory.
 pub fn build_site(config: SiteConfig) -> BuildResult<Built> {
+    build_site_cached(config, &mut DocumentCache::default())
+}
+
+/// Like [`build_site`], parsing only files that changed since `cache` was last used.
+pub fn build_site_cached(config: SiteConfig, cache: &mut DocumentCache) -> BuildResult<Built> {
     let theme = Theme::load(&config)?;
-    let site = load_site(config)?;
+    let site = load_site_cached(config, cache)?;
     let output = render::render_site(&site, &theme)?;
     let mut warnings = site.warnings.clone();
     if let (_, Some(message)) = crate::search::Analyzer::for_language(&site.config.language) {

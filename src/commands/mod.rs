@@ -4,6 +4,7 @@ pub mod build;
 pub mod init;
 pub mod list;
 pub mod new;
+pub mod serve;
 
 use crate::cli::{Cli, Command};
 use crate::error::Diagnostic;
@@ -52,6 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::List(args) => list::run(args, ui),
         Command::New(args) => new::run(args, ui),
         Command::Init(args) => init::run(args, ui),
+        Command::Serve(args) => serve::run(args, ui),
     }
 }
 

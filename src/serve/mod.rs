@@ -1,0 +1,262 @@
+//! `lore serve`: build the site into memory, serve it, and rebuild on every change.
+//!
+//! The initial build, the server ([`server`]) and the watch loop ([`watch`]) meet in one
+//! [`ServeState`]: the watch loop publishes each rebuild (or its error) there, and the server
+//! reads it per request and pushes reload events to open pages ([`reload`]).
+
+pub mod reload;
+pub mod server;
+pub mod state;
+pub mod watch;
+
+pub use state::{ReloadEvent, ReloadKind, ServeState, Snapshot};
+
+use crate::commands::Ui;
+use crate::config::{Overrides, SiteConfig};
+use crate::error::{BuildError, BuildResult, Diagnostic};
+use crate::output::OutputSet;
+use crate::pipeline::{Built, DocumentCache, build_site_cached};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use watch::{ChangeSet, Watcher};
+
+/// How many ports after the asked-for one are tried when it is taken.
+const PORT_TRIES: u16 = 100;
+
+/// The resolved `lore serve` options.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub root: PathBuf,
+    pub port: u16,
+    pub bind: IpAddr,
+    pub drafts: bool,
+    pub open: bool,
+}
+
+/// Rebuilds a site again and again in one process, parsing only files that changed.
+pub struct Rebuilder {
+    root: PathBuf,
+    overrides: Overrides,
+    config: Option<SiteConfig>,
+    cache: DocumentCache,
+}
+
+impl Rebuilder {
+    pub fn new(root: &Path, overrides: Overrides) -> Rebuilder {
+        Rebuilder {
+            root: crate::config::absolute(root),
+            overrides,
+            config: None,
+            cache: DocumentCache::default(),
+        }
+    }
+
+    /// The configuration of the last build that got as far as loading it.
+    pub fn config(&self) -> Option<&SiteConfig> {
+        self.config.as_ref()
+    }
+
+    pub fn cache(&self) -> &DocumentCache {
+        &self.cache
+    }
+
+    /// Builds the site. The configuration is read every time, because zero-config inference
+    /// depends on which folders exist; a changed `lore.yaml` also starts from an empty cache.
+    pub fn rebuild(&mut self, config_changed: bool) -> BuildResult<Built> {
+        if config_changed {
+            self.cache = DocumentCache::default();
+        }
+        let config = SiteConfig::load(&self.root, &self.overrides)?;
+        self.config = Some(config.clone());
+        build_site_cached(config, &mut self.cache)
+    }
+}
+
+/// Runs the server until Ctrl-C.
+pub fn run(options: ServeOptions, ui: Ui) -> anyhow::Result<ExitCode> {
+    let cwd = std::env::current_dir()?;
+    let overrides = Overrides {
+        drafts: options.drafts,
+        ..Overrides::default()
+    };
+    let mut rebuilder = Rebuilder::new(&options.root, overrides);
+    let state = Arc::new(initial_state(&mut rebuilder, ui, &cwd));
+    let watcher = Watcher::new(&options.root, rebuilder.config())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let listener = runtime.block_on(bind(options.bind, options.port, ui))?;
+    let url = site_url(listener.local_addr()?, &state.snapshot().base_path);
+    println!("Serving at");
+    println!("{url}");
+    if !ui.quiet {
+        eprintln!("Watching for changes; press Ctrl-C to stop.");
+    }
+    if options.open
+        && let Err(err) = open::that_detached(&url)
+    {
+        eprintln!("warning: cannot open a browser: {err}");
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let watch_loop = {
+        let (state, stop) = (state.clone(), stop.clone());
+        std::thread::spawn(move || watch_loop(watcher, rebuilder, &state, ui, &stop))
+    };
+    let served = runtime.block_on(serve(listener, state));
+    stop.store(true, Ordering::SeqCst);
+    let _ = watch_loop.join();
+    // Open event streams never end by themselves; do not wait for them.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    served?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The first build. If it fails, the server still starts, with the error shown on every page,
+/// so fixing the file is all it takes.
+fn initial_state(rebuilder: &mut Rebuilder, ui: Ui, cwd: &Path) -> ServeState {
+    let started = Instant::now();
+    match rebuilder.rebuild(true) {
+        Ok(built) => {
+            ui.report(&built.warnings, cwd);
+            if !ui.quiet {
+                eprintln!(
+                    "Built {} files in {} ms",
+                    built.output.len(),
+                    started.elapsed().as_millis()
+                );
+            }
+            ServeState::new(built.output, &built.site.config.base_path, None)
+        }
+        Err(err) => {
+            let text = report_failure(&err, ui, cwd);
+            let base_path = rebuilder.config().map_or("/", |c| c.base_path.as_str());
+            ServeState::new(OutputSet::default(), base_path, Some(text))
+        }
+    }
+}
+
+/// Listens on `addr:port`, or on the next free port if that one is taken.
+async fn bind(addr: IpAddr, port: u16, ui: Ui) -> anyhow::Result<tokio::net::TcpListener> {
+    let mut last_err = None;
+    for candidate in (0..PORT_TRIES).map_while(|i| port.checked_add(i)) {
+        match tokio::net::TcpListener::bind(SocketAddr::new(addr, candidate)).await {
+            Ok(listener) => {
+                if candidate != port && !ui.quiet {
+                    eprintln!("Port {port} is taken; using {candidate} instead.");
+                }
+                return Ok(listener);
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::AddrInUse && port != 0 => {
+                last_err = Some(err)
+            }
+            Err(err) => {
+                return Err(anyhow::anyhow!(
+                    "cannot listen on {addr}:{candidate}: {err}"
+                ));
+            }
+        }
+    }
+    Err(anyhow::anyhow!(
+        "no free port from {port} on {addr}: {}",
+        last_err.map(|e| e.to_string()).unwrap_or_default()
+    ))
+}
+
+/// `http://127.0.0.1:1111/` (with the site's base path, and brackets for IPv6).
+pub fn site_url(addr: SocketAddr, base_path: &str) -> String {
+    format!("http://{addr}{base_path}")
+}
+
+async fn serve(listener: tokio::net::TcpListener, state: Arc<ServeState>) -> anyhow::Result<()> {
+    axum::serve(listener, server::router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+            eprintln!("Stopping.");
+        })
+        .await?;
+    Ok(())
+}
+
+/// Waits for changes and rebuilds, until `stop` is set.
+fn watch_loop(
+    mut watcher: Watcher,
+    mut rebuilder: Rebuilder,
+    state: &ServeState,
+    ui: Ui,
+    stop: &AtomicBool,
+) {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    while !stop.load(Ordering::SeqCst) {
+        let Some(changes) = watcher.next_change(Duration::from_millis(250)) else {
+            continue;
+        };
+        // Watch new folders first, so files written into them during the rebuild are seen.
+        watcher.sync(rebuilder.config(), &changes);
+        rebuild_and_publish(&mut rebuilder, state, &changes, ui, &cwd);
+        watcher.sync(rebuilder.config(), &ChangeSet::default());
+    }
+}
+
+/// One rebuild: on success the new site replaces the old one; on failure the old one stays,
+/// with the error. Either way open pages are told.
+pub fn rebuild_and_publish(
+    rebuilder: &mut Rebuilder,
+    state: &ServeState,
+    changes: &ChangeSet,
+    ui: Ui,
+    cwd: &Path,
+) {
+    let started = Instant::now();
+    match rebuilder.rebuild(changes.config_changed()) {
+        Ok(built) => {
+            ui.report(&built.warnings, cwd);
+            let before = state.snapshot();
+            let base_path = &built.site.config.base_path;
+            let unchanged = before.error.is_none()
+                && before.base_path == *base_path
+                && changes.markdown_only()
+                && *before.output == built.output;
+            if !unchanged {
+                let kind = if changes.css_only() {
+                    ReloadKind::Css
+                } else {
+                    ReloadKind::Reload
+                };
+                state.publish_site(built.output, base_path, kind);
+            }
+            if !ui.quiet {
+                eprintln!(
+                    "Rebuilt in {} ms ({} changed, {} parsed){}",
+                    started.elapsed().as_millis(),
+                    changes.paths.len(),
+                    rebuilder.cache().parsed_last,
+                    if unchanged { "; output unchanged" } else { "" }
+                );
+            }
+        }
+        Err(err) => {
+            let text = report_failure(&err, ui, cwd);
+            state.publish_error(text);
+        }
+    }
+}
+
+/// Prints the failure as `lore build` does and returns the same text for the overlay.
+fn report_failure(err: &BuildError, ui: Ui, cwd: &Path) -> String {
+    ui.report(&err.diagnostics, cwd);
+    eprintln!("Build failed; still serving the last good site.");
+    error_text(&err.diagnostics, cwd)
+}
+
+/// The diagnostics as the terminal shows them (paths relative to `base`), without colour.
+pub fn error_text(diagnostics: &[Diagnostic], base: &Path) -> String {
+    diagnostics
+        .iter()
+        .map(|d| d.clone().relative_to(base).to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}

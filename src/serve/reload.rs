@@ -1,0 +1,166 @@
+//! Live reload over one same-origin endpoint: server-sent events at `__lore/events` under the
+//! site's base path, a small `live.js` that listens to them, and [`inject`], which adds the script
+//! (and the error overlay) to HTML responses. Only `lore serve` calls this; `lore build` never does.
+
+use super::state::{ReloadKind, ServeState};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+
+/// The browser side: reload on `reload`, swap stylesheets on `css`, and on (re)connecting compare
+/// the server's version with the page's, so a change made while disconnected is not missed.
+pub const LIVE_JS: &str = r#"// Live reload for `lore serve` (never part of a built site).
+(() => {
+  const script = document.currentScript;
+  const key = "__lore_scroll:" + location.pathname;
+  let version = script.dataset.version;
+  const saved = sessionStorage.getItem(key);
+  if (saved !== null) {
+    sessionStorage.removeItem(key);
+    const y = Number(saved);
+    window.scrollTo(0, y);
+    window.addEventListener("load", () => window.scrollTo(0, y));
+  }
+  const reload = () => {
+    sessionStorage.setItem(key, String(window.scrollY));
+    location.reload();
+  };
+  const swapStylesheets = () => {
+    for (const link of document.querySelectorAll('link[rel~="stylesheet"]')) {
+      const url = new URL(link.href, location.href);
+      url.searchParams.set("__lore", String(Date.now()));
+      link.href = url.href;
+    }
+  };
+  const events = new EventSource(new URL("events", script.src));
+  events.addEventListener("hello", (e) => { if (e.data !== version) reload(); });
+  events.addEventListener("reload", (e) => { version = e.data; reload(); });
+  events.addEventListener("css", (e) => { version = e.data; swapStylesheets(); });
+})();
+"#;
+
+/// The SSE endpoint: a `hello` with the current version, then one event per published change.
+pub async fn events(state: Arc<ServeState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    // Subscribe before reading the version, so nothing published in between is lost.
+    let receiver = state.subscribe();
+    let hello = Event::default()
+        .event("hello")
+        .data(state.snapshot().version.clone())
+        // Reconnect quickly after a restart of the server.
+        .retry(Duration::from_millis(500));
+    let first = futures_util::stream::once(async move { Ok(hello) });
+    let rest =
+        futures_util::stream::unfold((receiver, state), |(mut receiver, state)| async move {
+            let event = match receiver.recv().await {
+                Ok(event) => Event::default()
+                    .event(event_name(event.kind))
+                    .data(event.version),
+                // Missed some events: one reload catches up with all of them.
+                Err(RecvError::Lagged(_)) => Event::default()
+                    .event("reload")
+                    .data(state.snapshot().version.clone()),
+                Err(RecvError::Closed) => return None,
+            };
+            Some((Ok(event), (receiver, state)))
+        });
+    Sse::new(futures_util::StreamExt::chain(first, rest)).keep_alive(KeepAlive::default())
+}
+
+fn event_name(kind: ReloadKind) -> &'static str {
+    match kind {
+        ReloadKind::Reload => "reload",
+        ReloadKind::Css => "css",
+    }
+}
+
+/// Adds the live reload script, and the error overlay when there is an error, before `</body>`.
+pub fn inject(html: &str, base_path: &str, version: &str, error: Option<&str>) -> String {
+    let mut tags = String::new();
+    if let Some(error) = error {
+        tags.push_str(&overlay(error));
+    }
+    tags.push_str(&format!(
+        r#"<script src="{}__lore/live.js" data-version="{}" defer></script>"#,
+        escape(base_path),
+        escape(version)
+    ));
+    match find_body_end(html) {
+        Some(at) => format!("{}{tags}{}", &html[..at], &html[at..]),
+        None => format!("{html}{tags}"),
+    }
+}
+
+/// The last `</body>`, in any letter case.
+fn find_body_end(html: &str) -> Option<usize> {
+    html.to_ascii_lowercase().rfind("</body>")
+}
+
+/// The error over the page, fixed at the top; everything in it escaped.
+pub fn overlay(error: &str) -> String {
+    format!(
+        concat!(
+            r#"<div id="__lore-error" role="alert" style="position:fixed;top:0;left:0;right:0;"#,
+            r#"max-height:80vh;overflow:auto;z-index:2147483647;margin:0;padding:1rem 1.5rem;"#,
+            r#"background:#fff0f0;color:#5c0000;border-bottom:3px solid #c00;"#,
+            r#"font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"#,
+            r#"box-shadow:0 4px 16px rgba(0,0,0,.3)">"#,
+            r#"<strong>lore serve: the last rebuild failed.</strong> "#,
+            r#"This is the last good version of the page; fix the file and this message goes away by itself."#,
+            r#"<pre style="white-space:pre-wrap;margin:.75rem 0 0">{}</pre></div>"#
+        ),
+        escape(error)
+    )
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn injects_before_last_body_end() {
+        let html = "<html><body><p>x</p></BODY></html>";
+        let out = inject(html, "/kb/", "v1", None);
+        assert_eq!(
+            out,
+            r#"<html><body><p>x</p><script src="/kb/__lore/live.js" data-version="v1" defer></script></BODY></html>"#
+        );
+    }
+
+    #[test]
+    fn overlay_escapes_everything() {
+        let out = inject(
+            "<body></body>",
+            "/",
+            "v",
+            Some("<script>alert('x')</script> & \"q\""),
+        );
+        assert!(
+            out.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;")
+        );
+        assert!(!out.contains("<script>alert"));
+    }
+
+    #[test]
+    fn appends_without_body() {
+        assert!(inject("<p>x</p>", "/", "v", None).starts_with("<p>x</p><script"));
+    }
+}

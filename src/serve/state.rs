@@ -1,0 +1,130 @@
+//! What the server shows: the current site, the current build error and a version, swapped as
+//! one snapshot so a request sees either the old or the new state, never a mix of the two.
+
+use crate::output::OutputSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use tokio::sync::broadcast;
+
+/// What open pages are told after a rebuild.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReloadKind {
+    /// Reload the page (content, templates, an error appearing or going away).
+    Reload,
+    /// Only stylesheets changed: swap them without reloading.
+    Css,
+}
+
+/// One message on the reload channel: what to do, and the version it brings pages to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReloadEvent {
+    pub kind: ReloadKind,
+    pub version: String,
+}
+
+/// Everything a request needs, taken together with one lock read.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// The last site that built; a failed rebuild keeps it.
+    pub output: Arc<OutputSet>,
+    /// The path part of `base_url` (starts and ends with `/`): the site is served under it.
+    pub base_path: String,
+    /// The failed rebuild's diagnostics as the terminal shows them, until a rebuild succeeds.
+    pub error: Option<String>,
+    /// Changes with every published change; pages carry it to notice what they missed.
+    pub version: String,
+}
+
+/// Shared by the server and the watch loop through an `Arc`; no globals.
+pub struct ServeState {
+    current: RwLock<Arc<Snapshot>>,
+    reload: broadcast::Sender<ReloadEvent>,
+    /// Differs between runs, so a page reconnecting to a restarted server reloads.
+    instance: String,
+    generation: AtomicU64,
+    /// Inject the live reload script into HTML (always, in `lore serve`; off to test plain serving).
+    pub live_reload: bool,
+}
+
+impl ServeState {
+    pub fn new(output: OutputSet, base_path: &str, error: Option<String>) -> ServeState {
+        let instance = instance_id();
+        let (reload, _) = broadcast::channel(64);
+        let snapshot = Snapshot {
+            output: Arc::new(output),
+            base_path: base_path.to_string(),
+            error,
+            version: format!("{instance}-0"),
+        };
+        ServeState {
+            current: RwLock::new(Arc::new(snapshot)),
+            reload,
+            instance,
+            generation: AtomicU64::new(0),
+            live_reload: true,
+        }
+    }
+
+    /// Serves the site as it is, without the injected script.
+    pub fn without_live_reload(mut self) -> ServeState {
+        self.live_reload = false;
+        self
+    }
+
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        // A poisoned lock only means a panic elsewhere; the snapshot inside is still whole.
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<ReloadEvent> {
+        self.reload.subscribe()
+    }
+
+    /// A successful build: serve it, clear any error, tell open pages.
+    pub fn publish_site(&self, output: OutputSet, base_path: &str, kind: ReloadKind) {
+        let had_error = self.snapshot().error.is_some();
+        // Pages showing the overlay must reload to lose it; swapping CSS would leave it up.
+        let kind = if had_error { ReloadKind::Reload } else { kind };
+        let version = self.swap(|_| (Arc::new(output), base_path.to_string(), None));
+        self.send(kind, version);
+    }
+
+    /// A failed build: keep serving the last good site, with the error over it.
+    pub fn publish_error(&self, error: String) {
+        let version = self.swap(|old| (old.output.clone(), old.base_path.clone(), Some(error)));
+        self.send(ReloadKind::Reload, version);
+    }
+
+    fn swap(
+        &self,
+        next: impl FnOnce(&Snapshot) -> (Arc<OutputSet>, String, Option<String>),
+    ) -> String {
+        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+        let (output, base_path, error) = next(&current);
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let version = format!("{}-{generation}", self.instance);
+        *current = Arc::new(Snapshot {
+            output,
+            base_path,
+            error,
+            version: version.clone(),
+        });
+        version
+    }
+
+    fn send(&self, kind: ReloadKind, version: String) {
+        // An error only means no page is listening right now.
+        let _ = self.reload.send(ReloadEvent { kind, version });
+    }
+}
+
+fn instance_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{:x}{:x}", std::process::id(), nanos)
+}

@@ -1,0 +1,312 @@
+//! Watching the site's sources: notify events, debounced, filtered (editor temp and swap files,
+//! hidden files, the output folder) and coalesced into one [`ChangeSet`] per burst, so a git
+//! checkout that touches a thousand files causes one rebuild.
+
+use crate::config::{CONFIG_FILE, SiteConfig};
+use crate::discover::is_temp_or_hidden;
+use notify::{EventKind, RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long a path must be quiet before the debouncer reports it (merges an editor's
+/// write-rename-write into one event).
+const DEBOUNCE: Duration = Duration::from_millis(50);
+/// After a batch, wait this long for more before rebuilding: bursts arrive as several batches.
+const QUIET: Duration = Duration::from_millis(120);
+/// A burst that never goes quiet still gets a rebuild this often.
+const MAX_BURST: Duration = Duration::from_secs(2);
+
+/// What a changed path is, for deciding how to rebuild and how to reload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ChangeKind {
+    Content,
+    Theme,
+    Static,
+    Config,
+}
+
+/// The changes of one burst.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeSet {
+    pub paths: BTreeMap<PathBuf, ChangeKind>,
+    /// The watcher lost events (queue overflow): everything may have changed.
+    pub rescan: bool,
+}
+
+impl ChangeSet {
+    pub fn is_empty(&self) -> bool {
+        self.paths.is_empty() && !self.rescan
+    }
+
+    pub fn config_changed(&self) -> bool {
+        self.rescan || self.paths.values().any(|k| *k == ChangeKind::Config)
+    }
+
+    /// Only stylesheets changed: pages can swap them instead of reloading.
+    pub fn css_only(&self) -> bool {
+        !self.is_empty() && !self.rescan && self.paths.keys().all(|p| has_extension(p, "css"))
+    }
+
+    /// Only Markdown changed: if the output is the same, nothing needs reloading.
+    pub fn markdown_only(&self) -> bool {
+        !self.is_empty()
+            && !self.rescan
+            && self.paths.keys().all(|p| crate::discover::is_markdown(p))
+    }
+}
+
+fn has_extension(path: &Path, ext: &str) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+}
+
+/// Decides which paths matter: everything under the watched folders except the output folder,
+/// hidden and temporary files, and dependency folders; at the top of the root, only the names
+/// a site is made of (unless the whole folder is the content).
+#[derive(Debug, Clone)]
+pub struct Filter {
+    root: PathBuf,
+    output_dir: PathBuf,
+    /// `None`: every top-level name counts (zero-config sites, where the root is the content).
+    top_names: Option<BTreeSet<String>>,
+}
+
+impl Filter {
+    pub fn new(root: &Path, config: Option<&SiteConfig>) -> Filter {
+        let root = crate::config::absolute(root);
+        let output_dir = config.map_or_else(|| root.join("public"), |c| c.output_dir.clone());
+        let top_names = match config {
+            Some(c) if c.content_dir == root => None,
+            _ => {
+                let mut names: BTreeSet<String> =
+                    [CONFIG_FILE, "content", "templates", "themes", "static"]
+                        .map(String::from)
+                        .into();
+                let dirs = config.into_iter().flat_map(|c| {
+                    std::iter::once(&c.content_dir).chain(c.adr_roots.iter().map(|r| &r.path))
+                });
+                names.extend(dirs.filter_map(|d| first_component(&root, d)));
+                Some(names)
+            }
+        };
+        Filter {
+            root,
+            output_dir,
+            top_names,
+        }
+    }
+
+    /// The kind of change, or `None` if the path is to be ignored.
+    pub fn classify(&self, path: &Path) -> Option<ChangeKind> {
+        if path.starts_with(&self.output_dir) {
+            return None;
+        }
+        let Ok(rel) = path.strip_prefix(&self.root) else {
+            let name = path.file_name()?.to_string_lossy();
+            return (!ignored_name(&name)).then_some(ChangeKind::Content);
+        };
+        let names: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let top = names.first()?;
+        if names.iter().any(|n| ignored_name(n)) {
+            return None;
+        }
+        if self.top_names.as_ref().is_some_and(|t| !t.contains(top)) {
+            return None;
+        }
+        Some(match top.as_str() {
+            CONFIG_FILE if names.len() == 1 => ChangeKind::Config,
+            "templates" | "themes" => ChangeKind::Theme,
+            "static" => ChangeKind::Static,
+            _ => ChangeKind::Content,
+        })
+    }
+}
+
+fn ignored_name(name: &str) -> bool {
+    // `4913` is the file Vim writes to test whether a folder is writable.
+    is_temp_or_hidden(name) || matches!(name, "node_modules" | "target" | "4913")
+}
+
+fn first_component(root: &Path, dir: &Path) -> Option<String> {
+    let rel = dir.strip_prefix(root).ok()?;
+    rel.components()
+        .next()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+}
+
+/// The folders to watch: the root itself (not recursively, for `lore.yaml` and new top-level
+/// folders), and the content, ADR, template, theme and static folders recursively. When the root
+/// is the content, its subfolders are watched one by one so `.git` and `target` are not.
+pub fn targets(root: &Path, config: Option<&SiteConfig>) -> BTreeMap<PathBuf, RecursiveMode> {
+    let root = crate::config::absolute(root);
+    let filter = Filter::new(&root, config);
+    let mut dirs: Vec<PathBuf> = ["templates", "themes", "static", "content"]
+        .iter()
+        .map(|d| root.join(d))
+        .collect();
+    if let Some(c) = config {
+        dirs.push(c.content_dir.clone());
+        dirs.extend(c.adr_roots.iter().map(|r| r.path.clone()));
+    }
+    let mut recursive = BTreeSet::new();
+    for dir in dirs {
+        if dir == root {
+            recursive.extend(child_dirs(&root).filter(|d| filter.classify(d).is_some()));
+        } else if dir.is_dir() && filter.classify(&dir).is_some() {
+            recursive.insert(dir);
+        }
+    }
+    let mut out: BTreeMap<PathBuf, RecursiveMode> = recursive
+        .iter()
+        .filter(|d| !recursive.iter().any(|o| o != *d && d.starts_with(o)))
+        .map(|d| (d.clone(), RecursiveMode::Recursive))
+        .collect();
+    out.insert(root, RecursiveMode::NonRecursive);
+    out
+}
+
+fn child_dirs(root: &Path) -> impl Iterator<Item = PathBuf> {
+    std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+}
+
+/// A debounced watcher over a site's folders, kept in step with its configuration.
+pub struct Watcher {
+    debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
+    events: mpsc::Receiver<DebounceEventResult>,
+    root: PathBuf,
+    filter: Filter,
+    watched: BTreeMap<PathBuf, RecursiveMode>,
+}
+
+impl Watcher {
+    pub fn new(root: &Path, config: Option<&SiteConfig>) -> notify::Result<Watcher> {
+        let (sender, events) = mpsc::channel();
+        let debouncer = new_debouncer(DEBOUNCE, None, sender)?;
+        let root = crate::config::absolute(root);
+        let mut watcher = Watcher {
+            debouncer,
+            events,
+            filter: Filter::new(&root, config),
+            root,
+            watched: BTreeMap::new(),
+        };
+        watcher.sync(config, &ChangeSet::default());
+        Ok(watcher)
+    }
+
+    /// The folders being watched.
+    pub fn watched(&self) -> &BTreeMap<PathBuf, RecursiveMode> {
+        &self.watched
+    }
+
+    /// Watches what the (possibly new) configuration needs and stops watching what it does not.
+    /// Folders that were just created (or deleted and created again) are watched afresh.
+    pub fn sync(&mut self, config: Option<&SiteConfig>, changes: &ChangeSet) {
+        self.filter = Filter::new(&self.root, config);
+        let wanted = targets(&self.root, config);
+        let stale: Vec<PathBuf> = self
+            .watched
+            .iter()
+            .filter(|(p, m)| wanted.get(*p) != Some(m) || changes.paths.contains_key(*p))
+            .map(|(p, _)| p.clone())
+            .collect();
+        for path in stale {
+            // Fails when the folder is gone, which is why it is being unwatched.
+            let _ = self.debouncer.unwatch(&path);
+            self.watched.remove(&path);
+        }
+        for (path, mode) in wanted {
+            if self.watched.contains_key(&path) {
+                continue;
+            }
+            match self.debouncer.watch(&path, mode) {
+                Ok(()) => {
+                    self.watched.insert(path, mode);
+                }
+                Err(err) => log::warn!("cannot watch {}: {err}", path.display()),
+            }
+        }
+    }
+
+    /// Waits up to `wait` for changes, then collects the rest of the burst. `None` if nothing
+    /// relevant changed in that time.
+    pub fn next_change(&self, wait: Duration) -> Option<ChangeSet> {
+        let first = self.events.recv_timeout(wait).ok()?;
+        let mut changes = ChangeSet::default();
+        self.add(&mut changes, first);
+        let started = Instant::now();
+        while started.elapsed() < MAX_BURST {
+            match self.events.recv_timeout(QUIET) {
+                Ok(batch) => self.add(&mut changes, batch),
+                Err(_) => break,
+            }
+        }
+        (!changes.is_empty()).then_some(changes)
+    }
+
+    fn add(&self, changes: &mut ChangeSet, batch: DebounceEventResult) {
+        let events = match batch {
+            Ok(events) => events,
+            Err(errors) => {
+                for err in errors {
+                    log::warn!("file watcher: {err}");
+                }
+                changes.rescan = true;
+                return;
+            }
+        };
+        for event in events {
+            if event.need_rescan() {
+                changes.rescan = true;
+            }
+            // Reads (including the rebuild's own) are not changes.
+            if matches!(event.kind, EventKind::Access(_)) {
+                continue;
+            }
+            for path in &event.paths {
+                if let Some(kind) = self.filter.classify(path) {
+                    changes.paths.insert(path.clone(), kind);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_and_ignores() {
+        let f = Filter::new(Path::new("/site"), None);
+        let c = |p: &str| f.classify(Path::new(p));
+        assert_eq!(c("/site/lore.yaml"), Some(ChangeKind::Config));
+        assert_eq!(c("/site/content/posts/a.md"), Some(ChangeKind::Content));
+        assert_eq!(c("/site/templates/page.html"), Some(ChangeKind::Theme));
+        assert_eq!(c("/site/themes/x/assets/a.css"), Some(ChangeKind::Theme));
+        assert_eq!(c("/site/static/img.png"), Some(ChangeKind::Static));
+        for ignored in [
+            "/site/public/index.html",
+            "/site/content/.a.md.swp",
+            "/site/content/a.md~",
+            "/site/content/#a.md#",
+            "/site/content/.git/x",
+            "/site/content/4913.tmp",
+            "/site/Cargo.toml",
+            "/site/content/node_modules/x.md",
+        ] {
+            assert_eq!(c(ignored), None, "{ignored}");
+        }
+    }
+}

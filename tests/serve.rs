@@ -1,0 +1,670 @@
+//! `lore serve`: the router (without a port), a real server on 127.0.0.1:0, the watcher in
+//! temporary folders, incremental rebuilds against clean builds, and failing rebuilds.
+//! Every wait is bounded, and every server started here is stopped.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use lore::commands::Ui;
+use lore::output::OutputSet;
+use lore::serve::watch::{ChangeKind, Watcher};
+use lore::serve::{Rebuilder, ServeState, rebuild_and_publish, server};
+use lore::{Overrides, SiteConfig};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+
+const QUIET_UI: Ui = Ui {
+    quiet: true,
+    verbose: false,
+    color: false,
+};
+
+/// A small site in a fresh folder under the target directory.
+fn fixture() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("serve-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap();
+    let files: &[(&str, &[u8])] = &[
+        ("lore.yaml", b"title: Fixture\n"),
+        (
+            "content/posts/2026-01-01-hello.md",
+            b"---\ntitle: Hello\n---\n\nHello body text.\n",
+        ),
+        ("content/about.md", b"# About\n\nAbout text.\n"),
+        ("static/site.css", b"body{color:red}\n"),
+        ("static/img/dot.png", b"\x89PNG\r\n\x1a\n"),
+    ];
+    for (path, bytes) in files {
+        write(dir.path(), path, bytes);
+    }
+    dir
+}
+
+fn write(root: &Path, rel: &str, bytes: &[u8]) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn clean_build(root: &Path) -> OutputSet {
+    let config = SiteConfig::load(root, &Overrides::default()).unwrap();
+    lore::build_site(config).unwrap().output
+}
+
+fn state_for(root: &Path) -> Arc<ServeState> {
+    Arc::new(ServeState::new(clean_build(root), "/", None))
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+async fn request(state: &Arc<ServeState>, method: &str, uri: &str, etag: Option<&str>) -> Reply {
+    let mut builder = Request::builder().method(method).uri(uri);
+    if let Some(tag) = etag {
+        builder = builder.header(header::IF_NONE_MATCH, tag);
+    }
+    let response = server::router(state.clone())
+        .oneshot(builder.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = tokio::time::timeout(Duration::from_secs(5), response.into_body().collect())
+        .await
+        .expect("body in time")
+        .unwrap()
+        .to_bytes();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+async fn get(state: &Arc<ServeState>, uri: &str) -> Reply {
+    request(state, "GET", uri, None).await
+}
+
+fn content_type(reply: &Reply) -> &str {
+    reply.headers[header::CONTENT_TYPE].to_str().unwrap()
+}
+
+#[tokio::test]
+async fn content_types() {
+    let site = fixture();
+    let state = state_for(site.path());
+    for (uri, expected) in [
+        ("/posts/hello/", "text/html; charset=utf-8"),
+        ("/site.css", "text/css; charset=utf-8"),
+        ("/assets/theme.js", "text/javascript; charset=utf-8"),
+        ("/img/dot.png", "image/png"),
+        ("/assets/favicon.svg", "image/svg+xml"),
+        ("/atom.xml", "application/xml; charset=utf-8"),
+        ("/robots.txt", "text/plain; charset=utf-8"),
+        ("/__lore/live.js", "text/javascript; charset=utf-8"),
+    ] {
+        let reply = get(&state, uri).await;
+        assert_eq!(reply.status, StatusCode::OK, "{uri}");
+        assert_eq!(content_type(&reply), expected, "{uri}");
+    }
+    assert_eq!(
+        get(&state, "/img/dot.png").await.body.as_bytes(),
+        b"\xef\xbf\xbdPNG\r\n\x1a\n"
+    );
+}
+
+#[tokio::test]
+async fn folders_serve_index_html_and_redirect_without_slash() {
+    let site = fixture();
+    let state = state_for(site.path());
+    let home = get(&state, "/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Hello"), "{}", home.body);
+    let page = get(&state, "/posts/hello/").await;
+    assert!(page.body.contains("Hello body text."));
+    let redirect = get(&state, "/posts/hello?x=1").await;
+    assert_eq!(redirect.status, StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(redirect.headers[header::LOCATION], "/posts/hello/?x=1");
+}
+
+#[tokio::test]
+async fn missing_pages_get_the_site_404_with_status_404() {
+    let site = fixture();
+    let state = state_for(site.path());
+    let reply = get(&state, "/no/such/page/").await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    let page_404 = clean_build(site.path());
+    let expected =
+        String::from_utf8(page_404.read("404.html").unwrap().unwrap().into_owned()).unwrap();
+    let title = expected
+        .split("<title>")
+        .nth(1)
+        .unwrap()
+        .split("</title>")
+        .next()
+        .unwrap();
+    assert!(reply.body.contains(title), "{}", reply.body);
+    assert!(
+        reply.body.contains("__lore/live.js"),
+        "404 pages reload too"
+    );
+    assert_eq!(
+        get(&state, "/__lore/nothing").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn etag_and_if_none_match_give_304() {
+    let site = fixture();
+    let state = state_for(site.path());
+    for uri in ["/posts/hello/", "/site.css"] {
+        let first = get(&state, uri).await;
+        let etag = first.headers[header::ETAG].to_str().unwrap().to_string();
+        assert!(etag.starts_with('"') && etag.len() == 34, "{etag}");
+        let again = request(&state, "GET", uri, Some(&etag)).await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{uri}");
+        assert!(again.body.is_empty());
+        let other = request(&state, "GET", uri, Some("\"other\"")).await;
+        assert_eq!(other.status, StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn head_has_the_headers_of_get_and_no_body() {
+    let site = fixture();
+    let state = state_for(site.path());
+    let got = get(&state, "/posts/hello/").await;
+    let head = request(&state, "HEAD", "/posts/hello/", None).await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert!(head.body.is_empty());
+    for name in [header::CONTENT_TYPE, header::CONTENT_LENGTH, header::ETAG] {
+        assert_eq!(head.headers[&name], got.headers[&name], "{name}");
+    }
+    assert_eq!(
+        request(&state, "POST", "/posts/hello/", None).await.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+}
+
+#[tokio::test]
+async fn traversal_attempts_are_refused_and_never_leak() {
+    let site = fixture();
+    // Files outside the output that a leak would show.
+    write(site.path(), "Cargo.toml", b"[package]\nSECRET-CARGO\n");
+    write(site.path(), "content/secret.txt.bak", b"SECRET-BAK\n");
+    let state = state_for(site.path());
+    for uri in [
+        "/../Cargo.toml",
+        "/%2e%2e/Cargo.toml",
+        "/posts%2f..%2f..%2fCargo.toml",
+        "//etc/passwd",
+        "/..%5c..%5cCargo.toml",
+        "/posts/../../Cargo.toml",
+        "/%2E%2E/%2E%2E/Cargo.toml",
+        "/static/site.css",
+        "/content/secret.txt.bak",
+        "/Cargo.toml",
+        "/lore.yaml",
+        "/%00",
+        "/posts/hello/%252e%252e/",
+    ] {
+        let reply = get(&state, uri).await;
+        assert!(
+            matches!(
+                reply.status,
+                StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST
+            ),
+            "{uri}: {}",
+            reply.status
+        );
+        for secret in ["SECRET", "root:", "[package]", "title: Fixture"] {
+            assert!(!reply.body.contains(secret), "{uri} leaked {secret}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn serves_under_the_base_path_of_base_url() {
+    let site = fixture();
+    write(
+        site.path(),
+        "lore.yaml",
+        b"title: Fixture\nbase_url: https://example.org/kb/\n",
+    );
+    let config = SiteConfig::load(site.path(), &Overrides::default()).unwrap();
+    let built = lore::build_site(config).unwrap();
+    let state = Arc::new(ServeState::new(built.output, "/kb/", None));
+    let page = get(&state, "/kb/posts/hello/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(r#"<script src="/kb/__lore/live.js""#));
+    assert_eq!(
+        get(&state, "/kb/__lore/live.js").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(get(&state, "/").await.headers[header::LOCATION], "/kb/");
+    assert_eq!(get(&state, "/kb").await.headers[header::LOCATION], "/kb/");
+    assert_eq!(
+        get(&state, "/posts/hello/").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn live_reload_is_injected_only_in_serve_mode() {
+    let site = fixture();
+    let served = get(&state_for(site.path()), "/posts/hello/").await;
+    let script = r#"<script src="/__lore/live.js""#;
+    assert!(served.body.contains(script));
+    assert!(served.body.find(script).unwrap() < served.body.rfind("</body>").unwrap());
+    let plain =
+        Arc::new(ServeState::new(clean_build(site.path()), "/", None).without_live_reload());
+    assert!(!get(&plain, "/posts/hello/").await.body.contains("__lore"));
+    // `lore build`, the binary, writes no trace of serve mode.
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_lore"))
+        .args(["build", "-q"])
+        .arg(site.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut files = 0;
+    for entry in walkdir::WalkDir::new(site.path().join("public")) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            files += 1;
+            let bytes = std::fs::read(entry.path()).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains("/__lore/"), "{}", entry.path().display());
+        }
+    }
+    assert!(files > 5);
+}
+
+/// Sends one HTTP/1.1 request over a real socket and returns the whole response.
+async fn raw_http(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut out))
+        .await
+        .expect("response in time")
+        .unwrap();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Reads from an open event stream until `needle` arrives (bounded).
+async fn read_until(stream: &mut tokio::net::TcpStream, seen: &mut String, needle: &str) {
+    use tokio::io::AsyncReadExt;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !seen.contains(needle) {
+        let mut buf = [0u8; 4096];
+        let n = tokio::time::timeout_at(deadline, stream.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("no {needle:?} in time; got {seen:?}"))
+            .unwrap();
+        assert!(n > 0, "stream closed; got {seen:?}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+}
+
+#[tokio::test]
+async fn real_server_on_a_free_port_answers_and_streams_reloads() {
+    use tokio::io::AsyncWriteExt;
+    let site = fixture();
+    let state = state_for(site.path());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(
+        axum::serve(listener, server::router(state.clone()))
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .into_future(),
+    );
+    let page = raw_http(addr, "/posts/hello/").await;
+    assert!(page.starts_with("HTTP/1.1 200 OK"), "{page}");
+    assert!(page.contains("Hello body text."));
+
+    let mut events = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET /__lore/events HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    events.write_all(request.as_bytes()).await.unwrap();
+    let mut seen = String::new();
+    read_until(&mut events, &mut seen, "event: hello").await;
+    assert!(seen.contains("text/event-stream"), "{seen}");
+    state.publish_site(clean_build(site.path()), "/", lore::serve::ReloadKind::Css);
+    read_until(&mut events, &mut seen, "event: css").await;
+    state.publish_error("boom".into());
+    read_until(&mut events, &mut seen, "event: reload").await;
+    drop(events);
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("server stops in time")
+        .unwrap()
+        .unwrap();
+}
+
+// ---- Rebuilds ----
+
+fn assert_same_as_clean_build(rebuilder: &mut Rebuilder, root: &Path, step: &str) {
+    let incremental = rebuilder.rebuild(false).unwrap().output;
+    let clean = clean_build(root);
+    let paths = |o: &OutputSet| o.paths().cloned().collect::<Vec<_>>();
+    assert_eq!(paths(&incremental), paths(&clean), "{step}: paths");
+    for path in clean.paths() {
+        assert_eq!(
+            incremental.read(path).unwrap().unwrap(),
+            clean.read(path).unwrap().unwrap(),
+            "{step}: {path}"
+        );
+    }
+    assert!(incremental == clean, "{step}");
+}
+
+#[test]
+fn incremental_rebuilds_match_clean_builds_byte_for_byte() {
+    let site = fixture();
+    let root = site.path();
+    for i in 0..20 {
+        write(
+            root,
+            &format!("content/posts/2026-02-{:02}-note-{i}.md", i + 1),
+            format!(
+                "---\ntitle: Note {i}\ntags: [t{}]\n---\n\nNote {i}.\n",
+                i % 3
+            )
+            .as_bytes(),
+        );
+    }
+    let mut rebuilder = Rebuilder::new(root, Overrides::default());
+    assert_same_as_clean_build(&mut rebuilder, root, "first");
+    assert_eq!(rebuilder.cache().parsed_last, 22);
+
+    write(
+        root,
+        "content/posts/2026-01-01-hello.md",
+        b"---\ntitle: Hello again\ntags: [t1, new]\n---\n\nEdited.\n",
+    );
+    assert_same_as_clean_build(&mut rebuilder, root, "edit");
+    assert_eq!(
+        rebuilder.cache().parsed_last,
+        1,
+        "only the edited file is parsed"
+    );
+
+    write(
+        root,
+        "content/docs/guide/intro.md",
+        b"# Intro\n\nSee [about](../../about.md).\n",
+    );
+    assert_same_as_clean_build(&mut rebuilder, root, "create");
+
+    std::fs::remove_file(root.join("content/posts/2026-02-03-note-2.md")).unwrap();
+    assert_same_as_clean_build(&mut rebuilder, root, "delete");
+
+    std::fs::rename(
+        root.join("content/posts/2026-02-04-note-3.md"),
+        root.join("content/posts/2026-03-04-renamed.md"),
+    )
+    .unwrap();
+    assert_same_as_clean_build(&mut rebuilder, root, "rename file");
+
+    std::fs::rename(root.join("content/docs"), root.join("content/handbook")).unwrap();
+    assert_same_as_clean_build(&mut rebuilder, root, "rename folder");
+
+    write(
+        root,
+        "templates/404.html",
+        b"<html><body>Custom missing page</body></html>\n",
+    );
+    write(root, "static/site.css", b"body{color:blue}\n");
+    assert_same_as_clean_build(&mut rebuilder, root, "theme and static");
+    assert_eq!(rebuilder.cache().parsed_last, 0);
+
+    write(root, "lore.yaml", b"title: Renamed fixture\n");
+    let after_config = rebuilder.rebuild(true).unwrap().output;
+    assert!(after_config == clean_build(root), "config change");
+    assert!(
+        rebuilder.cache().parsed_last > 20,
+        "a config change starts from scratch"
+    );
+}
+
+#[tokio::test]
+async fn failing_rebuild_keeps_the_old_site_and_fixing_clears_the_error() {
+    let site = fixture();
+    let root = site.path();
+    let mut rebuilder = Rebuilder::new(root, Overrides::default());
+    let built = rebuilder.rebuild(true).unwrap();
+    let state = Arc::new(ServeState::new(built.output, "/", None));
+    let mut events = state.subscribe();
+    let cwd = std::env::current_dir().unwrap();
+    let changes = changes_of(root, "content/posts/2026-01-01-hello.md");
+
+    let good = state.snapshot();
+    write(
+        root,
+        "content/posts/2026-01-01-hello.md",
+        b"---\ntitle: [Broken <b>\n---\n\nBroken body.\n",
+    );
+    rebuild_and_publish(&mut rebuilder, &state, &changes, QUIET_UI, &cwd);
+    let broken = state.snapshot();
+    let error = broken.error.clone().expect("the error is kept");
+    assert!(error.contains("2026-01-01-hello.md:3:1: error:"), "{error}");
+    assert!(error.contains("help:"), "{error}");
+    assert!(
+        Arc::ptr_eq(&good.output, &broken.output),
+        "the last good site stays"
+    );
+    assert_eq!(
+        events.try_recv().unwrap().kind,
+        lore::serve::ReloadKind::Reload
+    );
+
+    let page = get(&state, "/posts/hello/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Hello body text."),
+        "old page still served"
+    );
+    assert!(page.body.contains(r#"id="__lore-error""#));
+    assert!(page.body.contains("Broken &lt;b&gt;") || !page.body.contains("Broken <b>"));
+    assert!(!page.body.contains("[Broken <b>"), "overlay is escaped");
+    let missing = get(&state, "/nope/").await;
+    assert!(
+        missing.body.contains(r#"id="__lore-error""#),
+        "404 pages show it too"
+    );
+
+    write(
+        root,
+        "content/posts/2026-01-01-hello.md",
+        b"---\ntitle: Fixed\n---\n\nFixed body.\n",
+    );
+    rebuild_and_publish(&mut rebuilder, &state, &changes, QUIET_UI, &cwd);
+    assert!(state.snapshot().error.is_none());
+    assert_eq!(
+        events.try_recv().unwrap().kind,
+        lore::serve::ReloadKind::Reload
+    );
+    let page = get(&state, "/posts/hello/").await;
+    assert!(page.body.contains("Fixed body."));
+    assert!(!page.body.contains("__lore-error"));
+}
+
+#[test]
+fn broken_config_is_reported_and_fixing_it_recovers() {
+    let site = fixture();
+    let root = site.path();
+    let mut rebuilder = Rebuilder::new(root, Overrides::default());
+    let state = ServeState::new(rebuilder.rebuild(true).unwrap().output, "/", None);
+    let cwd = std::env::current_dir().unwrap();
+    let changes = changes_of(root, "lore.yaml");
+    write(root, "lore.yaml", b"title: Fixture\ntitel: typo\n");
+    rebuild_and_publish(&mut rebuilder, &state, &changes, QUIET_UI, &cwd);
+    let error = state.snapshot().error.clone().unwrap();
+    assert!(
+        error.contains("lore.yaml:2:") && error.contains("titel"),
+        "{error}"
+    );
+    write(root, "lore.yaml", b"title: Fixture\n");
+    rebuild_and_publish(&mut rebuilder, &state, &changes, QUIET_UI, &cwd);
+    assert!(state.snapshot().error.is_none());
+}
+
+fn changes_of(root: &Path, rel: &str) -> lore::serve::watch::ChangeSet {
+    let filter = lore::serve::watch::Filter::new(root, None);
+    let path = lore::config::absolute(&root.join(rel));
+    let kind = filter.classify(&path).unwrap();
+    let mut changes = lore::serve::watch::ChangeSet::default();
+    changes.paths.insert(path, kind);
+    changes
+}
+
+// ---- The watcher ----
+
+fn watcher_for(root: &Path) -> Watcher {
+    let config = SiteConfig::load(root, &Overrides::default()).unwrap();
+    Watcher::new(root, Some(&config)).unwrap()
+}
+
+/// The next change set, which must come within a few seconds.
+fn next(watcher: &Watcher) -> lore::serve::watch::ChangeSet {
+    watcher
+        .next_change(Duration::from_secs(5))
+        .expect("a change within 5 s")
+}
+
+fn abs(root: &Path, rel: &str) -> PathBuf {
+    lore::config::absolute(&root.join(rel))
+}
+
+#[test]
+fn watcher_sees_edit_create_delete_and_rename() {
+    let site = fixture();
+    let root = site.path();
+    let watcher = watcher_for(root);
+
+    write(root, "content/about.md", b"# About\n\nEdited.\n");
+    let edit = next(&watcher);
+    assert_eq!(
+        edit.paths.get(&abs(root, "content/about.md")),
+        Some(&ChangeKind::Content)
+    );
+
+    write(root, "content/new/deep/page.md", b"new\n");
+    let create = next(&watcher);
+    assert!(
+        create.paths.contains_key(&abs(root, "content/new")),
+        "{create:?}"
+    );
+
+    std::fs::remove_file(root.join("content/about.md")).unwrap();
+    let delete = next(&watcher);
+    assert!(
+        delete.paths.contains_key(&abs(root, "content/about.md")),
+        "{delete:?}"
+    );
+
+    std::fs::rename(root.join("content/new"), root.join("content/old")).unwrap();
+    let rename = next(&watcher);
+    assert!(
+        rename.paths.contains_key(&abs(root, "content/old")),
+        "{rename:?}"
+    );
+
+    write(root, "static/site.css", b"body{}\n");
+    let css = next(&watcher);
+    assert!(css.css_only(), "{css:?}");
+
+    write(root, "templates/page.html", b"x\n");
+    assert!(
+        next(&watcher)
+            .paths
+            .values()
+            .all(|k| *k == ChangeKind::Theme)
+    );
+
+    write(root, "lore.yaml", b"title: Changed\n");
+    assert!(next(&watcher).config_changed());
+}
+
+#[test]
+fn watcher_ignores_temp_hidden_and_output_files() {
+    let site = fixture();
+    let root = site.path();
+    std::fs::create_dir_all(root.join("public")).unwrap();
+    let watcher = watcher_for(root);
+    write(root, "content/.about.md.swp", b"x");
+    write(root, "content/about.md~", b"x");
+    write(root, "content/#about.md#", b"x");
+    write(root, "content/.hidden/x.md", b"x");
+    write(root, "public/index.html", b"x");
+    write(root, "Cargo.toml", b"x");
+    let got = watcher.next_change(Duration::from_millis(800));
+    assert_eq!(got, None);
+}
+
+#[test]
+fn a_burst_of_200_files_is_one_change_set() {
+    let site = fixture();
+    let root = site.path();
+    let watcher = watcher_for(root);
+    for i in 0..200 {
+        write(
+            root,
+            &format!("content/burst/page-{i:03}.md"),
+            format!("# Page {i}\n").as_bytes(),
+        );
+    }
+    let burst = next(&watcher);
+    assert!(
+        burst
+            .paths
+            .keys()
+            .any(|p| p.starts_with(abs(root, "content/burst")))
+    );
+    // Nothing left over for a second rebuild.
+    assert_eq!(watcher.next_change(Duration::from_millis(800)), None);
+    // And the rebuild after it sees all 200 pages.
+    let built = Rebuilder::new(root, Overrides::default())
+        .rebuild(false)
+        .unwrap();
+    assert_eq!(
+        built
+            .output
+            .paths()
+            .filter(|p| p.starts_with("burst/page-"))
+            .count(),
+        200
+    );
+}
+
+#[test]
+fn watcher_follows_folders_created_later() {
+    let site = fixture();
+    let root = site.path();
+    std::fs::remove_dir_all(root.join("static")).unwrap();
+    let mut watcher = watcher_for(root);
+    write(root, "static/late.css", b"x");
+    let created = next(&watcher);
+    let config = SiteConfig::load(root, &Overrides::default()).unwrap();
+    watcher.sync(Some(&config), &created);
+    assert!(watcher.watched().contains_key(&abs(root, "static")));
+    write(root, "static/later.css", b"y");
+    let later = next(&watcher);
+    assert!(
+        later.paths.contains_key(&abs(root, "static/later.css")),
+        "{later:?}"
+    );
+}
