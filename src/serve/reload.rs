@@ -84,8 +84,8 @@ pub fn inject(html: &str, base_path: &str, version: &str, error: Option<&str>) -
     }
     tags.push_str(&format!(
         r#"<script src="{}__lore/live.js" data-version="{}" defer></script>"#,
-        escape(base_path),
-        escape(version)
+        crate::markdown::escape_html(base_path),
+        crate::markdown::escape_html(version)
     ));
     match find_body_end(html) {
         Some(at) => format!("{}{tags}{}", &html[..at], &html[at..]),
@@ -111,24 +111,8 @@ pub fn overlay(error: &str) -> String {
             r#"This is the last good version of the page; fix the file and this message goes away by itself."#,
             r#"<pre style="white-space:pre-wrap;margin:.75rem 0 0">{}</pre></div>"#
         ),
-        escape(error)
+        crate::markdown::escape_html(error)
     )
-}
-
-/// Escapes text for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
