@@ -227,7 +227,12 @@ fn fixture() -> tempfile::TempDir {
         .prefix("browser-")
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .unwrap();
-    write(dir.path(), "lore.yaml", "title: Browser fixture\n");
+    write(
+        dir.path(),
+        "lore.yaml",
+        "title: Browser fixture\ntheme: custom\n",
+    );
+    write(dir.path(), CSS, "body { color: rgb(1, 2, 3); }\n");
     write(dir.path(), "content/about.md", "# About\n\nAbout text.\n");
     write(
         dir.path(),
@@ -238,6 +243,8 @@ fn fixture() -> tempfile::TempDir {
 }
 
 const PAGE: &str = "content/posts/2026-01-01-hello.md";
+/// The theme's stylesheet, overridden by the fixture's own theme.
+const CSS: &str = "themes/custom/assets/lore.css";
 
 fn chromium_available() -> bool {
     let present = Path::new(CHROMIUM).exists();

@@ -668,3 +668,60 @@ fn watcher_follows_folders_created_later() {
         "{later:?}"
     );
 }
+
+// ---- The binary ----
+
+#[test]
+fn a_taken_port_is_reported_and_the_next_free_one_used() {
+    use std::io::{BufRead, BufReader};
+    let site = fixture();
+    // Hold a port, so `lore serve` must move on.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lore"))
+        .arg("serve")
+        .arg(site.path())
+        .args(["-p", &port.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (stdout, stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx_err = tx.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx_err.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    let url = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no URL in time; got {lines:?}"));
+        if line.starts_with("http://") {
+            break line;
+        }
+        lines.push(line);
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&format!("Port {port} is taken"))),
+        "{lines:?}"
+    );
+    let used: u16 = url
+        .trim_start_matches("http://127.0.0.1:")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    assert!(used > port, "{url}");
+    drop(taken);
+}
