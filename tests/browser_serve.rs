@@ -313,10 +313,7 @@ fn live_reload_and_error_overlay_in_headless_chromium() {
         (page.text().contains("Fourth version") && page.overlay().is_none()).then_some(())
     });
 
-    drop(page);
-    drop(chromium);
-    let _ = std::fs::remove_dir_all(&profile);
-    // Ctrl-C stops the server cleanly.
+    // Ctrl-C stops the server cleanly, even with the page still connected to its events.
     let pid = lore.child.id().to_string();
     assert!(
         Command::new("kill")
@@ -329,4 +326,7 @@ fn live_reload_and_error_overlay_in_headless_chromium() {
         lore.child.try_wait().unwrap()
     });
     assert!(status.success(), "{status}");
+    drop(page);
+    drop(chromium);
+    let _ = std::fs::remove_dir_all(&profile);
 }

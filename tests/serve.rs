@@ -344,9 +344,18 @@ async fn real_server_on_a_free_port_answers_and_streams_reloads() {
     read_until(&mut events, &mut seen, "event: css").await;
     state.publish_error("boom".into());
     read_until(&mut events, &mut seen, "event: reload").await;
-    drop(events);
 
+    // Stopping ends open event streams, so the graceful shutdown does not wait for pages.
+    state.shut_down();
     stop.send(()).unwrap();
+    let mut rest = Vec::new();
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio::io::AsyncReadExt::read_to_end(&mut events, &mut rest),
+    )
+    .await
+    .expect("the event stream ends")
+    .unwrap();
     tokio::time::timeout(Duration::from_secs(5), server)
         .await
         .expect("server stops in time")

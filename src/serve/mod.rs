@@ -105,6 +105,12 @@ pub fn run(options: ServeOptions, ui: Ui) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     let listener = runtime.block_on(bind(options.bind, options.port, ui))?;
+    if !options.bind.is_loopback() {
+        eprintln!(
+            "warning: listening on {}: other machines can reach this preview; it is not a production server",
+            options.bind
+        );
+    }
     let url = site_url(listener.local_addr()?, &state.snapshot().base_path);
     println!("Serving at");
     println!("{url}");
@@ -187,10 +193,12 @@ pub fn site_url(addr: SocketAddr, base_path: &str) -> String {
 }
 
 async fn serve(listener: tokio::net::TcpListener, state: Arc<ServeState>) -> anyhow::Result<()> {
-    axum::serve(listener, server::router(state))
-        .with_graceful_shutdown(async {
+    let router = server::router(state.clone());
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
             eprintln!("Stopping.");
+            state.shut_down();
         })
         .await?;
     Ok(())
