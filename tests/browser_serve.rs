@@ -13,19 +13,21 @@ use std::time::{Duration, Instant};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// Stops a process this test started (and, for Chromium, its process group) when dropped.
+/// Stops a process this test started, by its own id only, when dropped: first politely
+/// (SIGTERM, so Chromium shuts down its own helper processes), then for good.
 struct Running {
     child: Child,
-    group: bool,
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        if self.group {
-            // Chromium's helpers share its process group, created for it at spawn.
-            let _ = Command::new("kill")
-                .args(["-KILL", &format!("-{}", self.child.id())])
-                .status();
+        if let Ok(None) = self.child.try_wait() {
+            let pid = self.child.id().to_string();
+            let _ = Command::new("kill").args(["-s", "TERM", &pid]).status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline && matches!(self.child.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -59,20 +61,17 @@ fn free_port() -> u16 {
 }
 
 /// Starts `lore serve` and returns it with the URL it printed.
-fn start_lore(root: &Path) -> (Running, String) {
+fn start_lore(root: &Path, port: u16) -> (Running, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_lore"))
         .arg("serve")
         .arg(root)
-        .args(["--port", &free_port().to_string()])
+        .args(["--port", &port.to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let running = Running {
-        child,
-        group: false,
-    };
+    let running = Running { child };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -89,7 +88,6 @@ fn start_lore(root: &Path) -> (Running, String) {
 }
 
 fn start_chromium(profile: &Path, url: &str) -> Running {
-    use std::os::unix::process::CommandExt;
     let child = Command::new(CHROMIUM)
         .args([
             "--headless",
@@ -106,10 +104,9 @@ fn start_chromium(profile: &Path, url: &str) -> Running {
         .arg(url)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .process_group(0)
         .spawn()
         .unwrap();
-    Running { child, group: true }
+    Running { child }
 }
 
 /// A plain HTTP GET on the DevTools port (the target list). Chromium keeps the connection open,
@@ -266,7 +263,8 @@ fn live_reload_and_error_overlay_in_headless_chromium() {
     }
     let site = fixture();
     let root = site.path();
-    let (mut lore, base) = start_lore(root);
+    let port = free_port();
+    let (mut lore, base) = start_lore(root, port);
     let page_url = format!("{base}posts/hello/");
     let profile: PathBuf = tempfile::Builder::new()
         .prefix("chromium-")
@@ -314,19 +312,36 @@ fn live_reload_and_error_overlay_in_headless_chromium() {
     });
 
     // Ctrl-C stops the server cleanly, even with the page still connected to its events.
-    let pid = lore.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
+    stop(&mut lore);
+
+    // A change made while the server is down shows up once it is back: the page reconnects
+    // by itself and reloads once.
+    write(
+        root,
+        PAGE,
+        "---\ntitle: Hello\n---\n\nFifth version, written while stopped.\n",
     );
+    let (mut lore, again) = start_lore(root, port);
+    assert_eq!(again, base, "the same port is free again");
+    wait_for("the page after the restart", limit, || {
+        page.text().contains("Fifth version").then_some(())
+    });
+    stop(&mut lore);
+    drop(page);
+    drop(chromium);
+    let _ = std::fs::remove_dir_all(&profile);
+}
+
+/// Sends Ctrl-C (SIGINT) and expects a clean exit within ten seconds.
+fn stop(lore: &mut Running) {
+    let pid = lore.child.id().to_string();
+    let sent = Command::new("kill")
+        .args(["-s", "INT", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
     let status = wait_for("lore serve to stop", Duration::from_secs(10), || {
         lore.child.try_wait().unwrap()
     });
     assert!(status.success(), "{status}");
-    drop(page);
-    drop(chromium);
-    let _ = std::fs::remove_dir_all(&profile);
 }
