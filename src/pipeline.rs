@@ -120,8 +120,18 @@ pub fn build_site(config: SiteConfig) -> BuildResult<Built> {
 /// Like [`build_site`], parsing only files that changed since `cache` was last used.
 pub fn build_site_cached(config: SiteConfig, cache: &mut DocumentCache) -> BuildResult<Built> {
     let theme = Theme::load(&config)?;
+    build_site_with_theme(config, &theme, cache)
+}
+
+/// Like [`build_site_cached`], with a theme already loaded (`lore serve` keeps it while no
+/// template, theme file or configuration changes: compiling the templates is most of a rebuild).
+pub fn build_site_with_theme(
+    config: SiteConfig,
+    theme: &Theme,
+    cache: &mut DocumentCache,
+) -> BuildResult<Built> {
     let site = load_site_cached(config, cache)?;
-    let output = render::render_site(&site, &theme)?;
+    let output = render::render_site(&site, theme)?;
     let mut warnings = site.warnings.clone();
     if let (_, Some(message)) = crate::search::Analyzer::for_language(&site.config.language) {
         let location =

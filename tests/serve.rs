@@ -7,7 +7,7 @@ use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use lore::commands::Ui;
 use lore::output::OutputSet;
-use lore::serve::watch::{ChangeKind, Watcher};
+use lore::serve::watch::{ChangeKind, ChangeSet, Watcher};
 use lore::serve::{Rebuilder, ServeState, rebuild_and_publish, server};
 use lore::{Overrides, SiteConfig};
 use std::path::{Path, PathBuf};
@@ -344,9 +344,18 @@ async fn real_server_on_a_free_port_answers_and_streams_reloads() {
     read_until(&mut events, &mut seen, "event: css").await;
     state.publish_error("boom".into());
     read_until(&mut events, &mut seen, "event: reload").await;
-    drop(events);
 
+    // Stopping ends open event streams, so the graceful shutdown does not wait for pages.
+    state.shut_down();
     stop.send(()).unwrap();
+    let mut rest = Vec::new();
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio::io::AsyncReadExt::read_to_end(&mut events, &mut rest),
+    )
+    .await
+    .expect("the event stream ends")
+    .unwrap();
     tokio::time::timeout(Duration::from_secs(5), server)
         .await
         .expect("server stops in time")
@@ -356,8 +365,18 @@ async fn real_server_on_a_free_port_answers_and_streams_reloads() {
 
 // ---- Rebuilds ----
 
-fn assert_same_as_clean_build(rebuilder: &mut Rebuilder, root: &Path, step: &str) {
-    let incremental = rebuilder.rebuild(false).unwrap().output;
+/// Rebuilds after `changed` (paths relative to `root`, as the watcher would report them) and
+/// compares the result with a clean build of the same files.
+fn assert_same_as_clean_build(
+    rebuilder: &mut Rebuilder,
+    root: &Path,
+    step: &str,
+    changed: &[&str],
+) {
+    let incremental = rebuilder
+        .rebuild(&changes_of(root, changed))
+        .unwrap()
+        .output;
     let clean = clean_build(root);
     let paths = |o: &OutputSet| o.paths().cloned().collect::<Vec<_>>();
     assert_eq!(paths(&incremental), paths(&clean), "{step}: paths");
@@ -387,7 +406,7 @@ fn incremental_rebuilds_match_clean_builds_byte_for_byte() {
         );
     }
     let mut rebuilder = Rebuilder::new(root, Overrides::default());
-    assert_same_as_clean_build(&mut rebuilder, root, "first");
+    assert_same_as_clean_build(&mut rebuilder, root, "first", &[]);
     assert_eq!(rebuilder.cache().parsed_last, 22);
 
     write(
@@ -395,7 +414,12 @@ fn incremental_rebuilds_match_clean_builds_byte_for_byte() {
         "content/posts/2026-01-01-hello.md",
         b"---\ntitle: Hello again\ntags: [t1, new]\n---\n\nEdited.\n",
     );
-    assert_same_as_clean_build(&mut rebuilder, root, "edit");
+    assert_same_as_clean_build(
+        &mut rebuilder,
+        root,
+        "edit",
+        &["content/posts/2026-01-01-hello.md"],
+    );
     assert_eq!(
         rebuilder.cache().parsed_last,
         1,
@@ -407,20 +431,38 @@ fn incremental_rebuilds_match_clean_builds_byte_for_byte() {
         "content/docs/guide/intro.md",
         b"# Intro\n\nSee [about](../../about.md).\n",
     );
-    assert_same_as_clean_build(&mut rebuilder, root, "create");
+    assert_same_as_clean_build(&mut rebuilder, root, "create", &["content/docs"]);
 
     std::fs::remove_file(root.join("content/posts/2026-02-03-note-2.md")).unwrap();
-    assert_same_as_clean_build(&mut rebuilder, root, "delete");
+    assert_same_as_clean_build(
+        &mut rebuilder,
+        root,
+        "delete",
+        &["content/posts/2026-02-03-note-2.md"],
+    );
 
     std::fs::rename(
         root.join("content/posts/2026-02-04-note-3.md"),
         root.join("content/posts/2026-03-04-renamed.md"),
     )
     .unwrap();
-    assert_same_as_clean_build(&mut rebuilder, root, "rename file");
+    assert_same_as_clean_build(
+        &mut rebuilder,
+        root,
+        "rename file",
+        &[
+            "content/posts/2026-02-04-note-3.md",
+            "content/posts/2026-03-04-renamed.md",
+        ],
+    );
 
     std::fs::rename(root.join("content/docs"), root.join("content/handbook")).unwrap();
-    assert_same_as_clean_build(&mut rebuilder, root, "rename folder");
+    assert_same_as_clean_build(
+        &mut rebuilder,
+        root,
+        "rename folder",
+        &["content/docs", "content/handbook"],
+    );
 
     write(
         root,
@@ -428,11 +470,30 @@ fn incremental_rebuilds_match_clean_builds_byte_for_byte() {
         b"<html><body>Custom missing page</body></html>\n",
     );
     write(root, "static/site.css", b"body{color:blue}\n");
-    assert_same_as_clean_build(&mut rebuilder, root, "theme and static");
+    assert_same_as_clean_build(
+        &mut rebuilder,
+        root,
+        "theme and static",
+        &["templates/404.html", "static/site.css"],
+    );
     assert_eq!(rebuilder.cache().parsed_last, 0);
+    let missing = clean_build(root)
+        .read("404.html")
+        .unwrap()
+        .unwrap()
+        .into_owned();
+    assert!(
+        String::from_utf8(missing)
+            .unwrap()
+            .contains("Custom missing page"),
+        "the template took effect"
+    );
 
     write(root, "lore.yaml", b"title: Renamed fixture\n");
-    let after_config = rebuilder.rebuild(true).unwrap().output;
+    let after_config = rebuilder
+        .rebuild(&changes_of(root, &["lore.yaml"]))
+        .unwrap()
+        .output;
     assert!(after_config == clean_build(root), "config change");
     assert!(
         rebuilder.cache().parsed_last > 20,
@@ -445,11 +506,11 @@ async fn failing_rebuild_keeps_the_old_site_and_fixing_clears_the_error() {
     let site = fixture();
     let root = site.path();
     let mut rebuilder = Rebuilder::new(root, Overrides::default());
-    let built = rebuilder.rebuild(true).unwrap();
+    let built = rebuilder.rebuild(&ChangeSet::everything()).unwrap();
     let state = Arc::new(ServeState::new(built.output, "/", None));
     let mut events = state.subscribe();
     let cwd = std::env::current_dir().unwrap();
-    let changes = changes_of(root, "content/posts/2026-01-01-hello.md");
+    let changes = changes_of(root, &["content/posts/2026-01-01-hello.md"]);
 
     let good = state.snapshot();
     write(
@@ -507,9 +568,13 @@ fn broken_config_is_reported_and_fixing_it_recovers() {
     let site = fixture();
     let root = site.path();
     let mut rebuilder = Rebuilder::new(root, Overrides::default());
-    let state = ServeState::new(rebuilder.rebuild(true).unwrap().output, "/", None);
+    let state = ServeState::new(
+        rebuilder.rebuild(&ChangeSet::everything()).unwrap().output,
+        "/",
+        None,
+    );
     let cwd = std::env::current_dir().unwrap();
-    let changes = changes_of(root, "lore.yaml");
+    let changes = changes_of(root, &["lore.yaml"]);
     write(root, "lore.yaml", b"title: Fixture\ntitel: typo\n");
     rebuild_and_publish(&mut rebuilder, &state, &changes, QUIET_UI, &cwd);
     let error = state.snapshot().error.clone().unwrap();
@@ -522,12 +587,14 @@ fn broken_config_is_reported_and_fixing_it_recovers() {
     assert!(state.snapshot().error.is_none());
 }
 
-fn changes_of(root: &Path, rel: &str) -> lore::serve::watch::ChangeSet {
+fn changes_of(root: &Path, changed: &[&str]) -> ChangeSet {
     let filter = lore::serve::watch::Filter::new(root, None);
-    let path = lore::config::absolute(&root.join(rel));
-    let kind = filter.classify(&path).unwrap();
-    let mut changes = lore::serve::watch::ChangeSet::default();
-    changes.paths.insert(path, kind);
+    let mut changes = ChangeSet::default();
+    for rel in changed {
+        let path = lore::config::absolute(&root.join(rel));
+        let kind = filter.classify(&path).unwrap();
+        changes.paths.insert(path, kind);
+    }
     changes
 }
 
@@ -539,7 +606,7 @@ fn watcher_for(root: &Path) -> Watcher {
 }
 
 /// The next change set, which must come within a few seconds.
-fn next(watcher: &Watcher) -> lore::serve::watch::ChangeSet {
+fn next(watcher: &Watcher) -> ChangeSet {
     watcher
         .next_change(Duration::from_secs(5))
         .expect("a change within 5 s")
@@ -638,7 +705,7 @@ fn a_burst_of_200_files_is_one_change_set() {
     assert_eq!(watcher.next_change(Duration::from_millis(800)), None);
     // And the rebuild after it sees all 200 pages.
     let built = Rebuilder::new(root, Overrides::default())
-        .rebuild(false)
+        .rebuild(&ChangeSet::everything())
         .unwrap();
     assert_eq!(
         built
@@ -667,4 +734,61 @@ fn watcher_follows_folders_created_later() {
         later.paths.contains_key(&abs(root, "static/later.css")),
         "{later:?}"
     );
+}
+
+// ---- The binary ----
+
+#[test]
+fn a_taken_port_is_reported_and_the_next_free_one_used() {
+    use std::io::{BufRead, BufReader};
+    let site = fixture();
+    // Hold a port, so `lore serve` must move on.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lore"))
+        .arg("serve")
+        .arg(site.path())
+        .args(["-p", &port.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (stdout, stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx_err = tx.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx_err.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    let url = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no URL in time; got {lines:?}"));
+        if line.starts_with("http://") {
+            break line;
+        }
+        lines.push(line);
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&format!("Port {port} is taken"))),
+        "{lines:?}"
+    );
+    let used: u16 = url
+        .trim_start_matches("http://127.0.0.1:")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    assert!(used > port, "{url}");
+    drop(taken);
 }

@@ -15,7 +15,8 @@ use crate::commands::Ui;
 use crate::config::{Overrides, SiteConfig};
 use crate::error::{BuildError, BuildResult, Diagnostic};
 use crate::output::OutputSet;
-use crate::pipeline::{Built, DocumentCache, build_site_cached};
+use crate::pipeline::{Built, DocumentCache, build_site_with_theme};
+use crate::theme::Theme;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -43,6 +44,8 @@ pub struct Rebuilder {
     overrides: Overrides,
     config: Option<SiteConfig>,
     cache: DocumentCache,
+    /// The compiled theme, kept until a template, theme file or the configuration changes.
+    theme: Option<Theme>,
 }
 
 impl Rebuilder {
@@ -52,6 +55,7 @@ impl Rebuilder {
             overrides,
             config: None,
             cache: DocumentCache::default(),
+            theme: None,
         }
     }
 
@@ -64,15 +68,26 @@ impl Rebuilder {
         &self.cache
     }
 
-    /// Builds the site. The configuration is read every time, because zero-config inference
-    /// depends on which folders exist; a changed `lore.yaml` also starts from an empty cache.
-    pub fn rebuild(&mut self, config_changed: bool) -> BuildResult<Built> {
-        if config_changed {
+    /// Builds the site after `changes`. The configuration is read every time, because
+    /// zero-config inference depends on which folders exist; a changed `lore.yaml` starts from an
+    /// empty document cache, and the theme is compiled again when a template, theme file or the
+    /// configuration changed. [`ChangeSet::everything`] rebuilds from scratch.
+    pub fn rebuild(&mut self, changes: &ChangeSet) -> BuildResult<Built> {
+        if changes.config_changed() {
             self.cache = DocumentCache::default();
+        }
+        if changes.config_changed() || changes.theme_changed() {
+            self.theme = None;
         }
         let config = SiteConfig::load(&self.root, &self.overrides)?;
         self.config = Some(config.clone());
-        build_site_cached(config, &mut self.cache)
+        let theme = match self.theme.take() {
+            Some(theme) => theme,
+            None => Theme::load(&config)?,
+        };
+        let built = build_site_with_theme(config, &theme, &mut self.cache);
+        self.theme = Some(theme);
+        built
     }
 }
 
@@ -90,6 +105,12 @@ pub fn run(options: ServeOptions, ui: Ui) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     let listener = runtime.block_on(bind(options.bind, options.port, ui))?;
+    if !options.bind.is_loopback() {
+        eprintln!(
+            "warning: listening on {}: other machines can reach this preview; it is not a production server",
+            options.bind
+        );
+    }
     let url = site_url(listener.local_addr()?, &state.snapshot().base_path);
     println!("Serving at");
     println!("{url}");
@@ -119,7 +140,7 @@ pub fn run(options: ServeOptions, ui: Ui) -> anyhow::Result<ExitCode> {
 /// so fixing the file is all it takes.
 fn initial_state(rebuilder: &mut Rebuilder, ui: Ui, cwd: &Path) -> ServeState {
     let started = Instant::now();
-    match rebuilder.rebuild(true) {
+    match rebuilder.rebuild(&ChangeSet::everything()) {
         Ok(built) => {
             ui.report(&built.warnings, cwd);
             if !ui.quiet {
@@ -172,10 +193,12 @@ pub fn site_url(addr: SocketAddr, base_path: &str) -> String {
 }
 
 async fn serve(listener: tokio::net::TcpListener, state: Arc<ServeState>) -> anyhow::Result<()> {
-    axum::serve(listener, server::router(state))
-        .with_graceful_shutdown(async {
+    let router = server::router(state.clone());
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
             eprintln!("Stopping.");
+            state.shut_down();
         })
         .await?;
     Ok(())
@@ -211,7 +234,7 @@ pub fn rebuild_and_publish(
     cwd: &Path,
 ) {
     let started = Instant::now();
-    match rebuilder.rebuild(changes.config_changed()) {
+    match rebuilder.rebuild(changes) {
         Ok(built) => {
             ui.report(&built.warnings, cwd);
             let before = state.snapshot();

@@ -46,6 +46,7 @@ pub const LIVE_JS: &str = r#"// Live reload for `lore serve` (never part of a bu
 pub async fn events(state: Arc<ServeState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     // Subscribe before reading the version, so nothing published in between is lost.
     let receiver = state.subscribe();
+    let stopping = state.stopping();
     let hello = Event::default()
         .event("hello")
         .data(state.snapshot().version.clone())
@@ -66,7 +67,9 @@ pub async fn events(state: Arc<ServeState>) -> Sse<impl Stream<Item = Result<Eve
             };
             Some((Ok(event), (receiver, state)))
         });
-    Sse::new(futures_util::StreamExt::chain(first, rest)).keep_alive(KeepAlive::default())
+    let stream =
+        futures_util::StreamExt::take_until(futures_util::StreamExt::chain(first, rest), stopping);
+    Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
 fn event_name(kind: ReloadKind) -> &'static str {

@@ -39,6 +39,8 @@ pub struct Snapshot {
 pub struct ServeState {
     current: RwLock<Arc<Snapshot>>,
     reload: broadcast::Sender<ReloadEvent>,
+    /// Set on Ctrl-C: event streams end, so a graceful shutdown does not wait for open pages.
+    shutdown: tokio::sync::watch::Sender<bool>,
     /// Differs between runs, so a page reconnecting to a restarted server reloads.
     instance: String,
     generation: AtomicU64,
@@ -59,6 +61,7 @@ impl ServeState {
         ServeState {
             current: RwLock::new(Arc::new(snapshot)),
             reload,
+            shutdown: tokio::sync::watch::Sender::new(false),
             instance,
             generation: AtomicU64::new(0),
             live_reload: true,
@@ -81,6 +84,19 @@ impl ServeState {
 
     pub fn subscribe(&self) -> broadcast::Receiver<ReloadEvent> {
         self.reload.subscribe()
+    }
+
+    /// Ends every event stream (and refuses new ones): the server is stopping.
+    pub fn shut_down(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Resolves once [`ServeState::shut_down`] was called.
+    pub fn stopping(&self) -> impl std::future::Future<Output = ()> + Send + use<> {
+        let mut receiver = self.shutdown.subscribe();
+        async move {
+            let _ = receiver.wait_for(|stopping| *stopping).await;
+        }
     }
 
     /// A successful build: serve it, clear any error, tell open pages.

@@ -41,6 +41,19 @@ impl ChangeSet {
         self.paths.is_empty() && !self.rescan
     }
 
+    /// A change set that makes a rebuild start from nothing (the first build, lost events).
+    pub fn everything() -> ChangeSet {
+        ChangeSet {
+            paths: BTreeMap::new(),
+            rescan: true,
+        }
+    }
+
+    /// Templates or theme assets changed: the theme must be loaded again.
+    pub fn theme_changed(&self) -> bool {
+        self.rescan || self.paths.values().any(|k| *k == ChangeKind::Theme)
+    }
+
     pub fn config_changed(&self) -> bool {
         self.rescan || self.paths.values().any(|k| *k == ChangeKind::Config)
     }
