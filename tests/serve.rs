@@ -776,14 +776,17 @@ fn a_taken_port_is_reported_and_the_next_free_one_used() {
         }
         lines.push(line);
     };
+    // stderr and stdout are read by two threads: the notice may arrive after the URL.
+    let taken = format!("Port {port} is taken");
+    while !lines.iter().any(|l| l.contains(&taken)) {
+        match rx.recv_timeout(Duration::from_secs(5)) {
+            Ok(line) => lines.push(line),
+            Err(_) => break,
+        }
+    }
     let _ = child.kill();
     let _ = child.wait();
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.contains(&format!("Port {port} is taken"))),
-        "{lines:?}"
-    );
+    assert!(lines.iter().any(|l| l.contains(&taken)), "{lines:?}");
     let used: u16 = url
         .trim_start_matches("http://127.0.0.1:")
         .trim_end_matches('/')
