@@ -1,0 +1,253 @@
+//! The search index: tokenizing, stemming, CJK bigrams, ranking order, prefix and typo matching,
+//! facets and deterministic output, queried through the Rust copy of the browser client.
+
+use lore::search::query::{Filters, search};
+use lore::search::{Analyzer, SearchDoc, SearchSection, index_page, write_index};
+use std::collections::BTreeMap;
+
+fn doc(url: &str, kind: &str, title: &str, body: &str) -> SearchDoc {
+    SearchDoc {
+        url: url.into(),
+        title: title.into(),
+        kind: kind.into(),
+        date: Some("2024-05-01".into()),
+        excerpt: String::new(),
+        sections: vec![SearchSection {
+            anchor: None,
+            heading: String::new(),
+            text: body.into(),
+        }],
+        ..Default::default()
+    }
+}
+
+fn build(docs: &[SearchDoc]) -> BTreeMap<String, Vec<u8>> {
+    let (an, _) = Analyzer::for_language("en");
+    let pages: Vec<_> = docs.iter().map(|d| index_page(d, &an)).collect();
+    let refs: Vec<_> = pages.iter().collect();
+    write_index(&refs, &an).into_iter().collect()
+}
+
+fn urls(files: &BTreeMap<String, Vec<u8>>, q: &str, typing: bool, f: &Filters) -> Vec<String> {
+    search(files, q, typing, f, 20)
+        .hits
+        .into_iter()
+        .map(|h| h.url)
+        .collect()
+}
+
+fn corpus() -> Vec<SearchDoc> {
+    let mut v = vec![
+        doc(
+            "/a/",
+            "post",
+            "Notes on queues",
+            "We talk about postgres replication and many other things here.",
+        ),
+        doc("/b/", "post", "Postgres replication", "Streaming setup."),
+        doc("/c/", "post", "Caching", "Replication lag hurts caches."),
+        doc(
+            "/d/",
+            "post",
+            "Monitoring",
+            "Grafana dashboards for the team.",
+        ),
+        doc(
+            "/e/",
+            "post",
+            "Kubernetes upgrades",
+            "Upgrading clusters safely.",
+        ),
+    ];
+    let mut adr = doc(
+        "/adr/0007-use-postgres/",
+        "adr",
+        "Use a relational database",
+        "We pick one for orders.",
+    );
+    adr.number = Some(7);
+    adr.label = Some("ADR 7".into());
+    adr.status = Some("accepted".into());
+    adr.tags = vec!["database".into()];
+    adr.deciders = vec!["Zoë".into()];
+    adr.date = Some("2023-02-02".into());
+    adr.sections.push(SearchSection {
+        anchor: Some("decision-outcome".into()),
+        heading: "Decision outcome".into(),
+        text: "Chosen option: Postgres.".into(),
+    });
+    v.push(adr);
+    let mut adr2 = doc(
+        "/adr/0008-queues/",
+        "adr",
+        "Use NATS for queues",
+        "Queue decision.",
+    );
+    adr2.number = Some(8);
+    adr2.label = Some("ADR 8".into());
+    adr2.status = Some("proposed".into());
+    adr2.tags = vec!["queues".into()];
+    v.push(adr2);
+    v
+}
+
+#[test]
+fn title_match_beats_body_match() {
+    let f = build(&corpus());
+    let u = urls(&f, "kubernetes", false, &Filters::default());
+    assert_eq!(u.first().map(String::as_str), Some("/e/"));
+    let u = urls(&f, "monitoring", false, &Filters::default());
+    assert_eq!(u, ["/d/"]);
+    // "queues" is in a title (/a/, /adr/0008) and a tag: titles first
+    let u = urls(&f, "queues", false, &Filters::default());
+    assert!(
+        u[..2].contains(&"/a/".to_string()) && u[..2].contains(&"/adr/0008-queues/".to_string()),
+        "{u:?}"
+    );
+}
+
+#[test]
+fn all_words_before_some_words() {
+    let f = build(&corpus());
+    let u = urls(&f, "postgres replication", false, &Filters::default());
+    // /b/ (title) and /a/ (body) have both words; /c/ and the ADR have one
+    assert_eq!(&u[..2], ["/b/", "/a/"]);
+    assert!(u.contains(&"/c/".to_string()));
+    assert!(u.iter().position(|x| x == "/c/") > Some(1));
+}
+
+#[test]
+fn prefix_of_last_word() {
+    let f = build(&corpus());
+    assert_eq!(urls(&f, "grafa", true, &Filters::default()), ["/d/"]);
+    // a finished short word does not complete; a 4+ letter one does, ranked lower
+    assert!(urls(&f, "gra", false, &Filters::default()).is_empty());
+    assert_eq!(urls(&f, "gra", true, &Filters::default()), ["/d/"]);
+    assert_eq!(urls(&f, "grafa", false, &Filters::default()), ["/d/"]);
+    assert_eq!(urls(&f, "kub", true, &Filters::default()), ["/e/"]);
+}
+
+#[test]
+fn typo_tolerance_for_five_letters_and_more() {
+    let f = build(&corpus());
+    // transposition, deletion, substitution
+    assert_eq!(urls(&f, "grafnaa", false, &Filters::default()), ["/d/"]);
+    assert_eq!(urls(&f, "kubernets", false, &Filters::default()), ["/e/"]);
+    assert_eq!(urls(&f, "dashbaords", false, &Filters::default()), ["/d/"]);
+    // four letters: no typo tolerance ("tean" is not "team")
+    assert!(urls(&f, "tean", false, &Filters::default()).is_empty());
+    // typo matches rank below exact matches
+    let mut docs = corpus();
+    docs.push(doc("/x/", "post", "Cluster", "clusters cluster"));
+    docs.push(doc("/y/", "post", "Clustor", "clustor"));
+    let f = build(&docs);
+    let r = search(&f, "cluster", false, &Filters::default(), 20);
+    let exact: Vec<_> = r.hits.iter().map(|h| (h.url.as_str(), h.exact)).collect();
+    assert_eq!(exact.last().map(|x| x.1), Some(0), "{exact:?}");
+    assert_eq!(exact.last().map(|x| x.0), Some("/y/"));
+}
+
+#[test]
+fn adr_number_label_status_deciders() {
+    let f = build(&corpus());
+    for q in ["adr 7", "7", "0007", "accepted", "zoe"] {
+        let u = urls(&f, q, false, &Filters::default());
+        assert_eq!(
+            u.first().map(String::as_str),
+            Some("/adr/0007-use-postgres/"),
+            "{q}: {u:?}"
+        );
+    }
+    let r = search(&f, "postgres", false, &Filters::default(), 20);
+    let adr = r
+        .hits
+        .iter()
+        .find(|h| h.url == "/adr/0007-use-postgres/")
+        .expect("adr hit");
+    assert_eq!(adr.anchors, ["decision-outcome"]);
+}
+
+#[test]
+fn facets_count_and_combine() {
+    let f = build(&corpus());
+    let r = search(&f, "queues", false, &Filters::default(), 20);
+    assert_eq!(r.facets.get(&("kind".into(), "post".into())), Some(&1));
+    assert_eq!(r.facets.get(&("kind".into(), "adr".into())), Some(&1));
+    let only_adr = Filters {
+        kind: Some("adr".into()),
+        ..Default::default()
+    };
+    assert_eq!(urls(&f, "queues", false, &only_adr), ["/adr/0008-queues/"]);
+    let q = "postgres";
+    let both = Filters {
+        kind: Some("adr".into()),
+        status: Some("accepted".into()),
+        year: Some(2023),
+        tag: Some("database".into()),
+    };
+    assert_eq!(urls(&f, q, false, &both), ["/adr/0007-use-postgres/"]);
+    let none = Filters {
+        kind: Some("post".into()),
+        status: Some("accepted".into()),
+        ..Default::default()
+    };
+    assert!(urls(&f, q, false, &none).is_empty());
+    let r = search(
+        &f,
+        q,
+        false,
+        &Filters {
+            kind: Some("adr".into()),
+            ..Default::default()
+        },
+        20,
+    );
+    assert_eq!(
+        r.facets.get(&("status".into(), "accepted".into())),
+        Some(&1)
+    );
+    assert_eq!(r.facets.get(&("year".into(), "2023".into())), Some(&1));
+    assert_eq!(r.facets.get(&("tag".into(), "database".into())), Some(&1));
+}
+
+#[test]
+fn stemmed_query_forms_match() {
+    let f = build(&corpus());
+    assert_eq!(urls(&f, "upgrade", false, &Filters::default()), ["/e/"]);
+    assert_eq!(urls(&f, "dashboard", false, &Filters::default()), ["/d/"]);
+}
+
+#[test]
+fn output_is_deterministic_and_order_independent() {
+    let docs = corpus();
+    let a = build(&docs);
+    let b = build(&docs);
+    assert_eq!(a, b);
+    let mut rev = docs.clone();
+    rev.reverse();
+    assert_eq!(a, build(&rev));
+    // every file has its .js twin calling the global callback
+    for (p, body) in &a {
+        if let Some(stem) = p.strip_suffix(".json") {
+            let js = String::from_utf8(a[&format!("{stem}.js")].clone()).unwrap();
+            assert!(js.starts_with(&format!("window.__loreSearch(\"{stem}\",")));
+            assert!(js.contains(std::str::from_utf8(body).unwrap()));
+        }
+    }
+}
+
+#[test]
+fn empty_and_odd_input_never_panics() {
+    let (an, _) = Analyzer::for_language("en");
+    let files = write_index(&[], &an);
+    assert!(files.iter().any(|f| f.0 == "manifest.json"));
+    let d = SearchDoc {
+        title: "\u{0}\u{301}".into(),
+        sections: vec![],
+        ..Default::default()
+    };
+    let p = index_page(&d, &an);
+    let files: BTreeMap<_, _> = write_index(&[&p, &p], &an).into_iter().collect();
+    let _ = search(&files, "", true, &Filters::default(), 5);
+    let _ = search(&files, "\u{FFFF}\u{10FFFF}", true, &Filters::default(), 5);
+}
