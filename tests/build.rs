@@ -124,6 +124,32 @@ fn tags_match_case_insensitively_and_keep_first_case() {
 }
 
 #[test]
+fn previous_and_next_follow_the_section_and_the_log() {
+    let site = TestSite::fixture("basic");
+    site.build_ok();
+    let post = site.html("posts/second/index.html");
+    assert_eq!(
+        attrs(&post, "a[rel=prev]", "href"),
+        vec!["/kb/posts/caching-without-tears/"],
+        "posts run newest first"
+    );
+    assert_eq!(
+        attrs(&post, "a[rel=next]", "href"),
+        vec!["/kb/posts/third/"]
+    );
+    let adr = site.html("adr/0002-use-queues/index.html");
+    assert_eq!(
+        attrs(&adr, "a[rel=prev]", "href"),
+        vec!["/kb/adr/0001-use-polling/"],
+        "decisions run by number"
+    );
+    assert_eq!(
+        attrs(&adr, "a[rel=next]", "href"),
+        vec!["/kb/adr/0003-maybe-kafka/"]
+    );
+}
+
+#[test]
 fn pagination_of_posts() {
     let site = TestSite::fixture("basic");
     site.build_ok();

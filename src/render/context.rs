@@ -13,6 +13,12 @@ pub struct Contexts<'a> {
     base: Context,
     /// Per page: the object used in lists.
     summaries: Vec<Value>,
+    /// The `site` object, built once; only `nav[].active` differs per page.
+    site_value: Value,
+    /// Decisions by number, then id.
+    adrs_in_order: Vec<usize>,
+    /// Previous and next page of every page, within its section or the decision log.
+    neighbours: Vec<(Option<usize>, Option<usize>)>,
     pub highlight_css: String,
 }
 
@@ -29,11 +35,17 @@ impl<'a> Contexts<'a> {
             String::new()
         };
         let mut base = Context::new();
-        base.insert("site", &site_value(site));
+        let site_value = site_value(site);
+        base.insert("site", &site_value);
         base.insert("assets", &assets_value(site, theme, &highlight_css));
         base.insert("lore_version", env!("CARGO_PKG_VERSION"));
         let summaries = (0..site.pages.len()).map(|i| summary(site, i)).collect();
+        let adrs_in_order = adrs_in_order(site);
+        let neighbours = neighbours(site, &adrs_in_order);
         Contexts {
+            site_value,
+            adrs_in_order,
+            neighbours,
             site,
             base,
             summaries,
@@ -70,8 +82,31 @@ impl<'a> Contexts<'a> {
         context.insert("current_url", &url);
         context.insert("permalink", &self.absolute(&url));
         context.insert("description", description);
-        context.insert("site", &site_value_active(self.site, &url));
+        context.insert("site", &self.site_value_active(&url));
         context
+    }
+
+    /// The site object with the navigation entry of the current page marked active.
+    fn site_value_active(&self, current: &str) -> Value {
+        let site = self.site;
+        let mut value = self.site_value.clone();
+        if let Some(Value::Array(items)) = value.get_mut("nav") {
+            let home = site.url("");
+            for item in items {
+                let url = item
+                    .get("url")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let active = if url == home {
+                    current == home
+                } else {
+                    current.starts_with(&url)
+                };
+                item["active"] = json!(active);
+            }
+        }
+        value
     }
 
     pub fn plain(&self, title: &str, path: &str) -> Context {
@@ -115,7 +150,7 @@ impl<'a> Contexts<'a> {
             "section".into(),
             json!(section.map(|s| json!({"title": s.title, "url": s.url}))),
         );
-        let (prev, next) = neighbours(site, i);
+        let (prev, next) = self.neighbours[i];
         obj.insert("prev".into(), link_value(site, prev));
         obj.insert("next".into(), link_value(site, next));
         let backlinks: Vec<Value> = site.backlinks[i]
@@ -251,12 +286,7 @@ impl<'a> Contexts<'a> {
             |i| json!({"title": site.pages[i].doc.title, "content": site.pages[i].rendered.html}),
         );
         context.insert("intro", &intro);
-        let mut adrs: Vec<usize> = site.adrs().map(|(i, _)| i).collect();
-        adrs.sort_by(|&a, &b| {
-            adr_order(&site.pages[a])
-                .cmp(&adr_order(&site.pages[b]))
-                .then(a.cmp(&b))
-        });
+        let adrs = &self.adrs_in_order;
         context.insert(
             "adrs",
             &adrs.iter().map(|&i| &self.summaries[i]).collect::<Vec<_>>(),
@@ -441,29 +471,27 @@ fn adr_order(page: &Page) -> (u8, u32, String) {
     }
 }
 
-fn neighbours(site: &Site, i: usize) -> (Option<usize>, Option<usize>) {
-    let list: Vec<usize> = match site.pages[i].doc.kind {
-        Kind::Adr => {
-            let mut adrs: Vec<usize> = site.adrs().map(|(j, _)| j).collect();
-            adrs.sort_by(|&a, &b| {
-                adr_order(&site.pages[a])
-                    .cmp(&adr_order(&site.pages[b]))
-                    .then(a.cmp(&b))
-            });
-            adrs
+fn adrs_in_order(site: &Site) -> Vec<usize> {
+    let mut adrs: Vec<usize> = site.adrs().map(|(j, _)| j).collect();
+    adrs.sort_by(|&a, &b| {
+        adr_order(&site.pages[a])
+            .cmp(&adr_order(&site.pages[b]))
+            .then(a.cmp(&b))
+    });
+    adrs
+}
+
+/// Previous and next of every page, from the ordered lists it appears in.
+fn neighbours(site: &Site, adrs: &[usize]) -> Vec<(Option<usize>, Option<usize>)> {
+    let mut out = vec![(None, None); site.pages.len()];
+    let lists = std::iter::once(adrs).chain(site.sections.iter().map(|s| s.pages.as_slice()));
+    for list in lists {
+        for (pos, &page) in list.iter().enumerate() {
+            let prev = pos.checked_sub(1).map(|p| list[p]);
+            out[page] = (prev, list.get(pos + 1).copied());
         }
-        _ => match site.pages[i].section {
-            Some(s) => site.sections[s].pages.clone(),
-            None => Vec::new(),
-        },
-    };
-    match list.iter().position(|&p| p == i) {
-        Some(pos) => (
-            pos.checked_sub(1).map(|p| list[p]),
-            list.get(pos + 1).copied(),
-        ),
-        None => (None, None),
     }
+    out
 }
 
 /// Up to five pages sharing the most tags, newest first on ties.
@@ -608,28 +636,6 @@ fn site_value(site: &Site) -> Value {
         "counts": {"posts": count(Kind::Post), "adrs": count(Kind::Adr), "docs": count(Kind::Doc)},
         "extra": config.extra,
     })
-}
-
-/// The site object with the navigation entry of the current page marked active.
-fn site_value_active(site: &Site, current: &str) -> Value {
-    let mut value = site_value(site);
-    if let Some(Value::Array(items)) = value.get_mut("nav") {
-        let home = site.url("");
-        for item in items {
-            let url = item
-                .get("url")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let active = if url == home {
-                current == home
-            } else {
-                current.starts_with(&url)
-            };
-            item["active"] = json!(active);
-        }
-    }
-    value
 }
 
 fn nav(site: &Site) -> Vec<Value> {
