@@ -80,7 +80,7 @@ impl Theme {
             if let Some(page) = page {
                 message.push_str(&format!(" (while rendering {})", page.display()));
             }
-            BuildError::one(Diagnostic::error(Location::file(file), message).with_help("fix the template; `lore build -v` lists the variables each template receives in the README"))
+            BuildError::one(Diagnostic::error(Location::file(file), message).with_help("fix the template; the README's \"Template variables\" lists what each template receives"))
         })
     }
 }

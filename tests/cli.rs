@@ -128,6 +128,17 @@ fn list_filters_and_table() {
 }
 
 #[test]
+fn verbose_says_which_folders_were_read() {
+    let site = TestSite::fixture("basic");
+    let out = site.lore(&["build", "-v"]);
+    assert!(out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("ADRs:") && err.contains("content/adr"), "{err}");
+    assert!(err.contains("base:    https://example.org/kb/"), "{err}");
+    assert!(!stderr(&site.lore(&["build"])).contains("ADRs:"), "quiet without -v");
+}
+
+#[test]
 fn build_of_missing_folder_fails_clearly() {
     let site = TestSite::empty();
     let out = site.lore(&["build", "nope"]);

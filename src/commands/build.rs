@@ -15,7 +15,9 @@ pub fn run(args: &BuildArgs, ui: Ui) -> anyhow::Result<ExitCode> {
         base_url: args.base_url.clone(),
         drafts: args.drafts,
     };
-    let result = SiteConfig::load(&args.root, &overrides).and_then(crate::pipeline::build_to_disk);
+    let result = SiteConfig::load(&args.root, &overrides)
+        .inspect(|config| ui.describe(config))
+        .and_then(crate::pipeline::build_to_disk);
     match result {
         Ok(built) => {
             ui.report(&built.warnings, &cwd);

@@ -15,7 +15,10 @@ pub fn run(args: &ListArgs, ui: Ui) -> anyhow::Result<ExitCode> {
         drafts: args.drafts,
         ..Overrides::default()
     };
-    let site = match SiteConfig::load(&args.root, &overrides).and_then(crate::pipeline::load_site) {
+    let loaded = SiteConfig::load(&args.root, &overrides)
+        .inspect(|config| ui.describe(config))
+        .and_then(crate::pipeline::load_site);
+    let site = match loaded {
         Ok(site) => site,
         Err(err) => {
             ui.report(&err.diagnostics, &cwd);

@@ -46,6 +46,32 @@ impl Ui {
     }
 }
 
+impl Ui {
+    /// With `-v`: which folders Lore decided to read and write, the answer zero config owes.
+    pub fn describe(&self, config: &crate::config::SiteConfig) {
+        if !self.verbose {
+            return;
+        }
+        let mode = if config.zero_config {
+            " (zero config: no lore.yaml, no content/)"
+        } else {
+            ""
+        };
+        eprintln!("site:    {}{mode}", config.root.display());
+        eprintln!("content: {}", config.content_dir.display());
+        for root in &config.adr_roots {
+            let package = root
+                .package
+                .as_deref()
+                .map(|p| format!(" (package {p})"))
+                .unwrap_or_default();
+            eprintln!("ADRs:    {}{package}", root.path.display());
+        }
+        eprintln!("output:  {}", config.output_dir.display());
+        eprintln!("base:    {}", config.base_url);
+    }
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let ui = Ui::from_cli(&cli);
     match &cli.command {
