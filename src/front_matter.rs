@@ -292,7 +292,9 @@ pub fn read_meta(path: &Path, block: &Block<'_>, map: &Mapping) -> Result<Meta, 
     };
     let mut errors = Vec::new();
     for (key, value) in map {
-        let Some(key) = key_text(key) else { continue };
+        let Some(key) = scalar_text(key) else {
+            continue;
+        };
         let at = || key_location(path, block, &key);
         let result = apply_key(&mut meta, &key, value);
         match result {
@@ -409,10 +411,6 @@ pub fn scalar_text(value: &Value) -> Option<String> {
         Value::Tagged(t) => scalar_text(&t.value),
         _ => None,
     }
-}
-
-fn key_text(key: &Value) -> Option<String> {
-    scalar_text(key)
 }
 
 fn describe(value: &Value) -> String {

@@ -108,7 +108,7 @@ pub fn render(body: &str, first_line: usize, options: &RenderOptions<'_>) -> Ren
     }
     let mut html = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    state.finish(html, body)
+    state.finish(html)
 }
 
 struct Heading {
@@ -436,11 +436,10 @@ impl<'o> State<'o> {
             self.flat_toc.push((level, id.clone(), title.clone()));
         }
         self.out.sections.push(Section {
-            anchor: Some(id.clone()),
+            anchor: Some(id),
             heading: title,
             text: String::new(),
         });
-        self.out.heading_ids.insert(id);
     }
 
     fn unique_id(&mut self, wanted: &str) -> String {
@@ -486,7 +485,7 @@ impl<'o> State<'o> {
         out.push(Event::Html(CowStr::from(html)));
     }
 
-    fn finish(mut self, html: String, _body: &str) -> Rendered {
+    fn finish(mut self, html: String) -> Rendered {
         self.out.html = html;
         self.out.word_count = self.words;
         self.out.toc = nest_toc(&self.flat_toc);

@@ -133,9 +133,15 @@ fn verbose_says_which_folders_were_read() {
     let out = site.lore(&["build", "-v"]);
     assert!(out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("ADRs:") && err.contains("content/adr"), "{err}");
+    assert!(
+        err.contains("ADRs:") && err.contains("content/adr"),
+        "{err}"
+    );
     assert!(err.contains("base:    https://example.org/kb/"), "{err}");
-    assert!(!stderr(&site.lore(&["build"])).contains("ADRs:"), "quiet without -v");
+    assert!(
+        !stderr(&site.lore(&["build"])).contains("ADRs:"),
+        "quiet without -v"
+    );
 }
 
 #[test]

@@ -34,7 +34,6 @@ fn new_post(config: &SiteConfig, title: &str, today: &str) -> anyhow::Result<Pat
         today,
         "",
         "",
-        "",
     );
     write_new(&path, &text)?;
     Ok(path)
@@ -159,7 +158,6 @@ fn adr_text(
         today,
         &number.to_string(),
         &relation,
-        "",
     )
 }
 
@@ -169,14 +167,7 @@ fn template(config: &SiteConfig, name: &str, default: &str) -> String {
         .unwrap_or_else(|_| default.to_string())
 }
 
-fn fill(
-    template: &str,
-    title: &str,
-    date: &str,
-    number: &str,
-    relation: &str,
-    _extra: &str,
-) -> String {
+fn fill(template: &str, title: &str, date: &str, number: &str, relation: &str) -> String {
     let yaml_title = serde_yaml::to_string(title)
         .map(|t| t.trim_end().to_string())
         .unwrap_or_else(|_| format!("{title:?}"));
