@@ -3,6 +3,11 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = lore::cli::Cli::parse();
+    // Warnings from libraries always; with -v, the pipeline's stage timings too. RUST_LOG wins.
+    let level = if cli.verbose { "lore=debug" } else { "warn" };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
+        .format_timestamp(None)
+        .init();
     match lore::commands::run(cli) {
         Ok(code) => code,
         Err(err) => {

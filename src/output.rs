@@ -1,10 +1,13 @@
-//! The output set: every file of the built site, by path. Written atomically: everything goes
-//! into a temporary folder beside the output, which is swapped in only when complete.
+//! Where rendered files go. `lore serve` keeps them in memory (an [`OutputSet`]); `lore build`
+//! streams each one to disk as soon as it is rendered, so a site never has to fit in memory
+//! twice. On disk everything goes into a staging folder beside the output, which is swapped
+//! in only when complete: a reader sees the old site or the new one, never a mix.
 
 use crate::error::{BuildError, BuildResult, Diagnostic, Location, io_diagnostic};
-use rayon::prelude::*;
-use std::collections::BTreeMap;
+use indicatif::ProgressBar;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Content {
@@ -56,70 +59,205 @@ impl OutputSet {
     }
 }
 
-/// Writes `set` to `dir`, replacing what was there only once every file is written.
-pub fn write_atomic(set: &OutputSet, dir: &Path) -> BuildResult<()> {
-    let parent = dir.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| {
-        BuildError::one(io_diagnostic(
-            parent,
-            "create the output's parent folder",
-            &e,
-        ))
-    })?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "public".into());
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.lore-new-"))
-        .tempdir_in(parent)
-        .map_err(|e| {
+/// Receives every rendered file, from many threads at once.
+pub struct Sink {
+    target: Target,
+    /// Every path put so far (the sitemap lists them).
+    paths: Mutex<Vec<String>>,
+    errors: Mutex<Vec<Diagnostic>>,
+    progress: Option<ProgressBar>,
+}
+
+enum Target {
+    Memory(Mutex<OutputSet>),
+    Disk {
+        root: PathBuf,
+        made: Mutex<HashSet<PathBuf>>,
+    },
+}
+
+impl Sink {
+    pub fn memory() -> Sink {
+        Sink::with_target(Target::Memory(Mutex::default()))
+    }
+
+    /// Writes straight into `root` (a staging folder from [`Staging::create`]).
+    pub fn disk(root: &Path) -> Sink {
+        Sink::with_target(Target::Disk {
+            root: root.to_path_buf(),
+            made: Mutex::default(),
+        })
+    }
+
+    fn with_target(target: Target) -> Sink {
+        Sink {
+            target,
+            paths: Mutex::default(),
+            errors: Mutex::default(),
+            progress: None,
+        }
+    }
+
+    /// Advances `bar` by one for every page put.
+    pub fn with_progress(mut self, bar: ProgressBar) -> Sink {
+        self.progress = Some(bar);
+        self
+    }
+
+    pub fn insert(&self, path: String, bytes: Vec<u8>) {
+        self.put(path, Content::Bytes(bytes));
+    }
+
+    /// Like [`Sink::insert`], for a content page: the progress bar counts these.
+    pub fn insert_page(&self, path: String, bytes: Vec<u8>) {
+        if let Some(bar) = &self.progress {
+            bar.inc(1);
+        }
+        self.put(path, Content::Bytes(bytes));
+    }
+
+    pub fn insert_file(&self, path: String, source: PathBuf) {
+        self.put(path, Content::File(source));
+    }
+
+    fn put(&self, path: String, content: Content) {
+        lock(&self.paths).push(path.clone());
+        match &self.target {
+            Target::Memory(set) => {
+                let mut set = lock(set);
+                match content {
+                    Content::Bytes(bytes) => set.insert(path, bytes),
+                    Content::File(source) => set.insert_file(path, source),
+                }
+            }
+            Target::Disk { root, made } => {
+                if let Err(diagnostic) = write_one(root, made, &path, &content) {
+                    lock(&self.errors).push(diagnostic);
+                }
+            }
+        }
+    }
+
+    /// Every path put so far, sorted.
+    pub fn paths(&self) -> Vec<String> {
+        let mut paths = lock(&self.paths).clone();
+        paths.sort();
+        paths.dedup();
+        paths
+    }
+
+    /// The files kept in memory (empty for a disk sink), or every write error.
+    pub fn finish(self) -> BuildResult<OutputSet> {
+        if let Some(bar) = &self.progress {
+            bar.finish_and_clear();
+        }
+        let errors = self.errors.into_inner().unwrap_or_else(|e| e.into_inner());
+        if !errors.is_empty() {
+            return Err(BuildError::new(errors));
+        }
+        Ok(match self.target {
+            Target::Memory(set) => set.into_inner().unwrap_or_else(|e| e.into_inner()),
+            Target::Disk { .. } => OutputSet::default(),
+        })
+    }
+}
+
+/// A poisoned lock only means another thread panicked mid-push; the data is still usable.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write_one(
+    root: &Path,
+    made: &Mutex<HashSet<PathBuf>>,
+    path: &str,
+    content: &Content,
+) -> Result<(), Diagnostic> {
+    let target = root.join(path);
+    if let Some(folder) = target.parent()
+        && !lock(made).contains(folder)
+    {
+        std::fs::create_dir_all(folder)
+            .map_err(|e| io_diagnostic(folder, "create folder", &e))?;
+        lock(made).insert(folder.to_path_buf());
+    }
+    match content {
+        Content::Bytes(bytes) => {
+            std::fs::write(&target, bytes).map_err(|e| io_diagnostic(&target, "write", &e))
+        }
+        Content::File(source) => std::fs::copy(source, &target)
+            .map(|_| ())
+            .map_err(|e| io_diagnostic(source, "copy", &e)),
+    }
+}
+
+/// A staging folder beside the output; removed again unless [`Staging::swap_in`] succeeds.
+pub struct Staging {
+    dir: tempfile::TempDir,
+    output: PathBuf,
+}
+
+impl Staging {
+    pub fn create(output: &Path) -> BuildResult<Staging> {
+        let parent = output.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(|e| {
             BuildError::one(io_diagnostic(
                 parent,
-                "create a temporary output folder",
+                "create the output's parent folder",
                 &e,
             ))
         })?;
-    write_all(set, staging.path())?;
-    swap_in(staging, dir)
+        let name = output
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "public".into());
+        let dir = tempfile::Builder::new()
+            .prefix(&format!(".{name}.lore-new-"))
+            .tempdir_in(parent)
+            .map_err(|e| {
+                BuildError::one(io_diagnostic(
+                    parent,
+                    "create a temporary output folder",
+                    &e,
+                ))
+            })?;
+        // A temporary folder is private (0700); a published site must be readable by a web server.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755));
+        }
+        Ok(Staging {
+            dir,
+            output: output.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn swap_in(self) -> BuildResult<()> {
+        swap_in(self.dir, &self.output)
+    }
 }
 
-fn write_all(set: &OutputSet, root: &Path) -> BuildResult<()> {
-    let folders: std::collections::BTreeSet<PathBuf> = set
-        .files
-        .keys()
-        .filter_map(|p| root.join(p).parent().map(Path::to_path_buf))
-        .collect();
-    for folder in &folders {
-        std::fs::create_dir_all(folder)
-            .map_err(|e| BuildError::one(io_diagnostic(folder, "create folder", &e)))?;
+/// Writes `set` to `dir`, replacing what was there only once every file is written.
+pub fn write_atomic(set: &OutputSet, dir: &Path) -> BuildResult<()> {
+    let staging = Staging::create(dir)?;
+    let sink = Sink::disk(staging.path());
+    for (path, content) in set.iter() {
+        sink.put(path.clone(), content.clone());
     }
-    let errors: Vec<Diagnostic> = set
-        .files
-        .par_iter()
-        .filter_map(|(path, content)| {
-            let target = root.join(path);
-            let result = match content {
-                Content::Bytes(bytes) => std::fs::write(&target, bytes),
-                Content::File(source) => std::fs::copy(source, &target).map(|_| ()),
-            };
-            result.err().map(|e| match content {
-                Content::File(source) => io_diagnostic(source, "copy", &e),
-                Content::Bytes(_) => io_diagnostic(&target, "write", &e),
-            })
-        })
-        .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(BuildError::new(errors))
-    }
+    sink.finish()?;
+    staging.swap_in()
 }
 
 /// Replaces `dir` with the staged folder: two renames, the old site kept until the new one is in.
 fn swap_in(staging: tempfile::TempDir, dir: &Path) -> BuildResult<()> {
     let staged = staging.keep();
     if dir.exists() && !dir.is_dir() {
+        let _ = std::fs::remove_dir_all(&staged);
         return Err(BuildError::one(
             Diagnostic::error(
                 Location::file(dir),
@@ -127,6 +265,11 @@ fn swap_in(staging: tempfile::TempDir, dir: &Path) -> BuildResult<()> {
             )
             .with_help("remove it or choose another output folder with -o"),
         ));
+    }
+    if dir.is_dir() && exchange(&staged, dir).is_ok() {
+        // One atomic step: `dir` is the new site, `staged` now holds the old one.
+        let _ = std::fs::remove_dir_all(&staged);
+        return Ok(());
     }
     let retired = dir.exists().then(|| {
         let name = dir
@@ -156,4 +299,34 @@ fn swap_in(staging: tempfile::TempDir, dir: &Path) -> BuildResult<()> {
         let _ = std::fs::remove_dir_all(old);
     }
     Ok(())
+}
+
+/// Swaps two folders atomically (Linux `renameat2(RENAME_EXCHANGE)`), so there is no moment
+/// without a site. Elsewhere, or on file systems without it, the caller falls back to two renames.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both paths are valid NUL-terminated strings that outlive the call.
+    let result = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }

@@ -4,13 +4,22 @@ use crate::config::SiteConfig;
 use crate::discover::{self, SourceFile};
 use crate::document::{self, Document};
 use crate::error::{BuildError, BuildResult, Diagnostic};
-use crate::output::{self, OutputSet};
+use crate::output::{OutputSet, Sink, Staging};
 use crate::render;
 use crate::site::{self, Site};
 use crate::theme::Theme;
+use indicatif::ProgressBar;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::PathBuf;
+
+/// Runs one stage of the pipeline, logging how long it took (shown with `-v`).
+pub fn timed<T>(stage: &str, run: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let result = run();
+    log::debug!("{stage}: {} ms", started.elapsed().as_millis());
+    result
+}
 
 /// A rendered site with what it is made of, ready to write or serve.
 pub struct Built {
@@ -79,12 +88,14 @@ fn load_with(
 /// Everything after parsing (site assembly, rendering) runs in full: it is cheap, and guessing
 /// which pages a change affects is how other generators end up serving stale pages.
 pub fn load_site_cached(config: SiteConfig, cache: &mut DocumentCache) -> BuildResult<Site> {
-    let found = discover::discover(&config);
-    let loaded: Vec<(Result<Document, Vec<Diagnostic>>, bool)> = found
-        .sources
-        .into_par_iter()
-        .map(|source| load_with(cache, source))
-        .collect();
+    let found = timed("discover", || discover::discover(&config));
+    let loaded: Vec<(Result<Document, Vec<Diagnostic>>, bool)> = timed("read and parse", || {
+        found
+            .sources
+            .into_par_iter()
+            .map(|source| load_with(cache, source))
+            .collect()
+    });
     cache.parsed_last = loaded.iter().filter(|(_, parsed)| *parsed).count();
     // Keep only files that still exist and parsed, so deleted files leave the cache.
     cache.docs = loaded
@@ -105,7 +116,9 @@ pub fn load_site_cached(config: SiteConfig, cache: &mut DocumentCache) -> BuildR
     if !errors.is_empty() {
         return Err(BuildError::new(errors));
     }
-    let mut site = site::assemble(config, docs, found.assets)?;
+    let mut site = timed("assemble (markdown, links, graph)", || {
+        site::assemble(config, docs, found.assets)
+    })?;
     let mut warnings = found.warnings;
     warnings.append(&mut site.warnings);
     site.warnings = warnings;
@@ -131,7 +144,17 @@ pub fn build_site_with_theme(
     cache: &mut DocumentCache,
 ) -> BuildResult<Built> {
     let site = load_site_cached(config, cache)?;
-    let output = render::render_site(&site, theme)?;
+    let output = timed("render", || render::render_to_memory(&site, theme))?;
+    let warnings = warnings_of(&site);
+    Ok(Built {
+        site,
+        output,
+        warnings,
+    })
+}
+
+/// The site's warnings, and one for a language search cannot stem.
+fn warnings_of(site: &Site) -> Vec<Diagnostic> {
     let mut warnings = site.warnings.clone();
     if let (_, Some(message)) = crate::search::Analyzer::for_language(&site.config.language) {
         let location =
@@ -141,17 +164,29 @@ pub fn build_site_with_theme(
                 .with_help("search still works, without stemming"),
         );
     }
-    Ok(Built {
-        site,
-        output,
-        warnings,
-    })
+    warnings
 }
 
-/// Builds and writes the site to its output folder, atomically.
-pub fn build_to_disk(config: SiteConfig) -> BuildResult<Built> {
-    let dir = config.output_dir.clone();
-    let built = build_site(config)?;
-    output::write_atomic(&built.output, &dir)?;
-    Ok(built)
+/// A site written to disk.
+pub struct Written {
+    pub site: Site,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Builds the site into a staging folder, each file written as soon as it is rendered, and swaps
+/// it in for the output folder only when all of it is there. `progress` counts rendered files.
+pub fn build_to_disk(config: SiteConfig, progress: Option<ProgressBar>) -> BuildResult<Written> {
+    let theme = Theme::load(&config)?;
+    let site = load_site(config)?;
+    let staging = Staging::create(&site.config.output_dir)?;
+    let mut sink = Sink::disk(staging.path());
+    if let Some(bar) = progress {
+        bar.set_length(site.pages.len() as u64);
+        sink = sink.with_progress(bar);
+    }
+    timed("render and write", || render::render_site(&site, &theme, &sink))?;
+    sink.finish()?;
+    timed("swap in", || staging.swap_in())?;
+    let warnings = warnings_of(&site);
+    Ok(Written { site, warnings })
 }

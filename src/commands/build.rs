@@ -5,7 +5,31 @@ use crate::cli::BuildArgs;
 use crate::config::{Overrides, SiteConfig};
 use crate::document::Kind;
 use std::process::ExitCode;
-use std::time::Instant;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+/// A bar on a terminal that appears only once a build has taken a second (a fast build
+/// should not flicker); none when stderr is not a terminal or with `-q`.
+fn progress_bar(ui: Ui) -> Option<ProgressBar> {
+    if ui.quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    let style = ProgressStyle::with_template("{spinner} rendering {pos}/{len} pages [{bar:30}] {eta}")
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    let shown = bar.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(1));
+        if !shown.is_finished() {
+            shown.set_draw_target(ProgressDrawTarget::stderr());
+            shown.enable_steady_tick(Duration::from_millis(120));
+        }
+    });
+    Some(bar)
+}
 
 pub fn run(args: &BuildArgs, ui: Ui) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
@@ -17,7 +41,7 @@ pub fn run(args: &BuildArgs, ui: Ui) -> anyhow::Result<ExitCode> {
     };
     let result = SiteConfig::load(&args.root, &overrides)
         .inspect(|config| ui.describe(config))
-        .and_then(crate::pipeline::build_to_disk);
+        .and_then(|config| crate::pipeline::build_to_disk(config, progress_bar(ui)));
     match result {
         Ok(built) => {
             ui.report(&built.warnings, &cwd);

@@ -3,11 +3,11 @@
 
 use super::context::{Contexts, absolute_url};
 use crate::document::Kind;
-use crate::output::OutputSet;
+use crate::output::Sink;
 use crate::site::Site;
 use std::fmt::Write;
 
-pub fn render_feeds(site: &Site, out: &mut OutputSet) {
+pub fn render_feeds(site: &Site, out: &Sink) {
     let mut dated: Vec<usize> = site
         .pages
         .iter()
@@ -153,7 +153,7 @@ fn entry(site: &Site, i: usize, xml: &mut String) {
 }
 
 /// Every HTML page of the output, absolute, sorted.
-pub fn sitemap(site: &Site, out: &OutputSet) -> String {
+pub fn sitemap(site: &Site, paths: &[String]) -> String {
     let mut xml = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
@@ -165,7 +165,7 @@ pub fn sitemap(site: &Site, out: &OutputSet) -> String {
             Some((p.output.clone()?, date.day.to_string()))
         })
         .collect();
-    for path in out.paths() {
+    for path in paths {
         if !path.ends_with("index.html") || path.starts_with("search/") {
             continue;
         }
@@ -175,7 +175,7 @@ pub fn sitemap(site: &Site, out: &OutputSet) -> String {
             "  <url><loc>{}</loc>",
             esc(&format!("{}{url_path}", site.config.base_url))
         );
-        if let Some(day) = lastmod.get(path) {
+        if let Some(day) = lastmod.get(path.as_str()) {
             let _ = write!(xml, "<lastmod>{day}</lastmod>");
         }
         xml.push_str("</url>\n");

@@ -1,4 +1,4 @@
-//! Rendering: the site through the theme into an `OutputSet` of every file the site consists of.
+//! Rendering: the site through the theme into a `Sink` that takes every file the site consists of.
 //! Pages render in parallel; every list is in a stable order, so output is byte-identical per input.
 
 mod context;
@@ -7,7 +7,7 @@ pub mod graph;
 
 use crate::document::Kind;
 use crate::error::BuildResult;
-use crate::output::OutputSet;
+use crate::output::{OutputSet, Sink};
 use crate::site::Site;
 use crate::theme::Theme;
 use context::Contexts;
@@ -16,38 +16,45 @@ use tera::Context;
 
 pub use context::status_label;
 
-/// A rendered file: its path in the output and its bytes.
-type OutputFile = (String, Vec<u8>);
+/// Renders the whole site into memory.
+pub fn render_to_memory(site: &Site, theme: &Theme) -> BuildResult<OutputSet> {
+    let sink = Sink::memory();
+    render_site(site, theme, &sink)?;
+    sink.finish()
+}
 
-/// Renders everything except the search index.
-pub fn render_site(site: &Site, theme: &Theme) -> BuildResult<OutputSet> {
+/// Renders every file of the site into `out`, pages in parallel, each handed over as soon as
+/// it is rendered.
+pub fn render_site(site: &Site, theme: &Theme, out: &Sink) -> BuildResult<()> {
     let contexts = Contexts::new(site, theme);
-    let mut out = OutputSet::default();
-    let pages: Vec<BuildResult<Option<OutputFile>>> = site
-        .pages
-        .par_iter()
-        .enumerate()
-        .map(|(i, page)| {
-            let Some(output) = &page.output else {
-                return Ok(None);
-            };
-            let template = page_template(site, i);
-            let context = contexts.page(i);
-            let html = theme.render(&template, &context, Some(&page.doc.source.path))?;
-            Ok(Some((output.clone(), html.into_bytes())))
-        })
-        .collect();
-    for result in pages {
-        if let Some((path, bytes)) = result? {
-            out.insert(path, bytes);
-        }
+    let failures: Vec<crate::error::BuildError> = crate::pipeline::timed("render pages", || {
+        site.pages
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, page)| {
+                let output = page.output.as_ref()?;
+                let context = contexts.page(i);
+                let source = Some(page.doc.source.path.as_path());
+                match theme.render(&page_template(site, i), &context, source) {
+                    Ok(html) => {
+                        out.insert_page(output.clone(), html.into_bytes());
+                        None
+                    }
+                    Err(err) => Some(err),
+                }
+            })
+            .collect()
+    });
+    if !failures.is_empty() {
+        // In page order (rayon keeps it), so the report is the same on every run.
+        let diagnostics = failures.into_iter().flat_map(|e| e.diagnostics).collect();
+        return Err(crate::error::BuildError::new(diagnostics));
     }
-    render_lists(site, theme, &contexts, &mut out)?;
-    for (path, bytes) in search_index(site) {
+    crate::pipeline::timed("render lists", || render_lists(site, theme, &contexts, out))?;
+    for (path, bytes) in crate::pipeline::timed("search index", || search_index(site)) {
         out.insert(format!("search/{path}"), bytes);
     }
-    feed::render_feeds(site, &mut out);
-    out.insert("sitemap.xml".into(), feed::sitemap(site, &out).into_bytes());
+    feed::render_feeds(site, out);
     out.insert(
         "robots.txt".into(),
         format!(
@@ -70,7 +77,11 @@ pub fn render_site(site: &Site, theme: &Theme) -> BuildResult<OutputSet> {
     for (path, rel) in &site.assets {
         out.insert_file(rel.clone(), path.clone());
     }
-    Ok(out)
+    out.insert(
+        "sitemap.xml".into(),
+        feed::sitemap(site, &out.paths()).into_bytes(),
+    );
+    Ok(())
 }
 
 /// The search index, from the text the pipeline already has (no HTML re-parsing).
@@ -130,7 +141,7 @@ fn render_lists(
     site: &Site,
     theme: &Theme,
     contexts: &Contexts<'_>,
-    out: &mut OutputSet,
+    out: &Sink,
 ) -> BuildResult<()> {
     let render = |template: &str, context: &Context| {
         theme
