@@ -9,12 +9,7 @@ use std::path::Path;
 
 #[test]
 fn search_box_and_page_in_headless_chromium() {
-    if !Path::new("/usr/bin/chromium").exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have /usr/bin/chromium (.ci/run installs it)"
-        );
-        eprintln!("skipped: /usr/bin/chromium is not installed");
+    if !chromium_available() {
         return;
     }
     let site = TestSite::fixture("search");

@@ -146,3 +146,17 @@ pub fn stderr(out: &Output) -> String {
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Whether Debian's Chromium is there for the browser tests. Under CI its absence is a failure
+/// (.ci/run installs it); elsewhere the test is skipped with a notice.
+pub fn chromium_available() -> bool {
+    if Path::new("/usr/bin/chromium").exists() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must have /usr/bin/chromium (.ci/run installs it)"
+    );
+    eprintln!("skipped: /usr/bin/chromium is not installed");
+    false
+}

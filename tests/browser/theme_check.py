@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Browser check of Lore's default theme (headless Chromium over the DevTools protocol).
+
+Usage: theme_check.py SITE_DIR --shots DIR [--chromium PATH]
+SITE_DIR is the bundled example site (`content/` + `lore.yaml`) as built by `lore build`.
+Serves it on 127.0.0.1, then for the home page, a post, an ADR and the decision log, at 1280 and
+390 px, light and dark: a screenshot into DIR, no horizontal scroll, WCAG AA text contrast
+(a11y.js), landmarks and the skip link. Also: the table of contents follows the scroll, the theme
+toggle persists across reloads, and no request leaves 127.0.0.1. Python 3 standard library only.
+Exit code 0 when all checks pass; prints 'N passed, M failed'.
+"""
+import base64, json, os, struct, sys, time
+
+from cdp import Chromium, Report, default_chromium, serve
+
+
+
+def option(name):
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else None
+
+
+VALUES = {option('--shots'), option('--chromium')}
+SITE = os.path.abspath(next(a for a in sys.argv[1:] if not a.startswith('--') and a not in VALUES))
+SHOTS = os.path.abspath(option('--shots') or 'screenshots')
+CHROMIUM = default_chromium(sys.argv)
+A11Y_JS = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'a11y.js')).read()
+
+# The pages of the example site that show each kind of template.
+PAGES = {
+    'home': '/',
+    'post': '/posts/designing-a-search-index-for-static-files/',
+    'adr': '/adr/0012-build-our-own-sharded-search-index/',
+    'log': '/adr/',
+}
+TOC_PAGE = PAGES['post']
+WIDTHS = (1280, 390)
+HEIGHT = 800
+SCHEMES = ('light', 'dark')
+THEME_KEY = 'lore-theme'  # the localStorage key theme.js and the inline script in base.html use
+
+REPORT = Report()
+check = REPORT.check
+
+
+def set_viewport(cdp, width):
+    # Phones are emulated as mobile, so the viewport meta tag and (hover: none) rules apply.
+    cdp.call('Emulation.setDeviceMetricsOverride', width=width, height=HEIGHT, deviceScaleFactor=1,
+             mobile=width < 600)
+
+
+def set_scheme(cdp, scheme):
+    cdp.call('Emulation.setEmulatedMedia', features=[{'name': 'prefers-color-scheme', 'value': scheme}])
+
+
+def open_page(cdp, url):
+    cdp.goto(url)
+    cdp.wait('document.fonts.status === "loaded"')
+
+
+def page_is_dark(cdp):
+    """The page background as painted: darker than mid-grey means the dark palette is in use."""
+    return cdp.eval(A11Y_JS + '; __loreA11y.ratio(getComputedStyle(document.body).backgroundColor, "rgb(0, 0, 0)") < 5')
+
+
+def png_size(path):
+    with open(path, 'rb') as f:
+        head = f.read(24)
+    assert head[:8] == b'\x89PNG\r\n\x1a\n', f'{path} is not a PNG'
+    return struct.unpack('>II', head[16:24])
+
+
+def screenshot(cdp, name):
+    cdp.eval('window.scrollTo(0, 0)')
+    data = cdp.call('Page.captureScreenshot', format='png')['data']
+    path = os.path.join(SHOTS, name + '.png')
+    with open(path, 'wb') as f:
+        f.write(base64.b64decode(data))
+    return path
+
+
+def check_no_horizontal_scroll(cdp, tag):
+    # A phone zooms out to fit wide content, and innerWidth grows with it: clientWidth (the
+    # viewport meta width, 390) is the width that must hold everything.
+    widths = cdp.eval('({scroll: document.documentElement.scrollWidth, inner: innerWidth, '
+                      'client: document.documentElement.clientWidth})')
+    wide = cdp.eval("""Array.from(document.querySelectorAll('body *')).filter(e => {
+        const r = e.getBoundingClientRect(); return r.width && r.right > document.documentElement.clientWidth + 1;
+      }).slice(0, 5).map(e => e.tagName.toLowerCase() + '.' + e.className + ' right=' + Math.round(e.getBoundingClientRect().right))""")
+    ok = widths['scroll'] <= widths['inner'] and widths['scroll'] <= widths['client']
+    check(f'{tag}: no horizontal scroll', ok, [widths, wide])
+
+
+def check_contrast(cdp, tag):
+    result = cdp.eval(A11Y_JS + '; __loreA11y.contrast()')
+    # Something must have been measured, or the check proves nothing.
+    ok = result['checked'] > 20 and not result['failures']
+    check(f'{tag}: text contrast meets WCAG AA ({result["checked"]} texts, {result["unmeasured"]} unmeasured)',
+          ok, result['failures'][:8] or result)
+
+
+def check_landmarks(cdp, tag):
+    problems = cdp.eval(A11Y_JS + '; __loreA11y.landmarks()')
+    check(f'{tag}: landmarks, lang and alt text', not problems, problems)
+
+
+def check_skip_link(cdp, tag):
+    """The first Tab stop is a visible link to <main>, and following it moves focus there."""
+    cdp.eval('document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)')
+    cdp.key('Tab', vk=9)
+    first = cdp.eval("""(() => { const a = document.activeElement, r = a.getBoundingClientRect();
+        return {tag: a.tagName, href: a.getAttribute('href'), text: a.textContent.trim(),
+                visible: r.top >= 0 && r.bottom <= innerHeight && r.width > 1 && r.height > 1}; })()""")
+    target = cdp.eval("(document.getElementById('main') || {}).tagName")
+    ok = first['tag'] == 'A' and first['href'] == '#main' and first['visible'] and target == 'MAIN'
+    check(f'{tag}: first Tab stop is a visible skip link to <main>', ok, [first, target])
+    cdp.key('Enter', vk=13)
+    moved = cdp.wait("document.activeElement && document.activeElement.id === 'main'", timeout=3)
+    check(f'{tag}: the skip link moves focus to <main>', moved, cdp.eval('document.activeElement.outerHTML.slice(0, 80)'))
+
+
+def check_page(cdp, base, name, width, scheme, a11y):
+    tag = f'[{scheme} {width}px] {name}'
+    open_page(cdp, base + PAGES[name].lstrip('/'))
+    path = screenshot(cdp, f'{name}-{width}-{scheme}')
+    check(f'{tag}: screenshot {os.path.basename(path)}', png_size(path) == (width, HEIGHT), png_size(path))
+    check(f'{tag}: palette follows prefers-color-scheme', page_is_dark(cdp) == (scheme == 'dark'), scheme)
+    if width < 600:
+        check_no_horizontal_scroll(cdp, tag)
+    check_contrast(cdp, tag)
+    if a11y:
+        check_landmarks(cdp, tag)
+        check_skip_link(cdp, tag)
+
+
+ACTIVE_TOC = """Array.from(document.querySelectorAll('.toc a.active, .toc a[aria-current]'))
+    .map(a => a.getAttribute('href') + (a.classList.contains('active') ? ' active' : '') + (a.getAttribute('aria-current') ? ' current' : ''))"""
+
+
+def scroll_to_heading(cdp, heading_id):
+    # 'instant' because the theme sets scroll-behavior: smooth
+    cdp.eval(f"""window.scrollTo({{top: document.getElementById('{heading_id}').getBoundingClientRect().top + scrollY - 40,
+                                    behavior: 'instant'}})""")
+
+
+def check_toc_follows_scroll(cdp, base):
+    set_viewport(cdp, 1280)
+    open_page(cdp, base + TOC_PAGE.lstrip('/'))
+    ids = cdp.eval("Array.from(document.querySelectorAll('.toc a[href^=\"#\"]')).map(a => a.getAttribute('href').slice(1))")
+    check('[toc] the post has a table of contents with several entries', ids and len(ids) >= 4, ids)
+    if not ids or len(ids) < 4:
+        return
+    # Down the page, then back up: the entry for the heading at the top is the one marked.
+    for heading in (ids[3], ids[-1], ids[1]):
+        scroll_to_heading(cdp, heading)
+        want = json.dumps([f'#{heading} active current'])
+        ok = cdp.wait(f'JSON.stringify({ACTIVE_TOC}) === {json.dumps(want)}', timeout=3)
+        check(f'[toc] scrolled to #{heading}: only its TOC link is active and aria-current', ok, cdp.eval(ACTIVE_TOC))
+
+
+def click(cdp, selector):
+    """A real mouse click in the middle of the element."""
+    box = cdp.eval(f"(() => {{ const r = document.querySelector('{selector}').getBoundingClientRect(); "
+                   "return {x: r.x + r.width / 2, y: r.y + r.height / 2}; })()")
+    for kind in ('mousePressed', 'mouseReleased'):
+        cdp.call('Input.dispatchMouseEvent', type=kind, x=box['x'], y=box['y'], button='left', clickCount=1)
+
+
+def theme_state(cdp):
+    return cdp.eval(f"""({{attr: document.documentElement.getAttribute('data-theme'),
+        stored: localStorage.getItem('{THEME_KEY}'),
+        pressed: document.querySelector('.theme-toggle').getAttribute('aria-pressed')}})""")
+
+
+def check_toggle_persists(cdp, base):
+    """From the system's light scheme: toggle to dark, reload, open another page, toggle back."""
+    set_viewport(cdp, 1280)
+    set_scheme(cdp, 'light')
+    open_page(cdp, base)
+    cdp.eval(f"localStorage.removeItem('{THEME_KEY}')")
+    open_page(cdp, base)
+    for want, pressed in (('dark', 'true'), ('light', 'false')):
+        click(cdp, '.theme-toggle')
+        state = theme_state(cdp)
+        ok = state == {'attr': want, 'stored': want, 'pressed': pressed} and page_is_dark(cdp) == (want == 'dark')
+        check(f'[toggle] click switches to {want} and stores it', ok, state)
+        cdp.call('Page.reload')
+        cdp.wait("document.readyState === 'complete'")
+        state = theme_state(cdp)
+        check(f'[toggle] {want} survives a reload', state['attr'] == want and page_is_dark(cdp) == (want == 'dark'), state)
+        open_page(cdp, base + PAGES['adr'].lstrip('/'))
+        state = theme_state(cdp)
+        check(f'[toggle] {want} holds on another page', state['attr'] == want and state['pressed'] == pressed, state)
+    cdp.eval(f"localStorage.removeItem('{THEME_KEY}')")
+
+
+def check_requests_stay_local(cdp, base, urls):
+    # Typing in the search box also loads the search index: those requests count too.
+    open_page(cdp, base)
+    cdp.eval("document.getElementById('search-input').focus()")
+    cdp.type('search index')
+    cdp.wait("document.querySelector('#search-panel:not([hidden])')", timeout=5)
+    time.sleep(0.3)
+    outside = [u for u in urls if not (u.startswith(base) or u.startswith('data:'))]
+    loaded = {u.split('?')[0].rsplit('/', 1)[-1] for u in urls}
+    check(f'[network] all {len(urls)} requests stay on {base}', urls and not outside, outside[:10])
+    check('[network] the theme and search assets were among them',
+          {'lore.css', 'theme.js', 'search.js', 'manifest.json'} <= loaded, sorted(loaded))
+
+
+def main():
+    if not os.path.exists(os.path.join(SITE, 'index.html')):
+        print(f'no site in {SITE} (build it with `lore build` first)')
+        return 2
+    os.makedirs(SHOTS, exist_ok=True)
+    srv = serve(SITE)
+    base = f'http://127.0.0.1:{srv.server_address[1]}/'
+    browser = Chromium(CHROMIUM, ['--hide-scrollbars'])  # cleaner screenshots
+    cdp = browser.cdp
+    urls = []
+    cdp.listeners.append(lambda method, params: method == 'Network.requestWillBeSent' and urls.append(params['request']['url']))
+    try:
+        for domain in ('Page', 'Runtime', 'Network'):
+            cdp.call(f'{domain}.enable')
+        open_page(cdp, base)
+        cdp.eval(f"localStorage.removeItem('{THEME_KEY}')")
+        for scheme in SCHEMES:
+            set_scheme(cdp, scheme)
+            for width in WIDTHS:
+                set_viewport(cdp, width)
+                for name in PAGES:
+                    check_page(cdp, base, name, width, scheme, a11y=(scheme, width) == ('light', 1280))
+        set_scheme(cdp, 'light')
+        check_toc_follows_scroll(cdp, base)
+        check_toggle_persists(cdp, base)
+        check_requests_stay_local(cdp, base, urls)
+    finally:
+        browser.close()
+        srv.shutdown()
+    print(f'screenshots: {SHOTS}')
+    return REPORT.summary()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
