@@ -112,6 +112,9 @@ pub struct BuildArgs {
     /// Absolute URL the site is served from, e.g. https://example.org/kb/.
     #[arg(long)]
     pub base_url: Option<String>,
+    /// Build even when nothing changed since the last build of this output folder.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

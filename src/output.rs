@@ -177,8 +177,7 @@ fn write_one(
     if let Some(folder) = target.parent()
         && !lock(made).contains(folder)
     {
-        std::fs::create_dir_all(folder)
-            .map_err(|e| io_diagnostic(folder, "create folder", &e))?;
+        std::fs::create_dir_all(folder).map_err(|e| io_diagnostic(folder, "create folder", &e))?;
         lock(made).insert(folder.to_path_buf());
     }
     match content {

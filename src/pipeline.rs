@@ -1,8 +1,9 @@
 //! The whole pipeline as functions the commands and tests call: load a site, render it, write it.
 
+use crate::cache::{self, Stamp};
 use crate::config::SiteConfig;
 use crate::discover::{self, SourceFile};
-use crate::document::{self, Document};
+use crate::document::{self, Document, Kind};
 use crate::error::{BuildError, BuildResult, Diagnostic};
 use crate::output::{OutputSet, Sink, Staging};
 use crate::render;
@@ -17,8 +18,22 @@ use std::path::PathBuf;
 pub fn timed<T>(stage: &str, run: impl FnOnce() -> T) -> T {
     let started = std::time::Instant::now();
     let result = run();
-    log::debug!("{stage}: {} ms", started.elapsed().as_millis());
+    log::debug!(
+        "{stage}: {} ms, peak memory {} MB",
+        started.elapsed().as_millis(),
+        peak_memory_mb()
+    );
     result
+}
+
+/// The process's peak resident memory so far (Linux; 0 elsewhere).
+fn peak_memory_mb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
 }
 
 /// A rendered site with what it is made of, ready to write or serve.
@@ -89,6 +104,15 @@ fn load_with(
 /// which pages a change affects is how other generators end up serving stale pages.
 pub fn load_site_cached(config: SiteConfig, cache: &mut DocumentCache) -> BuildResult<Site> {
     let found = timed("discover", || discover::discover(&config));
+    load_found(config, found, cache)
+}
+
+/// Reads, parses and assembles what discovery found.
+fn load_found(
+    config: SiteConfig,
+    found: discover::Discovered,
+    cache: &mut DocumentCache,
+) -> BuildResult<Site> {
     let loaded: Vec<(Result<Document, Vec<Diagnostic>>, bool)> = timed("read and parse", || {
         found
             .sources
@@ -167,26 +191,78 @@ fn warnings_of(site: &Site) -> Vec<Diagnostic> {
     warnings
 }
 
+/// What `lore build` did.
+pub enum Outcome {
+    Built(Box<Written>),
+    /// The inputs and the output are exactly as the last build left them.
+    Unchanged(Stamp),
+}
+
 /// A site written to disk.
 pub struct Written {
     pub site: Site,
     pub warnings: Vec<Diagnostic>,
 }
 
+/// Pages, posts, ADRs and docs, as the summary line counts them (drafts left out).
+pub fn counts(site: &Site) -> [usize; 4] {
+    let listed = || site.pages.iter().filter(|p| p.is_listed());
+    let of = |kind: Kind| listed().filter(|p| p.doc.kind == kind).count();
+    [
+        listed().count(),
+        of(Kind::Post),
+        of(Kind::Adr),
+        of(Kind::Doc),
+    ]
+}
+
 /// Builds the site into a staging folder, each file written as soon as it is rendered, and swaps
-/// it in for the output folder only when all of it is there. `progress` counts rendered files.
-pub fn build_to_disk(config: SiteConfig, progress: Option<ProgressBar>) -> BuildResult<Written> {
+/// it in for the output folder only when all of it is there. `progress` counts rendered pages.
+/// With `reuse`, nothing is done when the inputs hash as they did for the output's last build.
+pub fn build_to_disk(
+    config: SiteConfig,
+    progress: Option<ProgressBar>,
+    reuse: bool,
+) -> BuildResult<Outcome> {
     let theme = Theme::load(&config)?;
-    let site = load_site(config)?;
-    let staging = Staging::create(&site.config.output_dir)?;
+    let output_dir = config.output_dir.clone();
+    let found = timed("discover", || discover::discover(&config));
+    let fingerprint = timed("fingerprint", || {
+        cache::fingerprint(&config, &theme.fingerprint, &found).ok()
+    });
+    if reuse
+        && let Some(stamp) = fingerprint
+            .as_deref()
+            .and_then(|f| cache::unchanged(&output_dir, f))
+    {
+        return Ok(Outcome::Unchanged(stamp));
+    }
+    cache::forget(&output_dir);
+    let site = load_found(config, found, &mut DocumentCache::default())?;
+    let staging = Staging::create(&output_dir)?;
     let mut sink = Sink::disk(staging.path());
     if let Some(bar) = progress {
         bar.set_length(site.pages.len() as u64);
         sink = sink.with_progress(bar);
     }
-    timed("render and write", || render::render_site(&site, &theme, &sink))?;
+    timed("render and write", || {
+        render::render_site(&site, &theme, &sink)
+    })?;
     sink.finish()?;
     timed("swap in", || staging.swap_in())?;
     let warnings = warnings_of(&site);
-    Ok(Written { site, warnings })
+    if let Some(fingerprint) = fingerprint {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let stamp = Stamp {
+            fingerprint,
+            counts: counts(&site),
+            warnings: warnings
+                .iter()
+                .map(|w| w.clone().relative_to(&cwd).to_string())
+                .collect(),
+            files: Vec::new(),
+        };
+        timed("stamp", || cache::store(&output_dir, stamp));
+    }
+    Ok(Outcome::Built(Box::new(Written { site, warnings })))
 }

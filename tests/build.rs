@@ -290,7 +290,10 @@ fn failed_build_leaves_previous_output_untouched() {
     let leftovers: Vec<_> = std::fs::read_dir(site.root())
         .unwrap()
         .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().contains("lore-"))
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.contains(".lore-new-") || name.contains(".lore-old-")
+        })
         .collect();
     assert!(leftovers.is_empty(), "no staging folders left behind");
 }

@@ -3,10 +3,10 @@
 use super::{Ui, thousands};
 use crate::cli::BuildArgs;
 use crate::config::{Overrides, SiteConfig};
-use crate::document::Kind;
-use std::process::ExitCode;
+use crate::pipeline::Outcome;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 /// A bar on a terminal that appears only once a build has taken a second (a fast build
@@ -16,9 +16,10 @@ fn progress_bar(ui: Ui) -> Option<ProgressBar> {
         return None;
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-    let style = ProgressStyle::with_template("{spinner} rendering {pos}/{len} pages [{bar:30}] {eta}")
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style =
+        ProgressStyle::with_template("{spinner} rendering {pos}/{len} pages [{bar:30}] {eta}")
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     let shown = bar.clone();
     std::thread::spawn(move || {
@@ -41,34 +42,28 @@ pub fn run(args: &BuildArgs, ui: Ui) -> anyhow::Result<ExitCode> {
     };
     let result = SiteConfig::load(&args.root, &overrides)
         .inspect(|config| ui.describe(config))
-        .and_then(|config| crate::pipeline::build_to_disk(config, progress_bar(ui)));
+        .and_then(|config| {
+            let out = config.output_dir.clone();
+            crate::pipeline::build_to_disk(config, progress_bar(ui), !args.force)
+                .map(|outcome| (outcome, out))
+        });
     match result {
-        Ok(built) => {
-            ui.report(&built.warnings, &cwd);
+        Ok((outcome, out)) => {
+            let out = out.strip_prefix(&cwd).unwrap_or(&out).display().to_string();
+            let (counts, verb) = match &outcome {
+                Outcome::Built(written) => {
+                    ui.report(&written.warnings, &cwd);
+                    (crate::pipeline::counts(&written.site), "Built")
+                }
+                Outcome::Unchanged(stamp) => {
+                    ui.report_text(&stamp.warnings);
+                    (stamp.counts, "Unchanged since the last build:")
+                }
+            };
             if !ui.quiet {
-                let count = |k: Kind| {
-                    built
-                        .site
-                        .pages
-                        .iter()
-                        .filter(|p| p.doc.kind == k && p.is_listed())
-                        .count()
-                };
-                let pages = built.site.pages.iter().filter(|p| p.is_listed()).count();
-                let out = built
-                    .site
-                    .config
-                    .output_dir
-                    .strip_prefix(&cwd)
-                    .unwrap_or(&built.site.config.output_dir)
-                    .display()
-                    .to_string();
+                let [pages, posts, adrs, docs] = counts.map(thousands);
                 println!(
-                    "Built {} pages ({} posts, {} ADRs, {} docs) in {} ms -> {}/",
-                    thousands(pages),
-                    thousands(count(Kind::Post)),
-                    thousands(count(Kind::Adr)),
-                    thousands(count(Kind::Doc)),
+                    "{verb} {pages} pages ({posts} posts, {adrs} ADRs, {docs} docs) in {} ms -> {}/",
                     started.elapsed().as_millis(),
                     out.trim_end_matches('/')
                 );

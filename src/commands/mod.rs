@@ -47,6 +47,20 @@ impl Ui {
 }
 
 impl Ui {
+    /// Prints warnings kept as text (from the last build's stamp), like [`Ui::report`].
+    pub fn report_text(&self, warnings: &[String]) {
+        if self.quiet {
+            return;
+        }
+        for text in warnings {
+            if self.color {
+                eprintln!("\x1b[33m{text}\x1b[0m");
+            } else {
+                eprintln!("{text}");
+            }
+        }
+    }
+
     /// With `-v`: which folders Lore decided to read and write, the answer zero config owes.
     pub fn describe(&self, config: &crate::config::SiteConfig) {
         if !self.verbose {

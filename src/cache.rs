@@ -1,0 +1,107 @@
+//! The build stamp: what the last `lore build` of an output folder was made from. When the
+//! inputs hash the same and the output is still what was written, there is nothing to do.
+//!
+//! The fingerprint covers everything a build reads: Lore's version, the resolved configuration
+//! (command-line overrides included), the working folder (warnings are printed relative to it),
+//! the theme's templates and assets, and every source and static file by path and content
+//! hash. The stamp lives beside the output, in `.lore-cache/`, never inside what is published.
+
+use crate::config::SiteConfig;
+use crate::discover::Discovered;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Stamp {
+    pub fingerprint: String,
+    /// The summary line's numbers: pages, posts, ADRs, docs.
+    pub counts: [usize; 4],
+    /// Warnings as they were printed, so an unchanged build reports them again.
+    pub warnings: Vec<String>,
+    /// Every output file and its size, to notice an output folder changed by hand.
+    pub files: Vec<(String, u64)>,
+}
+
+/// Hashes every input of a build. Reads each source and static file once.
+pub fn fingerprint(
+    config: &SiteConfig,
+    theme_fingerprint: &str,
+    found: &Discovered,
+) -> std::io::Result<String> {
+    let mut hasher = blake3::Hasher::new();
+    let mut field = |bytes: &[u8]| {
+        hasher.update(&(bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    };
+    field(env!("CARGO_PKG_VERSION").as_bytes());
+    field(format!("{config:?}").as_bytes());
+    field(std::env::current_dir()?.as_os_str().as_encoded_bytes());
+    field(theme_fingerprint.as_bytes());
+    for source in &found.sources {
+        field(format!("{:?}", (&source.path, &source.rel, &source.role)).as_bytes());
+        field(blake3::hash(&std::fs::read(&source.path)?).as_bytes());
+    }
+    for (path, rel) in &found.assets {
+        field(format!("{:?}", (path, rel)).as_bytes());
+        field(blake3::hash(&std::fs::read(path)?).as_bytes());
+    }
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+/// Where the stamp of `output` is kept: `<parent>/.lore-cache/<name>.json`.
+fn stamp_path(output: &Path) -> PathBuf {
+    let name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "public".into());
+    output
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(".lore-cache")
+        .join(format!("{name}.json"))
+}
+
+/// The stamp of the last build, if it matches `fingerprint` and the output is as it was left.
+pub fn unchanged(output: &Path, fingerprint: &str) -> Option<Stamp> {
+    let text = std::fs::read(stamp_path(output)).ok()?;
+    let stamp: Stamp = serde_json::from_slice(&text).ok()?;
+    (stamp.fingerprint == fingerprint && output_files(output) == stamp.files).then_some(stamp)
+}
+
+/// Records a finished build. Failing to write it only costs the next build its shortcut.
+pub fn store(output: &Path, mut stamp: Stamp) {
+    stamp.files = output_files(output);
+    let path = stamp_path(output);
+    let Some(folder) = path.parent() else { return };
+    let written = std::fs::create_dir_all(folder).and_then(|_| {
+        let json = serde_json::to_vec(&stamp).map_err(std::io::Error::other)?;
+        let mut file = tempfile::NamedTempFile::new_in(folder)?;
+        std::io::Write::write_all(&mut file, &json)?;
+        file.persist(&path).map_err(|e| e.error)?;
+        Ok(())
+    });
+    if let Err(err) = written {
+        log::warn!("cannot record the build in {}: {err}", path.display());
+    }
+}
+
+/// Forgets the last build, so the next one runs in full.
+pub fn forget(output: &Path) {
+    let _ = std::fs::remove_file(stamp_path(output));
+}
+
+/// Every file under `dir` with its size, sorted by `/`-separated relative path.
+fn output_files(dir: &Path) -> Vec<(String, u64)> {
+    let mut files: Vec<(String, u64)> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let rel = e.path().strip_prefix(dir).ok()?.to_string_lossy();
+            let size = e.metadata().ok()?.len();
+            Some((rel.replace('\\', "/"), size))
+        })
+        .collect();
+    files.sort();
+    files
+}

