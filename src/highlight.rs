@@ -1,6 +1,7 @@
 //! Syntax highlighting at build time with class names, so one stylesheet serves light and dark.
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 use syntect::highlighting::{Color, Theme, ThemeSet};
 use syntect::html::{ClassStyle, ClassedHTMLGenerator, css_for_theme_with_class_style};
 use syntect::parsing::SyntaxSet;
@@ -11,9 +12,57 @@ const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
 // Loaded once per process: loading the syntax set costs milliseconds, highlighting a block microseconds.
 static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(SyntaxSet::load_defaults_newlines);
 
+/// Highlighted blocks kept between rebuilds of `lore serve`: highlighting is most of the cost of
+/// rendering Markdown, and an edit changes one page's blocks at most. Off in `lore build`, where
+/// every block is highlighted once and keeping them would only cost memory.
+static MEMO: LazyLock<Mutex<Memo>> = LazyLock::new(Mutex::default);
+
+#[derive(Default)]
+struct Memo {
+    enabled: bool,
+    /// Blocks used since the current generation started, and those of the one before.
+    current: HashMap<blake3::Hash, Option<String>>,
+    previous: HashMap<blake3::Hash, Option<String>>,
+}
+
+/// Keeps highlighted blocks from now on; each call starts a generation, and blocks not used in
+/// the last two are dropped, so memory follows the site rather than its history.
+pub fn remember_between_builds() {
+    let mut memo = MEMO.lock().unwrap_or_else(|e| e.into_inner());
+    memo.enabled = true;
+    memo.previous = std::mem::take(&mut memo.current);
+}
+
 /// The inner HTML of a `<code>` element for `code` in language `lang`, or `None` when the
 /// language is unknown (the caller escapes the text as is).
 pub fn highlight(code: &str, lang: &str) -> Option<String> {
+    if !MEMO.lock().is_ok_and(|m| m.enabled) {
+        return highlight_now(code, lang);
+    }
+    let key = blake3::Hasher::new()
+        .update(lang.as_bytes())
+        .update(&[0])
+        .update(code.as_bytes())
+        .finalize();
+    let known = {
+        let mut memo = MEMO.lock().unwrap_or_else(|e| e.into_inner());
+        let found = memo.current.get(&key).cloned();
+        found.or_else(|| {
+            let moved = memo.previous.remove(&key)?;
+            memo.current.insert(key, moved.clone());
+            Some(moved)
+        })
+    };
+    if let Some(html) = known {
+        return html;
+    }
+    let html = highlight_now(code, lang);
+    let mut memo = MEMO.lock().unwrap_or_else(|e| e.into_inner());
+    memo.current.insert(key, html.clone());
+    html
+}
+
+fn highlight_now(code: &str, lang: &str) -> Option<String> {
     let syntax = SYNTAXES.find_syntax_by_token(lang)?;
     let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, &SYNTAXES, CLASS_STYLE);
     for line in LinesWithEndings::from(code) {

@@ -73,6 +73,7 @@ impl Rebuilder {
     /// empty document cache, and the theme is compiled again when a template, theme file or the
     /// configuration changed. [`ChangeSet::everything`] rebuilds from scratch.
     pub fn rebuild(&mut self, changes: &ChangeSet) -> BuildResult<Built> {
+        crate::highlight::remember_between_builds();
         if changes.config_changed() {
             self.cache = DocumentCache::default();
         }
