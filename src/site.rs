@@ -36,6 +36,20 @@ impl Page {
         self.doc.adr.as_ref()
     }
 
+    /// Front-matter tags, then those an ADR dialect found in the body, each once (first
+    /// spelling wins; `Rust` and `rust` are one tag).
+    pub fn tag_names(&self) -> Vec<String> {
+        let mut seen = BTreeSet::new();
+        self.doc
+            .meta
+            .tags
+            .iter()
+            .chain(self.adr().map(|a| a.tags.iter()).into_iter().flatten())
+            .filter(|t| seen.insert(slugify(t)))
+            .cloned()
+            .collect()
+    }
+
     /// "ADR 12", or the id for records without a number.
     pub fn adr_label(&self) -> Option<String> {
         let adr = self.adr()?;

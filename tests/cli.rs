@@ -151,3 +151,16 @@ fn build_of_missing_folder_fails_clearly() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
 }
+
+#[test]
+fn list_json_names_each_tag_once() {
+    let site = common::TestSite::empty();
+    site.write(
+        "docs/adr/0001-use-queues.md",
+        "---\ntitle: Use queues\nstatus: accepted\ndate: 2024-01-02\ntags: [Queues, async, queues]\n---\n# Use queues\n\nBody.\n",
+    );
+    let out = site.lore(&["list", "--json", "docs/adr"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let records: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(records[0]["tags"], serde_json::json!(["Queues", "async"]));
+}

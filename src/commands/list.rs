@@ -88,14 +88,7 @@ pub fn entry(site: &Site, i: usize, root: &std::path::Path) -> Value {
         .strip_prefix(&root)
         .map(crate::discover::slash_path)
         .unwrap_or_else(|_| page.doc.source.rel.clone());
-    let mut tags: Vec<&String> = page
-        .doc
-        .meta
-        .tags
-        .iter()
-        .chain(adr.map(|a| a.tags.iter()).into_iter().flatten())
-        .collect();
-    tags.dedup();
+    let tags = page.tag_names();
     json!({
         "kind": page.doc.kind.as_str(),
         "source": source,

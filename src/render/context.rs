@@ -553,15 +553,7 @@ fn summary(site: &Site, i: usize) -> Value {
 }
 
 fn tag_names(page: &Page) -> Vec<String> {
-    let mut seen = std::collections::BTreeSet::new();
-    page.doc
-        .meta
-        .tags
-        .iter()
-        .chain(page.adr().map(|a| a.tags.iter()).into_iter().flatten())
-        .filter(|t| seen.insert(slugify(t)))
-        .cloned()
-        .collect()
+    page.tag_names()
 }
 
 pub fn reading_time(words: usize) -> usize {
