@@ -112,17 +112,31 @@ impl fmt::Display for Diagnostic {
 #[derive(Debug, Clone)]
 pub struct BuildError {
     pub diagnostics: Vec<Diagnostic>,
+    cancelled: bool,
 }
 
 impl BuildError {
     pub fn new(diagnostics: Vec<Diagnostic>) -> Self {
-        BuildError { diagnostics }
+        BuildError {
+            diagnostics,
+            cancelled: false,
+        }
     }
 
     pub fn one(diagnostic: Diagnostic) -> Self {
+        BuildError::new(vec![diagnostic])
+    }
+
+    /// Not a failure: `lore serve` stopped a rebuild because newer changes arrived.
+    pub fn cancelled() -> Self {
         BuildError {
-            diagnostics: vec![diagnostic],
+            diagnostics: Vec::new(),
+            cancelled: true,
         }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled
     }
 }
 

@@ -7,11 +7,13 @@ use crate::error::{BuildError, BuildResult, Diagnostic, Location, io_diagnostic}
 use indicatif::ProgressBar;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Content {
-    Bytes(Vec<u8>),
+    /// Reference-counted, so `lore serve` can copy a whole site to change one page.
+    Bytes(bytes::Bytes),
     /// A file copied as is (images and other assets), read only when written or served.
     File(PathBuf),
 }
@@ -23,7 +25,7 @@ pub struct OutputSet {
 
 impl OutputSet {
     pub fn insert(&mut self, path: String, bytes: Vec<u8>) {
-        self.files.insert(path, Content::Bytes(bytes));
+        self.files.insert(path, Content::Bytes(bytes.into()));
     }
 
     pub fn insert_file(&mut self, path: String, source: PathBuf) {
@@ -53,7 +55,7 @@ impl OutputSet {
     /// Reads a file's bytes (from memory or its source).
     pub fn read(&self, path: &str) -> Option<std::io::Result<std::borrow::Cow<'_, [u8]>>> {
         Some(match self.files.get(path)? {
-            Content::Bytes(b) => Ok(std::borrow::Cow::Borrowed(b.as_slice())),
+            Content::Bytes(b) => Ok(std::borrow::Cow::Borrowed(b.as_ref())),
             Content::File(p) => std::fs::read(p).map(std::borrow::Cow::Owned),
         })
     }
@@ -66,6 +68,8 @@ pub struct Sink {
     paths: Mutex<Vec<String>>,
     errors: Mutex<Vec<Diagnostic>>,
     progress: Option<ProgressBar>,
+    /// Set from elsewhere to stop rendering early (`lore serve`, when newer changes arrive).
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 enum Target {
@@ -95,7 +99,21 @@ impl Sink {
             paths: Mutex::default(),
             errors: Mutex::default(),
             progress: None,
+            cancel: None,
         }
+    }
+
+    /// Lets `flag` stop the rendering: see [`Sink::is_cancelled`].
+    pub fn cancelled_by(mut self, flag: Arc<AtomicBool>) -> Sink {
+        self.cancel = Some(flag);
+        self
+    }
+
+    /// Whether the renderer should stop: what it would produce is already out of date.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::Relaxed))
     }
 
     /// Advances `bar` by one for every page put.
@@ -105,7 +123,7 @@ impl Sink {
     }
 
     pub fn insert(&self, path: String, bytes: Vec<u8>) {
-        self.put(path, Content::Bytes(bytes));
+        self.put(path, Content::Bytes(bytes.into()));
     }
 
     /// Like [`Sink::insert`], for a content page: the progress bar counts these.
@@ -113,7 +131,7 @@ impl Sink {
         if let Some(bar) = &self.progress {
             bar.inc(1);
         }
-        self.put(path, Content::Bytes(bytes));
+        self.put(path, Content::Bytes(bytes.into()));
     }
 
     pub fn insert_file(&self, path: String, source: PathBuf) {
@@ -126,7 +144,9 @@ impl Sink {
             Target::Memory(set) => {
                 let mut set = lock(set);
                 match content {
-                    Content::Bytes(bytes) => set.insert(path, bytes),
+                    Content::Bytes(bytes) => {
+                        set.files.insert(path, Content::Bytes(bytes));
+                    }
                     Content::File(source) => set.insert_file(path, source),
                 }
             }

@@ -157,18 +157,23 @@ pub fn build_site(config: SiteConfig) -> BuildResult<Built> {
 /// Like [`build_site`], parsing only files that changed since `cache` was last used.
 pub fn build_site_cached(config: SiteConfig, cache: &mut DocumentCache) -> BuildResult<Built> {
     let theme = Theme::load(&config)?;
-    build_site_with_theme(config, &theme, cache)
+    build_site_with_theme(config, &theme, cache, Sink::memory())
 }
 
 /// Like [`build_site_cached`], with a theme already loaded (`lore serve` keeps it while no
 /// template, theme file or configuration changes: compiling the templates is most of a rebuild).
+/// `sink` receives the rendered files (a memory sink, possibly one that can be cancelled).
 pub fn build_site_with_theme(
     config: SiteConfig,
     theme: &Theme,
     cache: &mut DocumentCache,
+    sink: Sink,
 ) -> BuildResult<Built> {
     let site = load_site_cached(config, cache)?;
-    let output = timed("render", || render::render_to_memory(&site, theme))?;
+    if sink.is_cancelled() {
+        return Err(BuildError::cancelled());
+    }
+    let output = timed("render", || render::render_into(&site, theme, sink))?;
     let warnings = warnings_of(&site);
     Ok(Built {
         site,

@@ -124,6 +124,58 @@ impl Site {
     }
 }
 
+fn render_markdown(
+    config: &SiteConfig,
+    lookup: &Lookup<'_>,
+    hints: &HashMap<usize, String>,
+    i: usize,
+    doc: &Document,
+) -> Rendered {
+    let resolve = |href: &str| lookup.resolve(i, href, hints);
+    let options = RenderOptions {
+        safe: config.markdown.safe,
+        smart_punctuation: config.markdown.smart_punctuation,
+        highlight: config.markdown.highlight,
+        resolve: &resolve,
+    };
+    markdown::render(&doc.body, doc.body_line, &options)
+}
+
+/// Gives page `i` a new version of its document whose front matter, title, date and decision
+/// record are unchanged, rendering its Markdown against the rest of the site as it is. This is
+/// `lore serve`'s first answer to an edit; what the edit changes on other pages (backlinks,
+/// excerpts in lists, search) waits for the full rebuild that follows. `None` when the change
+/// is more than that.
+pub fn replace_body(site: &mut Site, i: usize, doc: Document) -> Option<()> {
+    let old = &site.pages.get(i)?.doc;
+    let same_shape = old.source.path == doc.source.path
+        && old.meta == doc.meta
+        && old.title == doc.title
+        && old.date == doc.date
+        && old.adr == doc.adr;
+    if !same_shape {
+        return None;
+    }
+    let rendered = {
+        let mut docs: Vec<&Document> = site.pages.iter().map(|p| &p.doc).collect();
+        docs[i] = &doc;
+        let routes: Vec<(String, Option<String>)> = site
+            .pages
+            .iter()
+            .map(|p| (p.url.clone(), p.output.clone()))
+            .collect();
+        let ids: Vec<Option<String>> = site.pages.iter().map(|p| p.adr_id.clone()).collect();
+        let lookup = Lookup::new(&site.config, docs, &routes, &ids, &site.assets);
+        let hints = superseded_hints(&lookup.docs, &ids, &site.edges);
+        render_markdown(&site.config, &lookup, &hints, i, &doc)
+    };
+    let page = &mut site.pages[i];
+    page.excerpt = excerpt_of(&doc, &rendered);
+    page.rendered = rendered;
+    page.doc = doc;
+    Some(())
+}
+
 /// Assembles the site from documents (in discovery order) and assets.
 pub fn assemble(
     config: SiteConfig,
@@ -140,22 +192,13 @@ pub fn assemble(
         .collect();
     let routes = route_all(&config, &docs)?;
     let adr_ids: Vec<Option<String>> = docs.iter().map(|d| adr_id(&config, d)).collect();
-    let lookup = Lookup::new(&config, &docs, &routes, &adr_ids, &assets);
+    let lookup = Lookup::new(&config, docs.iter().collect(), &routes, &adr_ids, &assets);
     let (edges, dangling) = resolve_relations(&docs, &lookup);
-    let hints = superseded_hints(&docs, &adr_ids, &edges);
+    let hints = superseded_hints(&lookup.docs, &adr_ids, &edges);
     let rendered: Vec<Rendered> = docs
         .par_iter()
         .enumerate()
-        .map(|(i, doc)| {
-            let resolve = |href: &str| lookup.resolve(i, href, &hints);
-            let options = RenderOptions {
-                safe: config.markdown.safe,
-                smart_punctuation: config.markdown.smart_punctuation,
-                highlight: config.markdown.highlight,
-                resolve: &resolve,
-            };
-            markdown::render(&doc.body, doc.body_line, &options)
-        })
+        .map(|(i, doc)| render_markdown(&config, &lookup, &hints, i, doc))
         .collect();
     let mut pages: Vec<Page> = docs
         .into_iter()
@@ -363,7 +406,7 @@ pub fn slugify(text: &str) -> String {
 /// Everything link and relation resolution needs to know about the other pages.
 struct Lookup<'a> {
     config: &'a SiteConfig,
-    docs: &'a [Document],
+    docs: Vec<&'a Document>,
     routes: &'a [(String, Option<String>)],
     by_path: HashMap<PathBuf, usize>,
     by_url: HashMap<&'a str, usize>,
@@ -377,7 +420,7 @@ struct Lookup<'a> {
 impl<'a> Lookup<'a> {
     fn new(
         config: &'a SiteConfig,
-        docs: &'a [Document],
+        docs: Vec<&'a Document>,
         routes: &'a [(String, Option<String>)],
         ids: &'a [Option<String>],
         assets: &'a [(PathBuf, String)],
@@ -417,7 +460,7 @@ impl<'a> Lookup<'a> {
         .iter()
         .map(|p| format!("{}{p}", config.base_path))
         .collect();
-        for doc in docs {
+        for doc in &docs {
             for tag in &doc.meta.tags {
                 known_urls.insert(format!("{}tags/{}/", config.base_path, slugify(tag)));
             }
@@ -702,7 +745,7 @@ pub fn target_text(target: &RelationTarget) -> String {
 
 /// The hint shown next to links to superseded decisions: "Superseded by ADR 9: Title".
 fn superseded_hints(
-    docs: &[Document],
+    docs: &[&Document],
     ids: &[Option<String>],
     edges: &[Edge],
 ) -> HashMap<usize, String> {

@@ -795,3 +795,104 @@ fn a_taken_port_is_reported_and_the_next_free_one_used() {
     assert!(used > port, "{url}");
     drop(taken);
 }
+
+// ---- The edited page first, then the rest ----
+
+#[test]
+fn a_body_edit_is_published_first_then_the_full_rebuild_catches_up() {
+    let site = fixture();
+    let root = site.path();
+    let cwd = std::env::current_dir().unwrap();
+    let mut rebuilder = Rebuilder::new(root, Overrides::default());
+    let state = ServeState::new(OutputSet::default(), "/", None);
+    rebuild_and_publish(
+        &mut rebuilder,
+        &state,
+        &ChangeSet::everything(),
+        QUIET_UI,
+        &cwd,
+    );
+    let mut events = state.subscribe();
+    let hello = "content/posts/2026-01-01-hello.md";
+
+    // Same front matter, new body with a link: the page alone first, backlinks after.
+    write(
+        root,
+        hello,
+        b"---\ntitle: Hello\n---\n\nFresh words, see [about](../about.md).\n",
+    );
+    let changes = changes_of(root, &[hello]);
+    let pages = rebuilder
+        .edited_pages(&changes)
+        .expect("a body edit is rendered alone");
+    assert_eq!(pages.len(), 1);
+    assert_eq!(pages[0].0, "posts/hello/index.html");
+    assert!(String::from_utf8_lossy(&pages[0].1).contains("Fresh words"));
+
+    write(
+        root,
+        hello,
+        b"---\ntitle: Hello\n---\n\nNewer words, see [about](../about.md).\n",
+    );
+    rebuild_and_publish(&mut rebuilder, &state, &changes, QUIET_UI, &cwd);
+    let first = events.try_recv().expect("the edited page is announced");
+    assert_eq!(first.kind, lore::serve::ReloadKind::Reload);
+    let second = events
+        .try_recv()
+        .expect("the about page gained a backlink: pages reload again");
+    assert_ne!(first.version, second.version);
+    let served = state.snapshot().output.clone();
+    assert!(*served == clean_build(root), "served == clean build");
+
+    // A front-matter edit changes other pages' lists: no shortcut.
+    write(root, hello, b"---\ntitle: Renamed\n---\n\nNewer words.\n");
+    assert!(
+        rebuilder
+            .edited_pages(&changes_of(root, &[hello]))
+            .is_none()
+    );
+}
+
+#[test]
+fn a_rebuild_gives_way_to_newer_changes_and_is_owed() {
+    let site = fixture();
+    let root = site.path();
+    let cwd = std::env::current_dir().unwrap();
+    let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut rebuilder = Rebuilder::new(root, Overrides::default()).cancelled_by(flag.clone());
+    let state = ServeState::new(OutputSet::default(), "/", None);
+    assert!(rebuild_and_publish(
+        &mut rebuilder,
+        &state,
+        &ChangeSet::everything(),
+        QUIET_UI,
+        &cwd
+    ));
+    let before = state.snapshot();
+    write(root, "content/about.md", b"# About\n\nChanged.\n");
+    flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    let changes = changes_of(root, &["content/about.md"]);
+    assert!(
+        !rebuild_and_publish(&mut rebuilder, &state, &changes, QUIET_UI, &cwd),
+        "a cancelled rebuild says so"
+    );
+    let after = state.snapshot();
+    assert!(after.error.is_none(), "cancelling is not an error");
+    let about = |o: &OutputSet| {
+        String::from_utf8_lossy(&o.read("about/index.html").unwrap().unwrap()).into_owned()
+    };
+    assert_eq!(
+        about(&after.output).contains("Changed."),
+        !Arc::ptr_eq(&before.output, &after.output),
+        "only the edited page may have been published early"
+    );
+    flag.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert!(rebuild_and_publish(
+        &mut rebuilder,
+        &state,
+        &changes,
+        QUIET_UI,
+        &cwd
+    ));
+    assert!(*state.snapshot().output == clean_build(root));
+}

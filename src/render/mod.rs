@@ -16,9 +16,26 @@ use tera::Context;
 
 pub use context::status_label;
 
+/// Renders page `i` alone: its output path and bytes (`None` for a page without output). For
+/// `lore serve`'s first answer to an edit.
+pub fn render_page(site: &Site, theme: &Theme, i: usize) -> BuildResult<Option<(String, Vec<u8>)>> {
+    let page = &site.pages[i];
+    let Some(output) = &page.output else {
+        return Ok(None);
+    };
+    let contexts = Contexts::new(site, theme);
+    let source = Some(page.doc.source.path.as_path());
+    let html = theme.render(&page_template(site, i), &contexts.page(i), source)?;
+    Ok(Some((output.clone(), html.into_bytes())))
+}
+
 /// Renders the whole site into memory.
 pub fn render_to_memory(site: &Site, theme: &Theme) -> BuildResult<OutputSet> {
-    let sink = Sink::memory();
+    render_into(site, theme, Sink::memory())
+}
+
+/// Renders the whole site into `sink` and returns what it kept.
+pub fn render_into(site: &Site, theme: &Theme, sink: Sink) -> BuildResult<OutputSet> {
     render_site(site, theme, &sink)?;
     sink.finish()
 }
@@ -32,6 +49,9 @@ pub fn render_site(site: &Site, theme: &Theme, out: &Sink) -> BuildResult<()> {
             .par_iter()
             .enumerate()
             .filter_map(|(i, page)| {
+                if out.is_cancelled() {
+                    return None;
+                }
                 let output = page.output.as_ref()?;
                 let context = contexts.page(i);
                 let source = Some(page.doc.source.path.as_path());
@@ -49,6 +69,9 @@ pub fn render_site(site: &Site, theme: &Theme, out: &Sink) -> BuildResult<()> {
         // In page order (rayon keeps it), so the report is the same on every run.
         let diagnostics = failures.into_iter().flat_map(|e| e.diagnostics).collect();
         return Err(crate::error::BuildError::new(diagnostics));
+    }
+    if out.is_cancelled() {
+        return Err(crate::error::BuildError::cancelled());
     }
     crate::pipeline::timed("render lists", || render_lists(site, theme, &contexts, out))?;
     for (path, bytes) in crate::pipeline::timed("search index", || search_index(site)) {

@@ -46,6 +46,10 @@ pub struct Rebuilder {
     cache: DocumentCache,
     /// The compiled theme, kept until a template, theme file or the configuration changes.
     theme: Option<Theme>,
+    /// The last site that built, for re-rendering one edited page before the full rebuild.
+    last_site: Option<crate::site::Site>,
+    /// When set (by the watcher, on a newer change), a rebuild stops early.
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Rebuilder {
@@ -56,7 +60,50 @@ impl Rebuilder {
             config: None,
             cache: DocumentCache::default(),
             theme: None,
+            last_site: None,
+            cancel: None,
         }
+    }
+
+    /// Lets `flag` stop a rebuild that newer changes have made pointless.
+    pub fn cancelled_by(mut self, flag: Arc<AtomicBool>) -> Rebuilder {
+        self.cancel = Some(flag);
+        self
+    }
+
+    /// Keeps the site of a successful build for [`Rebuilder::edited_pages`].
+    pub fn keep_site(&mut self, site: crate::site::Site) {
+        self.last_site = Some(site);
+    }
+
+    /// When every change is an edit of a page's body (its front matter, title and decision
+    /// record unchanged), renders just those pages again: their output paths and bytes. This is
+    /// what the writer looks at, so it is published first; the full rebuild that always follows
+    /// brings the rest of the site (backlinks, lists, search) in step. `None` otherwise.
+    pub fn edited_pages(&mut self, changes: &ChangeSet) -> Option<Vec<(String, Vec<u8>)>> {
+        if changes.rescan || changes.paths.is_empty() {
+            return None;
+        }
+        let theme = self.theme.as_ref()?;
+        let site = self.last_site.as_mut()?;
+        let mut edited = Vec::new();
+        for (path, kind) in &changes.paths {
+            if *kind != watch::ChangeKind::Content || !crate::discover::is_markdown(path) {
+                return None;
+            }
+            let i = site.pages.iter().position(|p| p.doc.source.path == *path)?;
+            let bytes = std::fs::read(path).ok()?;
+            let doc = crate::document::parse(site.pages[i].doc.source.clone(), &bytes).ok()?;
+            if doc.hash != site.pages[i].doc.hash {
+                crate::site::replace_body(site, i, doc)?;
+                edited.push(i);
+            }
+        }
+        let rendered = edited
+            .into_iter()
+            .map(|i| crate::render::render_page(site, theme, i).ok())
+            .collect::<Option<Vec<_>>>()?;
+        Some(rendered.into_iter().flatten().collect())
     }
 
     /// The configuration of the last build that got as far as loading it.
@@ -86,7 +133,11 @@ impl Rebuilder {
             Some(theme) => theme,
             None => Theme::load(&config)?,
         };
-        let built = build_site_with_theme(config, &theme, &mut self.cache);
+        let mut sink = crate::output::Sink::memory();
+        if let Some(flag) = &self.cancel {
+            sink = sink.cancelled_by(flag.clone());
+        }
+        let built = build_site_with_theme(config, &theme, &mut self.cache, sink);
         self.theme = Some(theme);
         built
     }
@@ -102,6 +153,7 @@ pub fn run(options: ServeOptions, ui: Ui) -> anyhow::Result<ExitCode> {
     let mut rebuilder = Rebuilder::new(&options.root, overrides);
     let state = Arc::new(initial_state(&mut rebuilder, ui, &cwd));
     let watcher = Watcher::new(&options.root, rebuilder.config())?;
+    let rebuilder = rebuilder.cancelled_by(watcher.pending());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -151,7 +203,9 @@ fn initial_state(rebuilder: &mut Rebuilder, ui: Ui, cwd: &Path) -> ServeState {
                     started.elapsed().as_millis()
                 );
             }
-            ServeState::new(built.output, &built.site.config.base_path, None)
+            let state = ServeState::new(built.output, &built.site.config.base_path, None);
+            rebuilder.keep_site(built.site);
+            state
         }
         Err(err) => {
             let text = report_failure(&err, ui, cwd);
@@ -214,44 +268,67 @@ fn watch_loop(
     stop: &AtomicBool,
 ) {
     let cwd = std::env::current_dir().unwrap_or_default();
+    // Changes whose rebuild was given up for newer ones: the next rebuild includes them.
+    let mut owed: Option<ChangeSet> = None;
     while !stop.load(Ordering::SeqCst) {
-        let Some(changes) = watcher.next_change(Duration::from_millis(250)) else {
-            continue;
+        let wait = if owed.is_some() { 0 } else { 250 };
+        let next = watcher.next_change(Duration::from_millis(wait));
+        let changes = match (owed.take(), next) {
+            (Some(mut old), Some(new)) => {
+                old.merge(new);
+                old
+            }
+            (Some(old), None) => old,
+            (None, Some(new)) => new,
+            (None, None) => continue,
         };
         // Watch new folders first, so files written into them during the rebuild are seen.
         watcher.sync(rebuilder.config(), &changes);
-        rebuild_and_publish(&mut rebuilder, state, &changes, ui, &cwd);
+        if !rebuild_and_publish(&mut rebuilder, state, &changes, ui, &cwd) {
+            owed = Some(changes);
+        }
         watcher.sync(rebuilder.config(), &ChangeSet::default());
     }
 }
 
 /// One rebuild: on success the new site replaces the old one; on failure the old one stays,
-/// with the error. Either way open pages are told.
+/// with the error. Either way open pages are told. False when the rebuild was given up because
+/// newer changes arrived (it is then owed with them).
 pub fn rebuild_and_publish(
     rebuilder: &mut Rebuilder,
     state: &ServeState,
     changes: &ChangeSet,
     ui: Ui,
     cwd: &Path,
-) {
+) -> bool {
     let started = Instant::now();
+    let early = publish_edited_pages(rebuilder, state, changes);
+    if early && !ui.quiet {
+        eprintln!(
+            "Updated the edited page in {} ms; rebuilding the rest",
+            started.elapsed().as_millis()
+        );
+    }
     match rebuilder.rebuild(changes) {
         Ok(built) => {
             ui.report(&built.warnings, cwd);
             let before = state.snapshot();
-            let base_path = &built.site.config.base_path;
+            let base_path = built.site.config.base_path.clone();
             let unchanged = before.error.is_none()
-                && before.base_path == *base_path
-                && changes.markdown_only()
+                && before.base_path == base_path
+                && (changes.markdown_only() || early)
                 && *before.output == built.output;
-            if !unchanged {
+            if early && !unchanged && no_page_differs(&before.output, &built.output) {
+                state.replace_site_quietly(built.output, &base_path);
+            } else if !unchanged {
                 let kind = if changes.css_only() {
                     ReloadKind::Css
                 } else {
                     ReloadKind::Reload
                 };
-                state.publish_site(built.output, base_path, kind);
+                state.publish_site(built.output, &base_path, kind);
             }
+            rebuilder.keep_site(built.site);
             if !ui.quiet {
                 eprintln!(
                     "Rebuilt in {} ms ({} changed, {} parsed){}",
@@ -262,11 +339,47 @@ pub fn rebuild_and_publish(
                 );
             }
         }
+        Err(err) if err.is_cancelled() => return false,
         Err(err) => {
             let text = report_failure(&err, ui, cwd);
             state.publish_error(text);
         }
     }
+    true
+}
+
+/// Publishes the edited pages alone, ahead of the full rebuild, when that is possible and the
+/// site on show has no error (an error's overlay goes only with a full, good build).
+fn publish_edited_pages(
+    rebuilder: &mut Rebuilder,
+    state: &ServeState,
+    changes: &ChangeSet,
+) -> bool {
+    let before = state.snapshot();
+    if before.error.is_some() {
+        return false;
+    }
+    let Some(pages) = rebuilder.edited_pages(changes).filter(|p| !p.is_empty()) else {
+        return false;
+    };
+    let mut output = (*before.output).clone();
+    for (path, bytes) in pages {
+        output.insert(path, bytes);
+    }
+    state.publish_site(output, &before.base_path, ReloadKind::Reload);
+    true
+}
+
+/// True when the two sites have the same HTML pages (they may differ in the search index,
+/// feeds or the sitemap, which no open page shows).
+fn no_page_differs(a: &OutputSet, b: &OutputSet) -> bool {
+    let html = |set: &OutputSet| {
+        set.iter()
+            .filter(|(path, _)| path.ends_with(".html"))
+            .map(|(path, content)| (path.clone(), content.clone()))
+            .collect::<Vec<_>>()
+    };
+    html(a) == html(b)
 }
 
 /// Prints the failure as `lore build` does and returns the same text for the overlay.

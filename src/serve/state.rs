@@ -108,6 +108,12 @@ impl ServeState {
         self.send(kind, version);
     }
 
+    /// A site that differs from the served one only where no open page needs reloading (the
+    /// search index, feeds): serve it without telling pages.
+    pub fn replace_site_quietly(&self, output: OutputSet, base_path: &str) {
+        self.swap(|_| (Arc::new(output), base_path.to_string(), None));
+    }
+
     /// A failed build: keep serving the last good site, with the error over it.
     pub fn publish_error(&self, error: String) {
         let version = self.swap(|old| (old.output.clone(), old.base_path.clone(), Some(error)));

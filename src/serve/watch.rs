@@ -8,14 +8,19 @@ use notify::{EventKind, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 /// How long a path must be quiet before the debouncer reports it (merges an editor's
-/// write-rename-write into one event).
-const DEBOUNCE: Duration = Duration::from_millis(50);
-/// After a batch, wait this long for more before rebuilding: bursts arrive as several batches.
-const QUIET: Duration = Duration::from_millis(120);
+/// truncate-write or write-rename into one event).
+const DEBOUNCE: Duration = Duration::from_millis(10);
+/// After a batch of one or two files (an editor saving), wait this long for more: short, as it
+/// is most of the time from saving to seeing the page.
+const QUIET_EDIT: Duration = Duration::from_millis(10);
+/// Once more files have changed (a checkout, a search-and-replace), wait longer for the rest of
+/// the burst: it arrives as several batches and should cause one rebuild.
+const QUIET_BURST: Duration = Duration::from_millis(120);
 /// A burst that never goes quiet still gets a rebuild this often.
 const MAX_BURST: Duration = Duration::from_secs(2);
 
@@ -39,6 +44,12 @@ pub struct ChangeSet {
 impl ChangeSet {
     pub fn is_empty(&self) -> bool {
         self.paths.is_empty() && !self.rescan
+    }
+
+    /// Adds `other`'s changes (a rebuild given up for newer changes is owed them too).
+    pub fn merge(&mut self, other: ChangeSet) {
+        self.paths.extend(other.paths);
+        self.rescan |= other.rescan;
     }
 
     /// A change set that makes a rebuild start from nothing (the first build, lost events).
@@ -197,6 +208,8 @@ fn child_dirs(root: &Path) -> impl Iterator<Item = PathBuf> {
 pub struct Watcher {
     debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
     events: mpsc::Receiver<DebounceEventResult>,
+    /// Set as soon as a change arrives, so a rebuild in progress can give way to a newer one.
+    pending: Arc<AtomicBool>,
     root: PathBuf,
     filter: Filter,
     watched: BTreeMap<PathBuf, RecursiveMode>,
@@ -205,17 +218,33 @@ pub struct Watcher {
 impl Watcher {
     pub fn new(root: &Path, config: Option<&SiteConfig>) -> notify::Result<Watcher> {
         let (sender, events) = mpsc::channel();
-        let debouncer = new_debouncer(DEBOUNCE, None, sender)?;
+        let pending = Arc::new(AtomicBool::new(false));
+        let flag = pending.clone();
+        let debouncer = new_debouncer(DEBOUNCE, None, move |batch: DebounceEventResult| {
+            if batch
+                .as_ref()
+                .map_or(true, |events| events.iter().any(is_edit))
+            {
+                flag.store(true, Ordering::SeqCst);
+            }
+            let _ = sender.send(batch);
+        })?;
         let root = crate::config::absolute(root);
         let mut watcher = Watcher {
             debouncer,
             events,
+            pending,
             filter: Filter::new(&root, config),
             root,
             watched: BTreeMap::new(),
         };
         watcher.sync(config, &ChangeSet::default());
         Ok(watcher)
+    }
+
+    /// True from the moment a change arrives until [`Watcher::next_change`] collects it.
+    pub fn pending(&self) -> Arc<AtomicBool> {
+        self.pending.clone()
     }
 
     /// The folders being watched.
@@ -256,11 +285,18 @@ impl Watcher {
     /// relevant changed in that time.
     pub fn next_change(&self, wait: Duration) -> Option<ChangeSet> {
         let first = self.events.recv_timeout(wait).ok()?;
+        // Cleared before the burst is drained: a change arriving later sets it again.
+        self.pending.store(false, Ordering::SeqCst);
         let mut changes = ChangeSet::default();
         self.add(&mut changes, first);
         let started = Instant::now();
         while started.elapsed() < MAX_BURST {
-            match self.events.recv_timeout(QUIET) {
+            let quiet = if changes.paths.len() <= 2 && !changes.rescan {
+                QUIET_EDIT
+            } else {
+                QUIET_BURST
+            };
+            match self.events.recv_timeout(quiet) {
                 Ok(batch) => self.add(&mut changes, batch),
                 Err(_) => break,
             }
@@ -294,6 +330,15 @@ impl Watcher {
             }
         }
     }
+}
+
+/// Could this event be a writer's change? Reads and editor scratch files are not.
+fn is_edit(event: &notify_debouncer_full::DebouncedEvent) -> bool {
+    !matches!(event.kind, EventKind::Access(_))
+        && event.paths.iter().any(|p| {
+            p.file_name()
+                .is_some_and(|n| !is_temp_or_hidden(&n.to_string_lossy()))
+        })
 }
 
 #[cfg(test)]
