@@ -4,6 +4,7 @@
 //! site (`site`, `markdown`) → rendered output (`render`, `theme`) → disk or memory (`output`).
 
 pub mod adr;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
