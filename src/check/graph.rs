@@ -1,9 +1,9 @@
 //! The decision graph: relations that lead nowhere, supersede cycles, statuses that contradict
 //! the graph, numbers used twice or contradicted by the heading, unknown statuses and gaps.
 
-use super::locate;
 use crate::adr::record::RelationKind;
 use crate::adr::status::KNOWN_STATUSES;
+use crate::error::locate_text as locate;
 use crate::error::{Diagnostic, Location};
 use crate::site::{Page, Site};
 use std::collections::{BTreeMap, BTreeSet};

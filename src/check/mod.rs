@@ -9,7 +9,7 @@ mod graph;
 mod links;
 
 use crate::config::SiteConfig;
-use crate::error::{Diagnostic, Location, Severity};
+use crate::error::{Diagnostic, Severity};
 use crate::site::Site;
 use std::path::Path;
 
@@ -132,24 +132,10 @@ pub fn check_site(site: &Site) -> Vec<Diagnostic> {
     found
 }
 
-/// The first line of `path` that contains `needle`, for problems the pipeline keeps no position
-/// for (relations, statuses). Reading one file again for a problem is cheap; parsing is not redone.
-fn locate(path: &Path, needle: &str) -> Location {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Location::file(path);
-    };
-    text.lines()
-        .enumerate()
-        .find_map(|(i, line)| {
-            let at = line.find(needle)?;
-            Some(Location::at(path, i + 1, line[..at].chars().count() + 1))
-        })
-        .unwrap_or_else(|| Location::file(path))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Location;
 
     fn diag(path: &str, line: usize, severity: Severity) -> Diagnostic {
         Diagnostic {

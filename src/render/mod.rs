@@ -6,7 +6,7 @@ mod feed;
 pub mod graph;
 
 use crate::document::Kind;
-use crate::error::BuildResult;
+use crate::error::{BuildError, BuildResult, Diagnostic};
 use crate::output::OutputSet;
 use crate::site::Site;
 use crate::theme::Theme;
@@ -21,6 +21,10 @@ type OutputFile = (String, Vec<u8>);
 
 /// Renders everything except the search index.
 pub fn render_site(site: &Site, theme: &Theme) -> BuildResult<OutputSet> {
+    let missing = missing_templates(site, theme);
+    if !missing.is_empty() {
+        return Err(BuildError::new(missing));
+    }
     let contexts = Contexts::new(site, theme);
     let mut out = OutputSet::default();
     let pages: Vec<BuildResult<Option<OutputFile>>> = site
@@ -113,6 +117,26 @@ fn search_doc(page: &crate::site::Page) -> crate::search::SearchDoc {
             .collect(),
         code: page.rendered.code_text.clone(),
     }
+}
+
+/// Pages whose `template:` names no template of the theme, each located at that line.
+fn missing_templates(site: &Site, theme: &Theme) -> Vec<Diagnostic> {
+    site.pages
+        .iter()
+        .filter(|page| page.output.is_some())
+        .filter_map(|page| {
+            let name = page.doc.meta.template.as_deref()?;
+            if theme.has_template(name) {
+                return None;
+            }
+            let path = &page.doc.source.path;
+            let at = crate::error::locate_text(path, "template");
+            Some(
+                Diagnostic::error(at, format!("there is no template `{name}`"))
+                    .with_help(format!("create templates/{name} (it can `{{% extends \"lore/page.html\" %}}`), or remove this line to use page.html")),
+            )
+        })
+        .collect()
 }
 
 fn page_template(site: &Site, i: usize) -> String {
