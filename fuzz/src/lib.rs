@@ -53,19 +53,28 @@ pub fn adr_dialects(data: &[u8]) {
 }
 
 /// One file to a rendered page: `document::parse` then `markdown::render`. The first byte picks
-/// the file's role and the Markdown options, so every combination is reached.
+/// the file's role and the Markdown options, so every combination is reached; the first line
+/// is the file's name (titles, dates and numbers come from it too), the rest the file.
 pub fn page(data: &[u8]) {
-    let Some((&flags, bytes)) = data.split_first() else {
+    let Some((&flags, rest)) = data.split_first() else {
         return;
     };
-    let (path, role) = match flags % 3 {
-        0 => ("/site/content/posts/2026-01-02-x.md", Role::Post),
-        1 => ("/site/content/adr/0007-x.md", Role::Adr { root: 0 }),
-        _ => ("/site/content/guide/x.md", Role::Doc),
+    let (name, bytes) = match rest.iter().position(|&b| b == b'\n') {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (&b""[..], rest),
+    };
+    let name = std::str::from_utf8(name)
+        .ok()
+        .filter(|n| !n.is_empty() && !n.contains(['/', '\0']) && !matches!(*n, "." | ".."))
+        .unwrap_or("0007-x.md");
+    let (folder, role) = match flags % 3 {
+        0 => ("posts", Role::Post),
+        1 => ("adr", Role::Adr { root: 0 }),
+        _ => ("guide", Role::Doc),
     };
     let source = SourceFile {
-        path: path.into(),
-        rel: path.trim_start_matches("/site/content/").into(),
+        path: Path::new("/site/content").join(folder).join(name),
+        rel: format!("{folder}/{name}"),
         role,
     };
     let Ok(doc) = lore::document::parse(source, bytes) else {
