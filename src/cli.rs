@@ -30,6 +30,8 @@ pub enum Command {
     New(NewArgs),
     /// Create a new site.
     Init(InitArgs),
+    /// Check links, the decision graph and front matter without writing anything; fails on errors.
+    Check(CheckArgs),
     /// Build the site in memory, serve it on 127.0.0.1 and reload the browser on every change.
     Serve(ServeArgs),
 }
@@ -115,6 +117,34 @@ pub struct BuildArgs {
     /// Build even when nothing changed since the last build of this output folder.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum CheckFormat {
+    /// One line per problem, `path:line:col: severity: message`, then a count.
+    #[default]
+    Text,
+    /// `{"problems": [...], "errors": N, "warnings": N}`.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The site's folder (with lore.yaml or content/), or any folder of Markdown or ADRs.
+    #[arg(default_value = ".")]
+    pub root: PathBuf,
+    /// How to print the problems.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    /// Also request every http(s) link (HEAD, then GET), 8 at a time, 10 s each.
+    #[arg(long)]
+    pub external: bool,
+    /// Fail on warnings too.
+    #[arg(long, alias = "deny-warnings")]
+    pub strict: bool,
+    /// Include pages marked `draft: true`.
+    #[arg(long)]
+    pub drafts: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -92,9 +92,20 @@ fn walk_files(
         .follow_links(true)
         .sort_by_file_name()
         .into_iter();
-    let walker = walker.filter_entry(|e| e.depth() == 0 || !is_ignored(e.path(), config));
-    for entry in walker {
+    let mut walker = walker.filter_entry(|e| e.depth() == 0 || !is_ignored(e.path(), config));
+    let real_root = root.canonicalize().ok();
+    while let Some(entry) = walker.next() {
         match entry {
+            Ok(e) if leads_above(&e, real_root.as_deref()) => {
+                warnings.push(
+                    Diagnostic::warning(
+                        Location::file(e.path()),
+                        "symbolic link loop skipped: it leads to a folder that contains it",
+                    )
+                    .with_help("remove the link or point it outside its own parent folders"),
+                );
+                walker.skip_current_dir();
+            }
             Ok(e) if e.file_type().is_file() => {
                 let rel = e
                     .path()
@@ -108,6 +119,18 @@ fn walk_files(
         }
     }
     files
+}
+
+/// A linked folder that is the walk's root or one of its parents: walkdir sees a loop only
+/// once it comes back to a folder of its own path, after reading everything a second time.
+fn leads_above(entry: &walkdir::DirEntry, real_root: Option<&Path>) -> bool {
+    if !(entry.path_is_symlink() && entry.file_type().is_dir()) {
+        return false;
+    }
+    let (Some(root), Ok(target)) = (real_root, entry.path().canonicalize()) else {
+        return false;
+    };
+    root.starts_with(target)
 }
 
 fn walk_warning(root: &Path, err: &walkdir::Error) -> Diagnostic {

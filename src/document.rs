@@ -227,10 +227,14 @@ pub fn title_from_file_name(path: &Path) -> String {
 }
 
 pub fn strip_date_prefix(stem: &str) -> &str {
-    let is_dated = stem.len() > 11
-        && chrono::NaiveDate::parse_from_str(&stem[..10], "%Y-%m-%d").is_ok()
-        && stem[10..].starts_with(['-', '_']);
-    if is_dated { &stem[11..] } else { stem }
+    // `get`, not slicing: byte 10 may fall inside a character (`2026-01-0é-x`).
+    let (Some(date), Some(rest)) = (stem.get(..10), stem.get(10..)) else {
+        return stem;
+    };
+    let is_dated = rest.len() > 1
+        && chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok()
+        && rest.starts_with(['-', '_']);
+    if is_dated { &rest[1..] } else { stem }
 }
 
 fn unknown_key_warning(path: &Path, key: &str, line: usize) -> Diagnostic {
@@ -314,6 +318,15 @@ mod tests {
     fn unknown_key_suggests_closest() {
         let d = doc("a.md", Role::Doc, "---\ntitle: T\ntagz: [a]\n---\n").unwrap();
         assert_eq!(d.warnings[0].help.as_deref(), Some("did you mean `tags`?"));
+    }
+
+    #[test]
+    fn file_names_with_characters_across_the_date_are_not_dates() {
+        assert_eq!(strip_date_prefix("2026-01-0é-note"), "2026-01-0é-note");
+        assert_eq!(strip_date_prefix("2026-01-02-é"), "é");
+        assert_eq!(strip_date_prefix("2026-01-02-"), "2026-01-02-");
+        let d = doc("posts/2026-01-0é-note.md", Role::Post, "text").unwrap();
+        assert_eq!(d.title, "2026 01 0é note");
     }
 
     #[test]

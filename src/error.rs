@@ -156,6 +156,22 @@ impl std::error::Error for BuildError {}
 
 pub type BuildResult<T> = Result<T, BuildError>;
 
+/// The first place `needle` is written in the file at `path`, for problems found after parsing
+/// (a relation, a status, a template name) where no position was kept. Reading the file again
+/// costs little, and only happens for a problem; the file is not parsed again.
+pub fn locate_text(path: &Path, needle: &str) -> Location {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Location::file(path);
+    };
+    text.lines()
+        .enumerate()
+        .find_map(|(i, line)| {
+            let at = line.find(needle)?;
+            Some(Location::at(path, i + 1, line[..at].chars().count() + 1))
+        })
+        .unwrap_or_else(|| Location::file(path))
+}
+
 /// Turns an I/O failure on a file into a diagnostic that says what to do.
 pub fn io_diagnostic(path: &Path, action: &str, err: &std::io::Error) -> Diagnostic {
     let help = match err.kind() {

@@ -5,6 +5,7 @@
 
 pub mod adr;
 pub mod cache;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -135,6 +135,9 @@ struct State<'o> {
     seen_block: bool,
     words: usize,
     in_image: usize,
+    /// The end of the previous text event: pulldown-cmark splits text at `<`, so `{{<` can
+    /// arrive as `{{` and `< ref … >}}`.
+    text_tail: String,
 }
 
 impl<'o> State<'o> {
@@ -159,6 +162,7 @@ impl<'o> State<'o> {
             seen_block: false,
             words: 0,
             in_image: 0,
+            text_tail: String::new(),
         }
     }
 
@@ -370,11 +374,15 @@ impl<'o> State<'o> {
     }
 
     fn note_foreign_syntax(&mut self, text: &str, offset: usize) {
-        if self.out.foreign_syntax_line.is_none()
-            && (text.contains("{{<") || text.contains("{{%") || text.contains("{%"))
-        {
+        if self.out.foreign_syntax_line.is_some() {
+            return;
+        }
+        let joined = format!("{}{text}", self.text_tail);
+        if joined.contains("{{<") || joined.contains("{{%") || joined.contains("{%") {
             self.out.foreign_syntax_line = Some(self.position(offset).0);
         }
+        let tail_start = text.char_indices().rev().nth(1).map_or(0, |(i, _)| i);
+        self.text_tail = text[tail_start..].to_string();
     }
 
     fn push_text(&mut self, text: &str) {
@@ -663,6 +671,17 @@ mod tests {
         assert!(r.html.contains("href=\"/x/\""));
         assert!(r.html.contains("class=\"superseded-hint\""));
         assert_eq!((r.links[0].line, r.links[0].col), (12, 5));
+    }
+
+    #[test]
+    fn shortcodes_split_by_the_parser_are_noted_once() {
+        let r = render_plain("Intro.\n\nSee {{< ref \"x.md\" >}} and {{% note %}}.\n");
+        assert_eq!(r.foreign_syntax_line, Some(3));
+        assert!(r.html.contains("{{&lt; ref"), "left as text: {}", r.html);
+        assert_eq!(
+            render_plain("Plain {braces} < and %.\n").foreign_syntax_line,
+            None
+        );
     }
 
     #[test]

@@ -286,7 +286,7 @@ fn route_all(config: &SiteConfig, docs: &[Document]) -> BuildResult<Vec<(String,
                         Location::file(&doc.source.path),
                         format!(
                             "this page has the same URL /{path} as {}",
-                            docs[other].source.path.display()
+                            relative(&docs[other].source.path, &config.root).display()
                         ),
                     )
                     .with_help(
@@ -305,6 +305,11 @@ fn route_all(config: &SiteConfig, docs: &[Document]) -> BuildResult<Vec<(String,
     } else {
         Err(BuildError::new(errors))
     }
+}
+
+/// `path` below `base` when it is there: messages name files as the user sees them.
+fn relative<'p>(path: &'p Path, base: &Path) -> &'p Path {
+    path.strip_prefix(base).unwrap_or(path)
 }
 
 /// The path below the base path (ending in `/`), and whether the page gets its own output.

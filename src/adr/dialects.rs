@@ -99,14 +99,8 @@ fn apply_status(
 }
 
 /// Statuses that proposal processes encode as folder names
-/// (`proposals-accepted`, `Draft-Accepted`, `Archive/Rejected`).
+/// (`proposals-accepted`, `Draft-Accepted`, `Archive/Rejected`), besides the known ones.
 const FOLDER_STATUSES: &[&str] = &[
-    "proposed",
-    "accepted",
-    "rejected",
-    "deprecated",
-    "superseded",
-    "draft",
     "draft-accepted",
     "withdrawn",
     "final",
@@ -122,7 +116,8 @@ fn status_from_folder(folder: &str) -> Option<String> {
         .iter()
         .find_map(|p| name.strip_prefix(p))
         .unwrap_or(&name);
-    FOLDER_STATUSES.contains(&name).then(|| name.to_string())
+    let known = super::status::KNOWN_STATUSES.contains(&name);
+    (known || FOLDER_STATUSES.contains(&name)).then(|| name.to_string())
 }
 
 /// Real, numbered records sometimes keep an unfilled status placeholder

@@ -21,6 +21,16 @@ const KEYWORDS: &[(&str, &str)] = &[
     ("draft", "draft"),
 ];
 
+/// The status values Lore knows the meaning of: what [`normalise_status`] maps keywords to.
+pub const KNOWN_STATUSES: &[&str] = &[
+    "proposed",
+    "accepted",
+    "rejected",
+    "deprecated",
+    "superseded",
+    "draft",
+];
+
 /// Statuses longer than this are prose, not a status value.
 const MAX_STATUS_WORDS: usize = 4;
 

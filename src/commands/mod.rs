@@ -1,6 +1,7 @@
 //! One module per subcommand; each has `run(args, ui) -> anyhow::Result<ExitCode>`.
 
 pub mod build;
+pub mod check;
 pub mod init;
 pub mod list;
 pub mod new;
@@ -90,6 +91,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let ui = Ui::from_cli(&cli);
     match &cli.command {
         Command::Build(args) => build::run(args, ui),
+        Command::Check(args) => check::run(args, ui),
         Command::List(args) => list::run(args, ui),
         Command::New(args) => new::run(args, ui),
         Command::Init(args) => init::run(args, ui),

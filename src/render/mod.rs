@@ -6,7 +6,7 @@ mod feed;
 pub mod graph;
 
 use crate::document::Kind;
-use crate::error::BuildResult;
+use crate::error::{BuildError, BuildResult, Diagnostic};
 use crate::output::{OutputSet, Sink};
 use crate::site::Site;
 use crate::theme::Theme;
@@ -43,6 +43,10 @@ pub fn render_into(site: &Site, theme: &Theme, sink: Sink) -> BuildResult<Output
 /// Renders every file of the site into `out`, pages in parallel, each handed over as soon as
 /// it is rendered.
 pub fn render_site(site: &Site, theme: &Theme, out: &Sink) -> BuildResult<()> {
+    let missing = missing_templates(site, theme);
+    if !missing.is_empty() {
+        return Err(BuildError::new(missing));
+    }
     let contexts = Contexts::new(site, theme);
     let failures: Vec<crate::error::BuildError> = crate::pipeline::timed("render pages", || {
         site.pages
@@ -68,10 +72,10 @@ pub fn render_site(site: &Site, theme: &Theme, out: &Sink) -> BuildResult<()> {
     if !failures.is_empty() {
         // In page order (rayon keeps it), so the report is the same on every run.
         let diagnostics = failures.into_iter().flat_map(|e| e.diagnostics).collect();
-        return Err(crate::error::BuildError::new(diagnostics));
+        return Err(BuildError::new(diagnostics));
     }
     if out.is_cancelled() {
-        return Err(crate::error::BuildError::cancelled());
+        return Err(BuildError::cancelled());
     }
     crate::pipeline::timed("render lists", || render_lists(site, theme, &contexts, out))?;
     for (path, bytes) in crate::pipeline::timed("search index", || search_index(site)) {
@@ -147,6 +151,26 @@ fn search_doc(page: &crate::site::Page) -> crate::search::SearchDoc {
             .collect(),
         code: page.rendered.code_text.clone(),
     }
+}
+
+/// Pages whose `template:` names no template of the theme, each located at that line.
+fn missing_templates(site: &Site, theme: &Theme) -> Vec<Diagnostic> {
+    site.pages
+        .iter()
+        .filter(|page| page.output.is_some())
+        .filter_map(|page| {
+            let name = page.doc.meta.template.as_deref()?;
+            if theme.has_template(name) {
+                return None;
+            }
+            let path = &page.doc.source.path;
+            let at = crate::error::locate_text(path, "template");
+            Some(
+                Diagnostic::error(at, format!("there is no template `{name}`"))
+                    .with_help(format!("create templates/{name} (it can `{{% extends \"lore/page.html\" %}}`), or remove this line to use page.html")),
+            )
+        })
+        .collect()
 }
 
 fn page_template(site: &Site, i: usize) -> String {

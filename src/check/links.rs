@@ -1,0 +1,147 @@
+//! Links and images: each one the Markdown renderer resolved is checked where it was written.
+
+use crate::discover::Role;
+use crate::document::Kind;
+use crate::error::{Diagnostic, Location};
+use crate::markdown::{LinkRef, LinkTarget};
+use crate::site::{Page, Site};
+use std::path::Path;
+
+pub fn check_links(site: &Site) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    for (from, page) in site.pages.iter().enumerate() {
+        for link in &page.rendered.links {
+            let at = Location::at(&page.doc.source.path, link.line, link.col);
+            let problem = match &link.target {
+                LinkTarget::Broken => Some(broken(page, link, at)),
+                LinkTarget::Page { page: to, fragment } => fragment
+                    .as_deref()
+                    .and_then(|f| missing_anchor(site, *to, f, link, at.clone()))
+                    .or_else(|| superseded_target(site, from, *to, link, at)),
+                LinkTarget::SamePage(fragment) if !fragment.is_empty() => {
+                    missing_anchor(site, from, fragment, link, at)
+                }
+                _ => None,
+            };
+            found.extend(problem);
+        }
+    }
+    found
+}
+
+fn broken(page: &Page, link: &LinkRef, at: Location) -> Diagnostic {
+    let what = if link.is_image { "image" } else { "link" };
+    let message = format!(
+        "{what} `{}` leads to no page or file of this site",
+        link.written
+    );
+    Diagnostic::error(at, message).with_help(broken_help(page, link))
+}
+
+fn broken_help(page: &Page, link: &LinkRef) -> String {
+    let path_part = link.written.split(['#', '?']).next().unwrap_or_default();
+    let decoded = percent_encoding::percent_decode_str(path_part).decode_utf8_lossy();
+    let base = page.doc.source.path.parent().unwrap_or(Path::new(""));
+    if !path_part.starts_with('/') && base.join(decoded.as_ref()).exists() {
+        return "the file exists but is not part of the site: move it into the content or \
+                static folder, or link to it by its full URL"
+            .into();
+    }
+    if path_part.starts_with('/') {
+        "site-absolute links start at the site's root, e.g. `/posts/name/` or `/adr/0001-x/`; \
+         or link to the Markdown file relatively, e.g. `../adr/0001-x.md`"
+            .into()
+    } else {
+        "check the file name: relative links start in this file's folder, e.g. `../adr/0001-x.md`"
+            .into()
+    }
+}
+
+/// A `#fragment` that no heading (nor raw HTML `id`) of the target page has.
+fn missing_anchor(
+    site: &Site,
+    target: usize,
+    fragment: &str,
+    link: &LinkRef,
+    at: Location,
+) -> Option<Diagnostic> {
+    let page = &site.pages[target];
+    let decoded = percent_encoding::percent_decode_str(fragment).decode_utf8_lossy();
+    let ids = &page.rendered.heading_ids;
+    let in_html = |id: &str| page.rendered.html.contains(&format!("id=\"{id}\""));
+    if ids.contains(fragment) || ids.contains(decoded.as_ref()) || in_html(fragment) {
+        return None;
+    }
+    let message = format!(
+        "link `{}`: \"{}\" has no heading with the id `#{fragment}`",
+        link.written, page.doc.title
+    );
+    let closest = ids
+        .iter()
+        .map(|id| (strsim::levenshtein(id, fragment), id))
+        .min()
+        .filter(|(d, _)| *d <= fragment.len().max(4) / 2);
+    let help = match closest {
+        Some((_, id)) => format!("did you mean `#{id}`?"),
+        None if ids.is_empty() => "that page has no headings below its title".to_string(),
+        None => format!(
+            "its headings are: {}",
+            ids.iter()
+                .take(8)
+                .map(|id| format!("`#{id}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Some(Diagnostic::error(at, message).with_help(help))
+}
+
+/// A link to a superseded decision, unless the linking decision relates to it (then the link
+/// is the point) or the page is a decision log's introduction (which lists every decision).
+fn superseded_target(
+    site: &Site,
+    from: usize,
+    to: usize,
+    link: &LinkRef,
+    at: Location,
+) -> Option<Diagnostic> {
+    let target = &site.pages[to];
+    if target.doc.kind != Kind::Adr || from == to {
+        return None;
+    }
+    if matches!(site.pages[from].doc.source.role, Role::AdrIntro { .. }) {
+        return None;
+    }
+    if site.edges.iter().any(|e| e.from == from && e.to == to) {
+        return None;
+    }
+    let successors = site.relations_of(to, crate::adr::record::RelationKind::SupersededBy);
+    let status_superseded = target.adr()?.status.as_deref() == Some("superseded");
+    if successors.is_empty() && !status_superseded {
+        return None;
+    }
+    let label = target.adr_label().unwrap_or_default();
+    let (message, help) = match successors.first() {
+        Some(&s) => {
+            let newer = site.pages[s].adr_label().unwrap_or_default();
+            (
+                format!(
+                    "link `{}` leads to {label}, which {newer} supersedes",
+                    link.written
+                ),
+                format!(
+                    "link to {newer} (\"{}\") unless the old decision is meant",
+                    site.pages[s].doc.title
+                ),
+            )
+        }
+        None => (
+            format!(
+                "link `{}` leads to {label}, which is superseded",
+                link.written
+            ),
+            "link to the decision that replaced it unless the old one is meant".to_string(),
+        ),
+    };
+    Some(Diagnostic::warning(at, message).with_help(help))
+}

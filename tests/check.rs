@@ -1,0 +1,228 @@
+//! `lore check`: every kind of problem, where it is, in text and JSON, and its exit codes.
+
+mod common;
+
+use common::{TestSite, stdout};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+
+/// Each problem of `tests/fixtures/check`: the start of its line, and a fragment of its message.
+const EXPECTED: &[(&str, &str)] = &[
+    (
+        "content/adr/0001-old.md:3:1: error:",
+        "ADR 2 supersedes ADR 1, but its status is `accepted`",
+    ),
+    (
+        "content/adr/0003-cycle-a.md:4:1: error:",
+        "cycle: ADR 3 → ADR 4 → ADR 3",
+    ),
+    (
+        "content/adr/0005-dangling.md:3:1: warning:",
+        "unknown status `on hold`",
+    ),
+    (
+        "content/adr/0005-dangling.md:4:14: error:",
+        "names `42`, which is no decision",
+    ),
+    (
+        "content/adr/0005-duplicate.md: error:",
+        "number 5 is also used by 0005-dangling.md",
+    ),
+    (
+        "content/adr/0006-heading.md:1:1: error:",
+        "heading numbers this decision 7, its file name 6",
+    ),
+    (
+        "content/adr/0009-after-gap.md: warning:",
+        "jump from 6 to 9 (7 to 8 are missing)",
+    ),
+    (
+        "content/adr/0009-after-gap.md:3:1: error:",
+        "status `superseded`, but no decision supersedes it",
+    ),
+    (
+        "content/guide.md:3:1: warning:",
+        "unknown front matter key `tagz`",
+    ),
+    (
+        "content/guide.md:6:3: error:",
+        "link `missing.md` leads to no page",
+    ),
+    (
+        "content/guide.md:6:34: error:",
+        "no heading with the id `#nope`",
+    ),
+    (
+        "content/guide.md:8:6: error:",
+        "no heading with the id `#nowhere`",
+    ),
+    (
+        "content/guide.md:8:43: error:",
+        "image `pic.png` leads to no page",
+    ),
+    (
+        "content/guide.md:10:3: error:",
+        "link `/nowhere/` leads to no page",
+    ),
+    (
+        "content/guide.md:12:4: warning:",
+        "leads to ADR 1, which ADR 2 supersedes",
+    ),
+    (
+        "content/guide.md:16:1: warning:",
+        "Hugo shortcode or similar",
+    ),
+];
+
+#[test]
+fn every_problem_is_reported_once_where_it_is_with_help() {
+    let site = TestSite::fixture("check");
+    let out = site.lore(&["check"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let problems: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(": error:") || l.contains(": warning:"))
+        .collect();
+    for (start, fragment) in EXPECTED {
+        let found = problems
+            .iter()
+            .filter(|l| l.starts_with(start) && l.contains(fragment))
+            .count();
+        assert_eq!(found, 1, "want `{start} … {fragment}` once in:\n{text}");
+    }
+    assert_eq!(
+        problems.len(),
+        EXPECTED.len(),
+        "unexpected problems:\n{text}"
+    );
+    let helps = text.lines().filter(|l| l.starts_with("  help: ")).count();
+    assert_eq!(
+        helps,
+        EXPECTED.len(),
+        "every problem says what to do:\n{text}"
+    );
+    assert!(text.ends_with("11 errors, 5 warnings\n"), "{text}");
+    assert!(
+        text.contains("did you mean `tags`?"),
+        "closest key named: {text}"
+    );
+    assert!(!site.public().exists(), "check writes no output");
+}
+
+#[test]
+fn json_has_the_same_problems_as_text() {
+    let site = TestSite::fixture("check");
+    let out = site.lore(&["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["errors"], 11);
+    assert_eq!(json["warnings"], 5);
+    let problems = json["problems"].as_array().expect("array");
+    assert_eq!(problems.len(), EXPECTED.len());
+    let missing = problems
+        .iter()
+        .find(|p| p["message"].as_str().unwrap().contains("`missing.md`"))
+        .expect("the broken link");
+    assert_eq!(missing["path"], "content/guide.md");
+    assert_eq!(
+        (missing["line"].as_u64(), missing["column"].as_u64()),
+        (Some(6), Some(3))
+    );
+    assert_eq!(missing["severity"], "error");
+    assert!(missing["help"].as_str().unwrap().contains("relative links"));
+    let file_level = problems
+        .iter()
+        .find(|p| p["path"] == "content/adr/0005-duplicate.md")
+        .expect("the duplicate number");
+    assert!(file_level["line"].is_null() && file_level["column"].is_null());
+}
+
+#[test]
+fn warnings_alone_pass_unless_strict() {
+    let site = TestSite::empty();
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\ntagz: [x]\n---\nSee [b](b.md#part).\n",
+    );
+    site.write("content/b.md", "# B\n\n## Part\n");
+    let out = site.lore(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).ends_with("0 errors, 1 warning\n"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(site.lore(&["check", "--strict"]).status.code(), Some(1));
+    assert_eq!(
+        site.lore(&["check", "--deny-warnings"]).status.code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn front_matter_types_and_dates_are_errors_at_their_line() {
+    let site = TestSite::empty();
+    site.write("content/a.md", "---\ntitle: A\ntags: 5\n---\n");
+    site.write("content/b.md", "---\ntitle: B\n\ndate: 2026-02-30\n---\n");
+    let out = site.lore(&["check"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("content/a.md:3:1: error: `tags` must be a list"),
+        "{text}"
+    );
+    assert!(
+        text.contains("content/b.md:4:1: error: `date: 2026-02-30` is not a date"),
+        "{text}"
+    );
+    assert!(text.ends_with("2 errors, 0 warnings\n"), "{text}");
+}
+
+/// A tiny HTTP server on 127.0.0.1: `/ok` works, `/gone` is 404, `/no-head` refuses HEAD.
+fn serve_locally() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            let mut request = String::new();
+            reader.read_line(&mut request).ok();
+            let status = match request.split_whitespace().take(2).collect::<Vec<_>>()[..] {
+                [_, "/ok"] | ["GET", "/no-head"] => "200 OK",
+                ["HEAD", "/no-head"] => "405 Method Not Allowed",
+                _ => "404 Not Found",
+            };
+            let mut stream = reader.into_inner();
+            let reply =
+                format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            stream.write_all(reply.as_bytes()).ok();
+        }
+    });
+    port
+}
+
+#[test]
+fn external_links_are_checked_only_when_asked() {
+    let port = serve_locally();
+    let site = TestSite::empty();
+    let base = format!("http://127.0.0.1:{port}");
+    site.write(
+        "content/a.md",
+        &format!("# A\n\n[ok]({base}/ok) [gone]({base}/gone) [no head]({base}/no-head)\n"),
+    );
+    let offline = site.lore(&["check"]);
+    assert_eq!(offline.status.code(), Some(0), "{}", stdout(&offline));
+    let out = site.lore(&["check", "--external"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let col = format!("[ok]({base}/ok) ").len() + 1;
+    let want = format!(
+        "content/a.md:3:{col}: error: external link `{base}/gone` fails: the server answers 404"
+    );
+    assert!(text.contains(&want), "want {want} in:\n{text}");
+    assert!(
+        text.ends_with("1 error, 0 warnings\n"),
+        "only /gone fails: {text}"
+    );
+}
