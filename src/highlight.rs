@@ -94,6 +94,21 @@ const MIN_CONTRAST: f64 = 4.5;
 /// Both are scoped: unscoped light rules more specific than a dark one (such as
 /// `.hl-source.hl-js .hl-meta.hl-function .hl-entity.hl-name.hl-function`) used to win in dark mode.
 pub fn stylesheet(light: &str, dark: &str) -> Result<String, String> {
+    // Loading syntect's themes takes milliseconds; `lore serve` asks on every rebuild.
+    static MADE: LazyLock<Mutex<HashMap<(String, String), Result<String, String>>>> =
+        LazyLock::new(Mutex::default);
+    let key = (light.to_string(), dark.to_string());
+    if let Some(css) = MADE.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return css;
+    }
+    let css = make_stylesheet(light, dark);
+    if let Ok(mut made) = MADE.lock() {
+        made.insert(key, css.clone());
+    }
+    css
+}
+
+fn make_stylesheet(light: &str, dark: &str) -> Result<String, String> {
     let themes = syntect::highlighting::ThemeSet::load_defaults();
     let light_css = theme_css(&themes, light, LIGHT_CODE_BG)?;
     let dark_css = theme_css(&themes, dark, DARK_CODE_BG)?;

@@ -12,7 +12,8 @@ pub struct Contexts<'a> {
     site: &'a Site,
     base: Context,
     /// Per page: the object used in lists.
-    summaries: Vec<Value>,
+    /// Each page's summary for lists, made when first needed (`lore serve` renders one page).
+    summaries: Vec<std::sync::OnceLock<Value>>,
     /// The `site` object, built once; only `nav[].active` differs per page.
     site_value: Value,
     /// Decisions by number, then id.
@@ -39,7 +40,9 @@ impl<'a> Contexts<'a> {
         base.insert("site", &site_value);
         base.insert("assets", &assets_value(site, theme, &highlight_css));
         base.insert("lore_version", env!("CARGO_PKG_VERSION"));
-        let summaries = (0..site.pages.len()).map(|i| summary(site, i)).collect();
+        let summaries = (0..site.pages.len())
+            .map(|_| std::sync::OnceLock::new())
+            .collect();
         let adrs_in_order = adrs_in_order(site);
         let neighbours = neighbours(site, &adrs_in_order);
         Contexts {
@@ -51,6 +54,10 @@ impl<'a> Contexts<'a> {
             summaries,
             highlight_css,
         }
+    }
+
+    fn summary(&self, i: usize) -> &Value {
+        self.summaries[i].get_or_init(|| summary(self.site, i))
     }
 
     pub fn absolute(&self, path: &str) -> String {
@@ -123,7 +130,7 @@ impl<'a> Contexts<'a> {
     fn page_value(&self, i: usize) -> Value {
         let site = self.site;
         let page = &site.pages[i];
-        let mut value = self.summaries[i].clone();
+        let mut value = self.summary(i).clone();
         let obj = value.as_object_mut().expect("summary is an object");
         obj.insert("permalink".into(), json!(self.absolute(&page.url)));
         let updated = page.doc.meta.updated.as_ref();
@@ -218,7 +225,7 @@ impl<'a> Contexts<'a> {
             &posts
                 .iter()
                 .take(10)
-                .map(|&i| &self.summaries[i])
+                .map(|&i| self.summary(i))
                 .collect::<Vec<_>>(),
         );
         let mut adrs: Vec<usize> = site.adrs().map(|(i, _)| i).collect();
@@ -232,7 +239,7 @@ impl<'a> Contexts<'a> {
             &adrs
                 .iter()
                 .take(10)
-                .map(|&i| &self.summaries[i])
+                .map(|&i| self.summary(i))
                 .collect::<Vec<_>>(),
         );
         context.insert("status_counts", &self.status_counts());
@@ -289,7 +296,7 @@ impl<'a> Contexts<'a> {
         let adrs = &self.adrs_in_order;
         context.insert(
             "adrs",
-            &adrs.iter().map(|&i| &self.summaries[i]).collect::<Vec<_>>(),
+            &adrs.iter().map(|&i| self.summary(i)).collect::<Vec<_>>(),
         );
         context.insert("status_counts", &self.status_counts());
         let tags: Vec<Value> = (0..site.tags.len())
@@ -320,7 +327,7 @@ impl<'a> Contexts<'a> {
             years
                 .entry(std::cmp::Reverse(year))
                 .or_default()
-                .push(&self.summaries[i]);
+                .push(self.summary(i));
         }
         let timeline: Vec<Value> = years
             .into_iter()
@@ -359,7 +366,7 @@ impl<'a> Contexts<'a> {
                 .pages
                 .iter()
                 .filter(|&&p| site.pages[p].doc.kind == kind)
-                .map(|&p| &self.summaries[p])
+                .map(|&p| self.summary(p))
                 .collect();
             context.insert(key, &list);
         }
@@ -400,7 +407,7 @@ impl<'a> Contexts<'a> {
                 let n = index + 1;
                 let path = if n == 1 { base.clone() } else { format!("{base}page/{n}/") };
                 let mut context = self.with_page_meta(Some(&section.title), &page_url(n), "");
-                let pages: Vec<&Value> = chunk.iter().map(|&i| &self.summaries[i]).collect();
+                let pages: Vec<&Value> = chunk.iter().map(|&i| self.summary(i)).collect();
                 context.insert("section", &json!({"title": section.title, "url": section.url, "content": content, "pages": pages}));
                 let paginator = (total > 1).then(|| {
                     json!({

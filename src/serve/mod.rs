@@ -95,13 +95,19 @@ impl Rebuilder {
             let bytes = std::fs::read(path).ok()?;
             let doc = crate::document::parse(site.pages[i].doc.source.clone(), &bytes).ok()?;
             if doc.hash != site.pages[i].doc.hash {
-                crate::site::replace_body(site, i, doc)?;
+                crate::pipeline::timed("markdown of the edited page", || {
+                    crate::site::replace_body(site, i, doc)
+                })?;
                 edited.push(i);
             }
         }
         let rendered = edited
             .into_iter()
-            .map(|i| crate::render::render_page(site, theme, i).ok())
+            .map(|i| {
+                crate::pipeline::timed("template of the edited page", || {
+                    crate::render::render_page(site, theme, i).ok()
+                })
+            })
             .collect::<Option<Vec<_>>>()?;
         Some(rendered.into_iter().flatten().collect())
     }

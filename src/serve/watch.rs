@@ -319,8 +319,7 @@ impl Watcher {
             if event.need_rescan() {
                 changes.rescan = true;
             }
-            // Reads (including the rebuild's own) are not changes.
-            if matches!(event.kind, EventKind::Access(_)) {
+            if is_read(&event.kind) {
                 continue;
             }
             for path in &event.paths {
@@ -332,9 +331,19 @@ impl Watcher {
     }
 }
 
+/// Reads, including the rebuild's own, are not changes; nor are metadata-only events, because
+/// reading a file just edited updates its access time (inotify's IN_ATTRIB), which would
+/// otherwise make every rebuild cause another.
+fn is_read(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Access(_) | EventKind::Modify(notify::event::ModifyKind::Metadata(_))
+    )
+}
+
 /// Could this event be a writer's change? Reads and editor scratch files are not.
 fn is_edit(event: &notify_debouncer_full::DebouncedEvent) -> bool {
-    !matches!(event.kind, EventKind::Access(_))
+    !is_read(&event.kind)
         && event.paths.iter().any(|p| {
             p.file_name()
                 .is_some_and(|n| !is_temp_or_hidden(&n.to_string_lossy()))
