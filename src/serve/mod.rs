@@ -27,6 +27,8 @@ use watch::{ChangeSet, Watcher};
 
 /// How many ports after the asked-for one are tried when it is taken.
 const PORT_TRIES: u16 = 100;
+/// The most open files `lore serve` asks for (see [`raise_open_files_limit`]).
+const OPEN_FILES_WANTED: u64 = 1 << 16;
 
 /// The resolved `lore serve` options.
 #[derive(Debug, Clone)]
@@ -151,6 +153,7 @@ impl Rebuilder {
 
 /// Runs the server until Ctrl-C.
 pub fn run(options: ServeOptions, ui: Ui) -> anyhow::Result<ExitCode> {
+    raise_open_files_limit();
     let cwd = std::env::current_dir()?;
     let overrides = Overrides {
         drafts: options.drafts,
@@ -194,6 +197,37 @@ pub fn run(options: ServeOptions, ui: Ui) -> anyhow::Result<ExitCode> {
     served?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// Every open page holds a socket (its event stream) for as long as it is open, and the usual
+/// soft limit of 1,024 open files would stall the accept loop well before a thousand pages. Raise
+/// the soft limit towards the hard one, as Go programs do at start; capped, so that programs
+/// started from here (`--open`'s browser) do not inherit an enormous limit. Never lowers it.
+#[cfg(unix)]
+fn raise_open_files_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the struct it is given, which lives for the call.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return;
+    }
+    let wanted = limit.rlim_max.min(OPEN_FILES_WANTED as libc::rlim_t);
+    if limit.rlim_cur >= wanted {
+        return;
+    }
+    limit.rlim_cur = wanted;
+    // SAFETY: setrlimit only reads the struct it is given. Failing leaves the limit as it was.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
+        log::warn!(
+            "cannot raise the open files limit: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
+#[cfg(not(unix))]
+fn raise_open_files_limit() {}
 
 /// The first build. If it fails, the server still starts, with the error shown on every page,
 /// so fixing the file is all it takes.
