@@ -95,8 +95,8 @@ const MIN_CONTRAST: f64 = 4.5;
 /// `.hl-source.hl-js .hl-meta.hl-function .hl-entity.hl-name.hl-function`) used to win in dark mode.
 pub fn stylesheet(light: &str, dark: &str) -> Result<String, String> {
     // Loading syntect's themes takes milliseconds; `lore serve` asks on every rebuild.
-    static MADE: LazyLock<Mutex<HashMap<(String, String), Result<String, String>>>> =
-        LazyLock::new(Mutex::default);
+    type Stylesheets = HashMap<(String, String), Result<String, String>>;
+    static MADE: LazyLock<Mutex<Stylesheets>> = LazyLock::new(Mutex::default);
     let key = (light.to_string(), dark.to_string());
     if let Some(css) = MADE.lock().ok().and_then(|m| m.get(&key).cloned()) {
         return css;
