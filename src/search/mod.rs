@@ -1,6 +1,6 @@
 //! Lore's static search index: built per page in parallel (`index_page`),
-//! written once as sharded JSON + JS files (`write_index`) that the browser
-//! client `search.js` loads on demand.
+//! written once as sharded script files holding JSON (`write_index`) that the
+//! browser client `search.js` loads on demand, by fetch or by `<script>` tag.
 //!
 //! On-disk format: see `write.rs` (and the crate README in the report).
 
@@ -9,7 +9,7 @@ pub mod query;
 mod write;
 
 pub use analyze::{Analyzer, fold_into};
-pub use write::write_index;
+pub use write::{unwrap_js, write_index};
 
 use analyze::{Token, tokenize};
 use rustc_hash::FxHashMap as HashMap;

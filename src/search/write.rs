@@ -1,8 +1,9 @@
 //! Writing the index: global statistics, BM25 impacts, sharding, records.
 //!
-//! Files (paths relative to the site's `search/` folder), each written twice:
-//! `X.json` for `fetch` and `X.js` = `window.__loreSearch("X", <same JSON>);`
-//! for `<script>` loading under `file://`.
+//! Files (paths relative to the site's `search/` folder), each written once as
+//! `X.js` = `window.__loreSearch("X",<JSON>);`: loaded by a `<script>` tag under
+//! `file://`, fetched and parsed as JSON between the first `,` and the last `)`
+//! over http.
 //!
 //! - `manifest`: `{v, b (build id), lang, join (apostrophe rule), n (docs),
 //!   qmax, chunk, shards: [start key per shard], kinds, statuses, tags,
@@ -383,18 +384,21 @@ pub fn write_index(pages: &[&PageIndex], analyzer: &Analyzer) -> Vec<(String, Ve
         serde_json::to_string(&manifest).unwrap_or_default(),
     ));
 
+    // One file per key, as a script: `<script>` loads it under `file://` (where fetch is
+    // blocked) and fetch reads the same bytes over http, so nothing is written twice.
     let mut out: Vec<(String, Vec<u8>)> = files
         .into_par_iter()
-        .flat_map_iter(|(key, json)| {
-            let js = js_wrap(&key, &json);
-            [
-                (format!("{key}.js"), js),
-                (format!("{key}.json"), json.into_bytes()),
-            ]
-        })
+        .map(|(key, json)| (format!("{key}.js"), js_wrap(&key, &json)))
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
+}
+
+/// The JSON inside a file written by `write_index` (what the client's `load` parses).
+pub fn unwrap_js(file: &[u8]) -> Option<&[u8]> {
+    let start = file.iter().position(|&b| b == b',')? + 1;
+    let end = file.iter().rposition(|&b| b == b')')?;
+    file.get(start..end)
 }
 
 #[cfg(test)]

@@ -136,7 +136,7 @@ def start_chromium():
     profile = tempfile.mkdtemp(prefix='lore-chromium-')
     proc = subprocess.Popen([CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
                              '--disable-background-networking', '--disable-component-update', '--disable-sync',
-                             '--allow-file-access-from-files', f'--user-data-dir={profile}', '--remote-debugging-port=0',
+                             f'--user-data-dir={profile}', '--remote-debugging-port=0',
                              '--window-size=1200,900', 'about:blank'],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     port = None
@@ -176,6 +176,17 @@ def run_checks(cdp, base, file_mode=False):
     cdp.type('postgres eve')
     ok = cdp.wait(f"{FIRST_TITLE} === 'Use PostgreSQL for the event store'")
     check(f'[{tag}] typing "postgres eve" -> first result is ADR 2', ok, cdp.eval(FIRST_TITLE))
+    if file_mode:
+        # Opened from disk: styles load through relative URLs, folder links name index.html,
+        # and a result opens its page file.
+        styled = cdp.eval("getComputedStyle(document.querySelector('.visually-hidden')).position === 'absolute'")
+        check('[file://] stylesheets load from relative URLs', bool(styled), cdp.eval("Array.from(document.styleSheets).map(s => s.href)"))
+        nav = cdp.eval("Array.from(document.querySelectorAll('#site-nav a')).map(a => a.href)") or []
+        check('[file://] nav links point at index.html files', bool(nav) and all(h.startswith('file://') and h.endswith('/index.html') for h in nav), nav)
+        cdp.key('ArrowDown', vk=40)
+        cdp.key('Enter', vk=13)
+        ok = cdp.wait("location.href.startsWith('file://') && location.pathname.endsWith('/adr/0002-use-postgresql-for-the-event-store/index.html') && document.querySelectorAll('mark.search-hl').length > 0")
+        check('[file://] Enter opens the result file with words highlighted', ok, cdp.eval('location.href'))
     if not file_mode:
         marks = cdp.eval("Array.from(document.querySelectorAll('#search-panel mark')).map(m => m.textContent)")
         check('[http] matched words highlighted in <mark>', bool(marks) and any(m.lower().startswith('postgres') for m in marks), marks)
@@ -217,6 +228,8 @@ def run_checks(cdp, base, file_mode=False):
     check(f'[{tag}] /search/?q=decision&kind=adr lists only ADRs', ok and all('search-kind-adr' in k for k in kinds), kinds)
     pressed = cdp.eval("Array.from(document.querySelectorAll('.search-chip[aria-pressed=true]')).map(b => b.dataset.facet + '=' + b.dataset.value)")
     check(f'[{tag}] kind=adr chip is pressed', pressed == ['kind=adr'], pressed)
+    tags = cdp.eval("document.querySelectorAll('.search-facet-tag .search-chip').length")
+    check(f'[{tag}] the search page shows tag chips (per-page tags loaded)', bool(tags), tags)
     if not file_mode:
         counts = cdp.eval("Object.fromEntries(Array.from(document.querySelectorAll('.search-facet-status .search-chip')).map(b => [b.dataset.value, +b.querySelector('.search-chip-count').textContent]))")
         check('[http] status facet has counts', bool(counts) and all(v > 0 for v in counts.values()), counts)
@@ -244,8 +257,8 @@ def run_checks(cdp, base, file_mode=False):
 
 
 def main():
-    if not os.path.exists(os.path.join(DEMO, 'search', 'manifest.json')):
-        print(f'no index in {DEMO}/search (run the demo example first)')
+    if not os.path.exists(os.path.join(DEMO, 'search', 'manifest.js')):
+        print(f'no index in {DEMO}/search (build the site first)')
         return 2
     srv = serve(DEMO)
     proc, profile, cdp = start_chromium()
