@@ -1,7 +1,7 @@
 //! The search index: tokenizing, stemming, CJK bigrams, ranking order, prefix and typo matching,
 //! facets and deterministic output, queried through the Rust copy of the browser client.
 
-use lore::search::query::{Filters, search};
+use lore::search::query::{Filters, View, search, search_in};
 use lore::search::{Analyzer, SearchDoc, SearchSection, index_page, write_index};
 use std::collections::BTreeMap;
 
@@ -208,6 +208,23 @@ fn facets_count_and_combine() {
     );
     assert_eq!(r.facets.get(&("year".into(), "2023".into())), Some(&1));
     assert_eq!(r.facets.get(&("tag".into(), "database".into())), Some(&1));
+}
+
+#[test]
+fn the_panel_downloads_no_tags_and_the_search_page_does() {
+    let f = build(&corpus());
+    let panel = search_in(View::Panel, &f, "queues", true, &Filters::default(), 8);
+    assert!(
+        !panel.fetched.contains(&"facets.js".to_string()),
+        "{:?}",
+        panel.fetched
+    );
+    assert!(panel.facets.keys().all(|(group, _)| group != "tag"));
+    assert_eq!(panel.facets.get(&("kind".into(), "adr".into())), Some(&1));
+    let page = search_in(View::Page, &f, "queues", false, &Filters::default(), 20);
+    assert!(page.fetched.contains(&"facets.js".to_string()));
+    assert_eq!(page.facets.get(&("tag".into(), "queues".into())), Some(&1));
+    assert!(page.bytes > panel.bytes);
 }
 
 #[test]
