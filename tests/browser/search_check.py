@@ -2,10 +2,11 @@
 """Browser check of Lore search (headless Chromium over the DevTools protocol).
 
 Usage: search_check.py SITE_DIR [--chromium PATH] [--no-file]
-DEMO_DIR holds index.html, search/ (index + search page), assets/search.{js,css}
-and the doc pages, as written by `cargo run --example demo -- DEMO_DIR` in the
-search crate. Python 3 standard library only (a minimal WebSocket client is
-included). Serves DEMO_DIR on 127.0.0.1 only, and stops only what it started.
+SITE_DIR is a site built by `lore build` (the Rust test builds tests/fixtures/search).
+Python 3 standard library only (a minimal WebSocket client is included). Serves
+SITE_DIR on 127.0.0.1 only and runs the checks over http, then opens the same
+files from disk (file://, no server, no --allow-file-access-from-files) unless
+--no-file is given. Stops only what it started.
 Exit code 0 when all checks pass; prints 'N passed, M failed'.
 """
 import base64, json, os, socket, struct, subprocess, sys, tempfile, threading, time, shutil
