@@ -44,7 +44,12 @@ fn markdown_links_headings_code_and_assets() {
     let site = TestSite::fixture("basic");
     site.build_ok();
     let doc = site.html("posts/caching-without-tears/index.html");
-    let hrefs = attrs(&doc, "main a", "href");
+    let hrefs = resolved(
+        &site,
+        "posts/caching-without-tears/index.html",
+        "main a",
+        "href",
+    );
     assert!(
         hrefs.contains(&"/kb/adr/0002-use-queues/#consequences".to_string()),
         "{hrefs:?}"
@@ -61,7 +66,8 @@ fn markdown_links_headings_code_and_assets() {
     );
     assert_eq!(
         attrs(&doc, "main img", "src"),
-        vec!["/kb/posts/diagram.png"]
+        vec!["../../posts/diagram.png"],
+        "site URLs are relative, so the site works from disk"
     );
     assert_eq!(
         std::fs::read(site.public().join("posts/diagram.png")).unwrap(),
@@ -119,32 +125,32 @@ fn tags_match_case_insensitively_and_keep_first_case() {
         assert!(page.contains(title), "tag page lists {title}");
     }
     assert!(!site.public().join("tags/Engineering").exists());
-    let index = site.read("tags/index.html");
-    assert!(index.contains("/kb/tags/queues/"));
+    let index = resolved(&site, "tags/index.html", "a", "href");
+    assert!(index.contains(&"/kb/tags/queues/".to_string()), "{index:?}");
 }
 
 #[test]
 fn previous_and_next_follow_the_section_and_the_log() {
     let site = TestSite::fixture("basic");
     site.build_ok();
-    let post = site.html("posts/second/index.html");
+    let post = "posts/second/index.html";
     assert_eq!(
-        attrs(&post, "a[rel=prev]", "href"),
+        resolved(&site, post, "a[rel=prev]", "href"),
         vec!["/kb/posts/caching-without-tears/"],
         "posts run newest first"
     );
     assert_eq!(
-        attrs(&post, "a[rel=next]", "href"),
+        resolved(&site, post, "a[rel=next]", "href"),
         vec!["/kb/posts/third/"]
     );
-    let adr = site.html("adr/0002-use-queues/index.html");
+    let adr = "adr/0002-use-queues/index.html";
     assert_eq!(
-        attrs(&adr, "a[rel=prev]", "href"),
+        resolved(&site, adr, "a[rel=prev]", "href"),
         vec!["/kb/adr/0001-use-polling/"],
         "decisions run by number"
     );
     assert_eq!(
-        attrs(&adr, "a[rel=next]", "href"),
+        resolved(&site, adr, "a[rel=next]", "href"),
         vec!["/kb/adr/0003-maybe-kafka/"]
     );
 }
@@ -156,7 +162,11 @@ fn pagination_of_posts() {
     let first = site.read("posts/index.html");
     assert!(first.contains("Caching Without Tears") && first.contains("Second: a post"));
     assert!(!first.contains("Third Post Without Front Matter"));
-    assert!(first.contains("/kb/posts/page/2/"));
+    let links = resolved(&site, "posts/index.html", "a", "href");
+    assert!(
+        links.contains(&"/kb/posts/page/2/".to_string()),
+        "{links:?}"
+    );
 }
 
 #[test]
@@ -172,8 +182,9 @@ fn decision_pages_follow_the_graph() {
     let site = TestSite::fixture("basic");
     site.build_ok();
     let old = site.read("adr/0001-use-polling/index.html");
+    let old_links = resolved(&site, "adr/0001-use-polling/index.html", "a", "href");
     assert!(
-        old.contains("/kb/adr/0002-use-queues/"),
+        old_links.contains(&"/kb/adr/0002-use-queues/".to_string()),
         "superseded ADR links to its successor"
     );
     assert!(old.contains("Superseded by"));
@@ -182,7 +193,8 @@ fn decision_pages_follow_the_graph() {
         new.contains("Supersedes"),
         "the inverse relation is derived"
     );
-    assert!(new.contains("/kb/adr/0001-use-polling/"));
+    let new_links = resolved(&site, "adr/0002-use-queues/index.html", "a", "href");
+    assert!(new_links.contains(&"/kb/adr/0001-use-polling/".to_string()));
     let log = site.html("adr/index.html");
     let log_text = site.read("adr/index.html");
     for title in [
@@ -319,7 +331,7 @@ fn zero_config_folder_of_markdown() {
     let out = lore_in(&site.root().join("notes"), &["build"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let a = std::fs::read_to_string(site.root().join("notes/public/a/index.html")).unwrap();
-    assert!(a.contains("href=\"/b/\""));
+    assert!(a.contains("href=\"../b/\""), "relative to a/index.html");
     assert!(
         std::fs::read_to_string(site.root().join("notes/public/b/index.html"))
             .unwrap()
@@ -389,4 +401,37 @@ fn two_pages_with_one_url_is_an_error() {
     let out = site.lore(&["build"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("same URL"), "{}", stderr(&out));
+}
+
+/// The `attr` values of `css` in the built page `output` (e.g. `posts/x/index.html`) of a
+/// fixture served under `/kb/`, resolved to site paths. Pages link relatively (so a site also
+/// works opened from disk); resolving shows where a link really leads.
+fn resolved(site: &TestSite, output: &str, css: &str, attr: &str) -> Vec<String> {
+    let page = site.html(output);
+    let mut folder: Vec<&str> = output.split('/').collect();
+    folder.pop();
+    attrs(&page, css, attr)
+        .iter()
+        .map(|href| resolve(&folder, href))
+        .collect()
+}
+
+fn resolve(folder: &[&str], href: &str) -> String {
+    if href.starts_with('/') || href.starts_with('#') || href.contains("://") {
+        return href.to_string();
+    }
+    let mut parts: Vec<&str> = folder.to_vec();
+    let mut rest = href;
+    loop {
+        if let Some(r) = rest.strip_prefix("../") {
+            parts.pop();
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix("./") {
+            rest = r;
+        } else {
+            break;
+        }
+    }
+    parts.push(rest);
+    format!("/kb/{}", parts.join("/")).replace("//", "/")
 }

@@ -311,7 +311,7 @@ fn wrk(server: &Server, script: &str, seconds: u32) -> Figures {
 /// Round-robin over pages, list pages, a stylesheet and the search manifest.
 const PAGES_SCRIPT: &str = r#"
 local paths = {"/", "/posts/", "/posts/post-2/", "/about/", "/tags/load/",
-               "/assets/lore.css", "/search/manifest.json"}
+               "/assets/lore.css", "/search/manifest.js"}
 local n = 0
 request = function()
   n = n + 1

@@ -1,7 +1,7 @@
 //! The search index: tokenizing, stemming, CJK bigrams, ranking order, prefix and typo matching,
 //! facets and deterministic output, queried through the Rust copy of the browser client.
 
-use lore::search::query::{Filters, search};
+use lore::search::query::{Filters, View, search, search_in};
 use lore::search::{Analyzer, SearchDoc, SearchSection, index_page, write_index};
 use std::collections::BTreeMap;
 
@@ -211,6 +211,23 @@ fn facets_count_and_combine() {
 }
 
 #[test]
+fn the_panel_downloads_no_tags_and_the_search_page_does() {
+    let f = build(&corpus());
+    let panel = search_in(View::Panel, &f, "queues", true, &Filters::default(), 8);
+    assert!(
+        !panel.fetched.contains(&"facets.js".to_string()),
+        "{:?}",
+        panel.fetched
+    );
+    assert!(panel.facets.keys().all(|(group, _)| group != "tag"));
+    assert_eq!(panel.facets.get(&("kind".into(), "adr".into())), Some(&1));
+    let page = search_in(View::Page, &f, "queues", false, &Filters::default(), 20);
+    assert!(page.fetched.contains(&"facets.js".to_string()));
+    assert_eq!(page.facets.get(&("tag".into(), "queues".into())), Some(&1));
+    assert!(page.bytes > panel.bytes);
+}
+
+#[test]
 fn stemmed_query_forms_match() {
     let f = build(&corpus());
     assert_eq!(urls(&f, "upgrade", false, &Filters::default()), ["/e/"]);
@@ -226,13 +243,16 @@ fn output_is_deterministic_and_order_independent() {
     let mut rev = docs.clone();
     rev.reverse();
     assert_eq!(a, build(&rev));
-    // every file has its .js twin calling the global callback
+    // every file is written once, as a script calling the global callback with valid JSON
     for (p, body) in &a {
-        if let Some(stem) = p.strip_suffix(".json") {
-            let js = String::from_utf8(a[&format!("{stem}.js")].clone()).unwrap();
-            assert!(js.starts_with(&format!("window.__loreSearch(\"{stem}\",")));
-            assert!(js.contains(std::str::from_utf8(body).unwrap()));
-        }
+        let stem = p.strip_suffix(".js").expect("only .js files");
+        let js = std::str::from_utf8(body).unwrap();
+        assert!(
+            js.starts_with(&format!("window.__loreSearch(\"{stem}\",")),
+            "{p}"
+        );
+        let json = lore::search::unwrap_js(body).unwrap();
+        serde_json::from_slice::<serde_json::Value>(json).unwrap_or_else(|e| panic!("{p}: {e}"));
     }
 }
 
@@ -240,7 +260,7 @@ fn output_is_deterministic_and_order_independent() {
 fn empty_and_odd_input_never_panics() {
     let (an, _) = Analyzer::for_language("en");
     let files = write_index(&[], &an);
-    assert!(files.iter().any(|f| f.0 == "manifest.json"));
+    assert!(files.iter().any(|f| f.0 == "manifest.js"));
     let d = SearchDoc {
         title: "\u{0}\u{301}".into(),
         sections: vec![],

@@ -4,6 +4,7 @@
 mod context;
 mod feed;
 pub mod graph;
+mod relative;
 
 use crate::document::Kind;
 use crate::error::{BuildError, BuildResult, Diagnostic};
@@ -26,7 +27,7 @@ pub fn render_page(site: &Site, theme: &Theme, i: usize) -> BuildResult<Option<(
     let contexts = Contexts::new(site, theme);
     let source = Some(page.doc.source.path.as_path());
     let html = theme.render(&page_template(site, i), &contexts.page(i), source)?;
-    Ok(Some((output.clone(), html.into_bytes())))
+    Ok(Some((output.clone(), relative_html(site, output, html))))
 }
 
 /// Renders the whole site into memory.
@@ -61,7 +62,7 @@ pub fn render_site(site: &Site, theme: &Theme, out: &Sink) -> BuildResult<()> {
                 let source = Some(page.doc.source.path.as_path());
                 match theme.render(&page_template(site, i), &context, source) {
                     Ok(html) => {
-                        out.insert_page(output.clone(), html.into_bytes());
+                        out.insert_page(output.clone(), relative_html(site, output, html));
                         None
                     }
                     Err(err) => Some(err),
@@ -111,8 +112,9 @@ pub fn render_site(site: &Site, theme: &Theme, out: &Sink) -> BuildResult<()> {
     Ok(())
 }
 
-/// The search index, from the text the pipeline already has (no HTML re-parsing).
-fn search_index(site: &Site) -> Vec<(String, Vec<u8>)> {
+/// The search index, from the text the pipeline already has (no HTML re-parsing): paths under
+/// `search/` and their bytes. Public for the benchmark (`tests/bench/search.rs`).
+pub fn search_index(site: &Site) -> Vec<(String, Vec<u8>)> {
     let (analyzer, _) = crate::search::Analyzer::for_language(&site.config.language);
     let pages: Vec<crate::search::PageIndex> = site
         .pages
@@ -190,39 +192,40 @@ fn render_lists(
     contexts: &Contexts<'_>,
     out: &Sink,
 ) -> BuildResult<()> {
-    let render = |template: &str, context: &Context| {
-        theme
-            .render(template, context, None)
-            .map(String::into_bytes)
+    let render = |path: String, template: &str, context: &Context| -> BuildResult<()> {
+        let html = theme.render(template, context, None)?;
+        let bytes = relative_html(site, &path, html);
+        out.insert(path, bytes);
+        Ok(())
     };
-    out.insert("index.html".into(), render("index.html", &contexts.home())?);
-    out.insert(
-        "adr/index.html".into(),
-        render("adr_log.html", &contexts.adr_log())?,
-    );
-    out.insert(
-        "tags/index.html".into(),
-        render("tags.html", &contexts.tag_index())?,
-    );
+    render("index.html".into(), "index.html", &contexts.home())?;
+    render("adr/index.html".into(), "adr_log.html", &contexts.adr_log())?;
+    render("tags/index.html".into(), "tags.html", &contexts.tag_index())?;
     for tag in 0..site.tags.len() {
         let path = format!("tags/{}/index.html", site.tags[tag].slug);
-        out.insert(path, render("tag.html", &contexts.tag(tag))?);
+        render(path, "tag.html", &contexts.tag(tag))?;
     }
     for section in 0..site.sections.len() {
         let pages = contexts.section_pages(section);
         for (path, context) in pages {
-            out.insert(path, render("section.html", &context)?);
+            render(path, "section.html", &context)?;
         }
     }
     if theme.has_template("search.html") {
-        out.insert(
-            "search/index.html".into(),
-            render("search.html", &contexts.plain("Search", "search/"))?,
-        );
+        let context = contexts.plain("Search", "search/");
+        render("search/index.html".into(), "search.html", &context)?;
     }
-    out.insert(
-        "404.html".into(),
-        render("404.html", &contexts.plain("Page not found", "404.html"))?,
-    );
+    let context = contexts.plain("Page not found", "404.html");
+    render("404.html".into(), "404.html", &context)?;
     Ok(())
+}
+
+/// A rendered page's bytes, with site URLs relative to its own folder so the site also works
+/// from `file://`. Not `404.html`: servers return it for missing pages at any depth.
+fn relative_html(site: &Site, output_path: &str, html: String) -> Vec<u8> {
+    if output_path == "404.html" {
+        return html.into_bytes();
+    }
+    let depth = relative::depth(output_path);
+    relative::relative_urls(&html, &site.config.base_path, depth).into_bytes()
 }

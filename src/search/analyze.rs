@@ -190,7 +190,8 @@ thread_local! {
 
 /// Han, Hiragana, Katakana, Hangul (and their compatibility / extension blocks).
 pub(crate) fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
+    (c as u32) >= 0x1100
+        && matches!(c as u32,
         0x1100..=0x11FF | 0x2E80..=0x2FDF | 0x3005..=0x3007 | 0x3021..=0x3029 | 0x3038..=0x303B
         | 0x3040..=0x30FF | 0x3130..=0x318F | 0x31A0..=0x31BF | 0x31F0..=0x31FF | 0x3400..=0x4DBF
         | 0x4E00..=0x9FFF | 0xA960..=0xA97F | 0xAC00..=0xD7FF | 0xF900..=0xFAFF | 0xFF66..=0xFF9F
@@ -247,7 +248,11 @@ pub(crate) enum Token<'a> {
 }
 
 fn is_word_char(c: char) -> bool {
-    c == '_' || c.is_alphanumeric() || (is_combining_mark(c) && !is_dropped_mark(c))
+    // Most text is ASCII: skip the Unicode tables for it.
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c == '_';
+    }
+    c.is_alphanumeric() || (is_combining_mark(c) && !is_dropped_mark(c))
 }
 
 fn is_apostrophe(c: char) -> bool {

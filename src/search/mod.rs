@@ -1,18 +1,18 @@
 //! Lore's static search index: built per page in parallel (`index_page`),
-//! written once as sharded JSON + JS files (`write_index`) that the browser
-//! client `search.js` loads on demand.
+//! written once as sharded script files holding JSON (`write_index`) that the
+//! browser client `search.js` loads on demand, by fetch or by `<script>` tag.
 //!
 //! On-disk format: see `write.rs` (and the crate README in the report).
 
 mod analyze;
 pub mod query;
+mod words;
 mod write;
 
 pub use analyze::{Analyzer, fold_into};
-pub use write::write_index;
+pub use write::{unwrap_js, write_index};
 
 use analyze::{Token, tokenize};
-use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -59,10 +59,10 @@ const B_HEADING: f32 = 1.2;
 const B_META: f32 = 1.0; // tags, label, number, status, deciders
 const EXCERPT_CHARS: usize = 220;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Entry {
-    /// End offset of the term in `PageIndex::terms`.
-    end: u32,
+    /// The term's process-wide id (`words::global_id`; `words::spellings` gives the term).
+    id: u32,
     /// Weighted term frequency in body-like fields.
     tf: f32,
     /// Sum of fixed boosts (title, headings, tags, ...).
@@ -74,11 +74,11 @@ pub(crate) struct Entry {
 /// One page's postings and record. Immutable, `Clone + Send + Sync`.
 #[derive(Clone, Debug)]
 pub struct PageIndex {
-    /// Terms concatenated, in sorted order (see `entries`).
-    terms: Box<str>,
     entries: Box<[Entry]>,
     /// surface\u{1}stem pairs concatenated, each ending with \u{2}.
     aliases: Box<str>,
+    /// The global id of each alias's surface word, in the same order.
+    alias_ids: Box<[u32]>,
     /// Length of body-like text in tokens (BM25 length normalisation).
     len: f32,
     pub(crate) url: Box<str>,
@@ -91,20 +91,18 @@ pub struct PageIndex {
 }
 
 impl PageIndex {
-    pub(crate) fn entries(&self) -> impl Iterator<Item = (&str, &Entry)> {
-        let mut start = 0usize;
-        self.entries.iter().map(move |e| {
-            let end = e.end as usize;
-            let t = self.terms.get(start..end).unwrap_or("");
-            start = end;
-            (t, e)
-        })
+    /// The page's terms (by global id) and weights, in the order the page first uses them.
+    pub(crate) fn entries(&self) -> &[Entry] {
+        &self.entries
     }
-    pub(crate) fn aliases(&self) -> impl Iterator<Item = (&str, &str)> {
+    /// (surface word, stem, the surface's global id).
+    pub(crate) fn aliases(&self) -> impl Iterator<Item = (&str, &str, u32)> {
         self.aliases
             .split('\u{2}')
             .filter(|s| !s.is_empty())
             .filter_map(|p| p.split_once('\u{1}'))
+            .zip(self.alias_ids.iter())
+            .map(|((s, t), &id)| (s, t, id))
     }
     pub(crate) fn len(&self) -> f32 {
         self.len
@@ -127,14 +125,14 @@ struct Acc {
     in_title: bool,
 }
 
-/// Per-page accumulation state.
+/// Per-page accumulation state, by the thread's word and term ids.
 struct Builder<'a> {
     an: &'a Analyzer,
-    accs: Vec<(String, Acc)>,
-    by_stem: HashMap<String, u32>,
-    /// surface form -> index in `accs` (a per-page stem cache).
-    by_surface: HashMap<String, u32>,
-    aliases: Vec<(String, u32)>,
+    words: &'a mut words::Words,
+    /// (term id, its weights) in the order the page first uses each term.
+    accs: Vec<(u32, Acc)>,
+    /// Word ids of the page's aliases (words indexed under a different stem).
+    aliases: Vec<u32>,
     folded: String,
     stem_buf: String,
     len: f32,
@@ -153,14 +151,20 @@ enum Field {
 }
 
 impl<'a> Builder<'a> {
-    fn acc_index(&mut self, term: &str) -> u32 {
-        if let Some(&i) = self.by_stem.get(term) {
-            return i;
+    fn acc_index(&mut self, term: u32) -> u32 {
+        let slot = &mut self.words.slot[term as usize];
+        if *slot == words::NO_SLOT {
+            *slot = self.accs.len() as u32;
+            self.accs.push((term, Acc::default()));
         }
-        let i = self.accs.len() as u32;
-        self.accs.push((term.to_string(), Acc::default()));
-        self.by_stem.insert(term.to_string(), i);
-        i
+        *slot
+    }
+
+    /// A term indexed as it is: snake_case identifiers whole, CJK bigrams.
+    fn raw_term(&mut self, term: &str, field: Field) {
+        let id = self.words.term(term);
+        let i = self.acc_index(id);
+        self.bump(i, field);
     }
 
     fn bump(&mut self, i: u32, field: Field) {
@@ -220,19 +224,23 @@ impl<'a> Builder<'a> {
     }
 
     fn word(&mut self, w: &str, field: Field) {
-        if let Some(&i) = self.by_surface.get(w) {
-            self.bump(i, field);
-            return;
+        let id = self.words.word(w, self.an, &mut self.stem_buf);
+        if !self.words.alias_listed[id as usize] && self.words.is_alias(id) {
+            self.words.alias_listed[id as usize] = true;
+            self.aliases.push(id);
         }
-        let mut stem = std::mem::take(&mut self.stem_buf);
-        self.an.stem_into(w, &mut stem);
-        let i = self.acc_index(&stem);
-        if stem != w {
-            self.aliases.push((w.to_string(), i));
-        }
-        self.by_surface.insert(w.to_string(), i);
-        self.stem_buf = stem;
+        let i = self.acc_index(self.words.term_of(id));
         self.bump(i, field);
+    }
+
+    /// Clears the per-page marks in the thread's tables for the next page.
+    fn release(&mut self) {
+        for (term, _) in &self.accs {
+            self.words.slot[*term as usize] = words::NO_SLOT;
+        }
+        for &w in &self.aliases {
+            self.words.alias_listed[w as usize] = false;
+        }
     }
 
     fn add(&mut self, text: &str, field: Field) {
@@ -245,8 +253,7 @@ impl<'a> Builder<'a> {
             match tok {
                 Token::Word(w) => {
                     if w.contains('_') {
-                        let i = self.acc_index(w);
-                        self.bump(i, field);
+                        self.raw_term(w, field);
                         for part in w.split('_').filter(|p| !p.is_empty()) {
                             self.word(part, field);
                         }
@@ -254,16 +261,85 @@ impl<'a> Builder<'a> {
                         self.word(w, field);
                     }
                 }
-                Token::Cjk(c) => {
-                    let i = self.acc_index(c);
-                    self.bump(i, field);
-                }
+                Token::Cjk(c) => self.raw_term(c, field),
             }
         });
         if matches!(field, Field::Body(_) | Field::Code) {
             self.len += count as f32;
         }
         self.folded = folded;
+    }
+}
+
+/// A page's entries, its aliases (`surface\u{1}stem\u{2}`...), the aliases' global ids and
+/// its body length.
+type Postings = (Vec<Entry>, String, Vec<u32>, f32);
+
+impl Builder<'_> {
+    /// Closes the running section of each term; terms stay ids, in first-use order
+    /// (`write_index` spells and sorts them once for all pages).
+    fn postings(&mut self) -> Postings {
+        let mut entries = Vec::with_capacity(self.accs.len());
+        for (term, acc) in &self.accs {
+            let (best_sec, best_w) = if acc.cur_w > acc.best_w {
+                (acc.cur_sec, acc.cur_w)
+            } else {
+                (acc.best_sec, acc.best_w)
+            };
+            entries.push(Entry {
+                id: self.words.term_global(*term),
+                tf: acc.tf,
+                boost: acc.boost,
+                sec: if best_w > 0.0 { best_sec } else { 0 },
+            });
+        }
+        let mut aliases = String::new();
+        let mut alias_ids = Vec::with_capacity(self.aliases.len());
+        for &w in &self.aliases {
+            aliases.push_str(self.words.word_str(w));
+            aliases.push('\u{1}');
+            aliases.push_str(self.words.term_str(self.words.term_of(w)));
+            aliases.push('\u{2}');
+            alias_ids.push(self.words.word_global(w));
+        }
+        (entries, aliases, alias_ids, self.len)
+    }
+}
+
+/// Feeds every indexed field of `doc` to the builder, with its weight.
+fn add_fields(b: &mut Builder<'_>, doc: &SearchDoc, analyzer: &Analyzer) {
+    b.add(&doc.title, Field::Title);
+    for (i, s) in doc.sections.iter().enumerate() {
+        let sec = u8::try_from(i).ok().filter(|&s| s < 255).unwrap_or(0);
+        b.add(&s.heading, Field::Heading(sec));
+        b.add(&s.text, Field::Body(sec));
+    }
+    b.add(&doc.code, Field::Code);
+    b.add(&doc.excerpt, Field::Excerpt);
+    for t in &doc.tags {
+        b.add(t, Field::Meta);
+    }
+    if let Some(l) = &doc.label {
+        b.add(l, Field::Label);
+    }
+    if let Some(n) = doc.number {
+        // "7" is usually in the label already; add what is missing.
+        let label_terms = doc
+            .label
+            .as_deref()
+            .map(|l| analyzer.terms(l))
+            .unwrap_or_default();
+        for t in [n.to_string(), format!("{n:04}")] {
+            if !label_terms.contains(&t) {
+                b.add(&t, Field::Label);
+            }
+        }
+    }
+    if let Some(s) = &doc.status {
+        b.add(s, Field::Meta);
+    }
+    for d in &doc.deciders {
+        b.add(d, Field::Meta);
     }
 }
 
@@ -325,80 +401,21 @@ fn clip(text: &str, max: usize) -> String {
 /// Indexes one page. Pure function of its inputs; safe to call from many
 /// threads at once.
 pub fn index_page(doc: &SearchDoc, analyzer: &Analyzer) -> PageIndex {
-    let mut b = Builder {
-        an: analyzer,
-        accs: Vec::with_capacity(512),
-        by_stem: HashMap::with_capacity_and_hasher(512, Default::default()),
-        by_surface: HashMap::with_capacity_and_hasher(768, Default::default()),
-        aliases: Vec::new(),
-        folded: String::new(),
-        stem_buf: String::new(),
-        len: 0.0,
-    };
-    b.add(&doc.title, Field::Title);
-    for (i, s) in doc.sections.iter().enumerate() {
-        let sec = u8::try_from(i).ok().filter(|&s| s < 255).unwrap_or(0);
-        b.add(&s.heading, Field::Heading(sec));
-        b.add(&s.text, Field::Body(sec));
-    }
-    b.add(&doc.code, Field::Code);
-    b.add(&doc.excerpt, Field::Excerpt);
-    for t in &doc.tags {
-        b.add(t, Field::Meta);
-    }
-    if let Some(l) = &doc.label {
-        b.add(l, Field::Label);
-    }
-    if let Some(n) = doc.number {
-        // "7" is usually in the label already; add what is missing.
-        let label_terms = doc
-            .label
-            .as_deref()
-            .map(|l| analyzer.terms(l))
-            .unwrap_or_default();
-        for t in [n.to_string(), format!("{n:04}")] {
-            if !label_terms.contains(&t) {
-                b.add(&t, Field::Label);
-            }
-        }
-    }
-    if let Some(s) = &doc.status {
-        b.add(s, Field::Meta);
-    }
-    for d in &doc.deciders {
-        b.add(d, Field::Meta);
-    }
-
-    // Close the running section of each term and sort terms.
-    let mut order: Vec<u32> = (0..b.accs.len() as u32).collect();
-    order.sort_unstable_by(|&x, &y| b.accs[x as usize].0.cmp(&b.accs[y as usize].0));
-    let mut terms = String::new();
-    let mut entries = Vec::with_capacity(order.len());
-    for &i in &order {
-        let (t, acc) = &b.accs[i as usize];
-        let (best_sec, best_w) = if acc.cur_w > acc.best_w {
-            (acc.cur_sec, acc.cur_w)
-        } else {
-            (acc.best_sec, acc.best_w)
+    let (entries, aliases, alias_ids, len) = words::Words::with(analyzer, |words| {
+        let mut b = Builder {
+            an: analyzer,
+            words,
+            accs: Vec::with_capacity(512),
+            aliases: Vec::new(),
+            folded: String::new(),
+            stem_buf: String::new(),
+            len: 0.0,
         };
-        terms.push_str(t);
-        entries.push(Entry {
-            end: terms.len() as u32,
-            tf: acc.tf,
-            boost: acc.boost,
-            sec: if best_w > 0.0 { best_sec } else { 0 },
-        });
-    }
-    let mut aliases = String::new();
-    for (surface, i) in &b.aliases {
-        if let Some((stem, _)) = b.accs.get(*i as usize) {
-            aliases.push_str(surface);
-            aliases.push('\u{1}');
-            aliases.push_str(stem);
-            aliases.push('\u{2}');
-        }
-    }
-
+        add_fields(&mut b, doc, analyzer);
+        let postings = b.postings();
+        b.release();
+        postings
+    });
     let h: Vec<Vec<String>> = doc
         .sections
         .iter()
@@ -438,10 +455,10 @@ pub fn index_page(doc: &SearchDoc, analyzer: &Analyzer) -> PageIndex {
         .and_then(|y| y.parse::<u16>().ok())
         .unwrap_or(0);
     PageIndex {
-        terms: terms.into(),
         entries: entries.into(),
         aliases: aliases.into(),
-        len: b.len,
+        alias_ids: alias_ids.into(),
+        len,
         url: doc.url.as_str().into(),
         kind: doc.kind.as_str().into(),
         status: doc.status.as_deref().map(Into::into),

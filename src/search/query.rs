@@ -3,6 +3,7 @@
 //! and the bench to check ranking and to count the bytes a query downloads.
 
 use super::analyze::{Token, fold_into, tokenize};
+use super::unwrap_js;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -169,14 +170,15 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
+    /// The JSON of one index file, counting the file's bytes once, as the client's cache does.
     fn fetch(&mut self, key: &str) -> Option<&[u8]> {
-        let path = format!("{key}.json");
+        let path = format!("{key}.js");
         let data = self.files.get(&path)?;
         if !self.fetched.contains(&path) {
             self.fetched.push(path);
             self.bytes += data.len();
         }
-        Some(data)
+        unwrap_js(data)
     }
 
     fn shard_index(&self, w: &str) -> usize {
@@ -244,7 +246,16 @@ impl Session<'_> {
     }
 }
 
-/// Runs a query like the client does. `typing`: the last word may be
+/// Where a query runs in the client, which decides what it downloads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// The header box: kind and status chips only (from the manifest), 8 results.
+    Panel,
+    /// The `/search/` page: also tag chips, so it loads every page's tags (`facets`).
+    Page,
+}
+
+/// Runs a query like the search page does (all facets). `typing`: the last word may be
 /// incomplete (prefix matching). `top`: how many records to load.
 pub fn search(
     files: &BTreeMap<String, Vec<u8>>,
@@ -253,18 +264,30 @@ pub fn search(
     filters: &Filters,
     top: usize,
 ) -> QueryResult {
+    search_in(View::Page, files, q, typing, filters, top)
+}
+
+/// Runs a query like the client does in `view`.
+pub fn search_in(
+    view: View,
+    files: &BTreeMap<String, Vec<u8>>,
+    q: &str,
+    typing: bool,
+    filters: &Filters,
+    top: usize,
+) -> QueryResult {
     let mut res = QueryResult::default();
-    let Some(mdata) = files.get("manifest.json") else {
+    let Some(mdata) = files.get("manifest.js") else {
         return res;
     };
-    let Ok(m) = serde_json::from_slice::<Manifest>(mdata) else {
+    let Some(Ok(m)) = unwrap_js(mdata).map(serde_json::from_slice::<Manifest>) else {
         return res;
     };
     let mut s = Session {
         files,
         m,
         shards: HashMap::new(),
-        fetched: vec!["manifest.json".into()],
+        fetched: vec!["manifest.js".into()],
         bytes: mdata.len(),
     };
     let words = query_words(q, s.m.join);
@@ -389,10 +412,13 @@ pub fn search(
             }
         }
     }
-    // Facets.
-    let ff: Option<FacetsFile> = s
-        .fetch("facets")
-        .and_then(|d| serde_json::from_slice(d).ok());
+    // Facets: every page's tags only where tag chips are shown.
+    let ff: Option<FacetsFile> = match view {
+        View::Page => s
+            .fetch("facets")
+            .and_then(|d| serde_json::from_slice(d).ok()),
+        View::Panel => None,
+    };
     let (enc, dt) = ff.map_or((1, Vec::new()), |f| (f.enc, b64decode(&f.dtags)));
     let mut doc_tags: Vec<Vec<usize>> = Vec::with_capacity(s.m.n);
     let mut i = 0;

@@ -204,7 +204,7 @@ def check_requests_stay_local(cdp, base, urls):
     loaded = {u.split('?')[0].rsplit('/', 1)[-1] for u in urls}
     check(f'[network] all {len(urls)} requests stay on {base}', urls and not outside, outside[:10])
     check('[network] the theme and search assets were among them',
-          {'lore.css', 'theme.js', 'search.js', 'manifest.json'} <= loaded, sorted(loaded))
+          {'lore.css', 'theme.js', 'search.js', 'manifest.js'} <= loaded, sorted(loaded))
 
 
 def main():

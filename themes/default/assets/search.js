@@ -1,12 +1,19 @@
 /* Lore search client. Plain JS, no dependencies, no request outside the site.
- * Loaded with: <script src="…/search.js" defer data-index="{base}search/"></script>
- * Index format: see the search crate (manifest, facets, s/<shard>, r/<chunk>),
- * each file as .json (fetch) and .js (file://, calls window.__loreSearch). */
+ * Loaded with: <script src="…/assets/search.js" defer data-base="{base_path}"></script>
+ * The site root is found from this script's own URL (it lives in assets/), so the
+ * same page works served over http and opened from disk (file://).
+ * Index format: see src/search/write.rs (manifest, facets, s/<shard>, r/<chunk>),
+ * each file a script `window.__loreSearch("key",<JSON>);`: loaded by <script>
+ * tag under file:// (fetch is blocked there), fetched and parsed as JSON over http. */
 (function () {
   'use strict';
   var script = document.currentScript;
-  var indexBase = new URL((script && script.getAttribute('data-index')) || 'search/', location.href).href;
   var fileMode = location.protocol === 'file:';
+  var siteRoot = new URL('../', (script && script.src) || location.href).href;
+  var indexAttr = script && script.getAttribute('data-index');
+  var indexBase = indexAttr ? new URL(indexAttr, location.href).href : siteRoot + 'search/';
+  // Record URLs carry the site's base path; results link through siteRoot instead.
+  var basePath = (script && script.getAttribute('data-base')) || (fileMode ? '/' : new URL(siteRoot).pathname);
   var MAX_PANEL = 8, PAGE_SIZE = 20;
 
   /* ---------- loading ---------- */
@@ -15,20 +22,37 @@
     var w = waiting[key];
     if (w) { delete waiting[key]; w(data); }
   };
-  function load(key) {
-    if (cache[key]) return cache[key];
-    var url = indexBase + key + (fileMode ? '.js' : '.json') + (build && key !== 'manifest' ? '?v=' + build : '');
-    var p = fileMode ? new Promise(function (res, rej) {
+  function loadScript(key, url) {
+    return new Promise(function (res, rej) {
       waiting[key] = res;
       var s = document.createElement('script');
       s.src = url; s.async = true;
       s.onerror = function () { delete waiting[key]; rej(new Error(key)); };
       s.onload = function () { s.remove(); };
       document.head.appendChild(s);
-    }) : fetch(url).then(function (r) { if (!r.ok) throw new Error(key); return r.json(); });
+    });
+  }
+  // The JSON between `window.__loreSearch("key",` and the final `);`.
+  function fetchJson(key, url) {
+    return fetch(url).then(function (r) { if (!r.ok) throw new Error(key); return r.text(); }).then(function (t) {
+      return JSON.parse(t.slice(t.indexOf(',') + 1, t.lastIndexOf(')')));
+    });
+  }
+  function load(key) {
+    if (cache[key]) return cache[key];
+    var url = indexBase + key + '.js' + (build && key !== 'manifest' && !fileMode ? '?v=' + build : '');
+    var p = fileMode ? loadScript(key, url) : fetchJson(key, url);
     cache[key] = p;
     p.catch(function () { delete cache[key]; });
     return p;
+  }
+  // A site URL from the index (with base path) as a link that works here; under file://
+  // folders need their index.html spelled out.
+  function siteUrl(u) {
+    if (!u || u.indexOf(basePath) !== 0) return u;
+    var rel = u.slice(basePath.length);
+    if (fileMode && (rel === '' || /\/$/.test(rel))) rel += 'index.html';
+    return siteRoot + rel;
   }
 
   var M = null, manifestP = null, facetsP = null, docTags = null;
@@ -165,7 +189,7 @@
   }
   // Returns {words, terms (for highlighting), hits: [{d, s, m, x, secs}]} sorted.
   function query(q, typing) {
-    return Promise.all([manifest(), facets()]).then(function () {
+    return manifest().then(function () {
       var words = tokenize(fold(q), M.join).map(function (t) { return t.t; });
       var seen = {};
       words = words.filter(function (w) { return seen[w] ? false : (seen[w] = 1); });
@@ -250,7 +274,8 @@
     var r = M.runs, lo = 0, hi = r.length;
     while (lo < hi) { var mid = (lo + hi) >> 1; if (r[mid][0] <= d) lo = mid + 1; else hi = mid; }
     var run = r[Math.max(0, lo - 1)] || [0, 0, -1, 0], tags = [];
-    for (var i = docTags.start[d]; i < docTags.start[d + 1]; i++) tags.push(M.tags[docTags.list[i]]);
+    // Tags are known only once facets() has loaded (the search page); the panel has no tag chips.
+    for (var i = docTags ? docTags.start[d] : 0; docTags && i < docTags.start[d + 1]; i++) tags.push(M.tags[docTags.list[i]]);
     return { kind: M.kinds[run[1]], status: run[2] >= 0 ? M.statuses[run[2]] : null, year: run[3] ? String(run[3]) : null, tag: tags };
   }
   var GROUPS = ['kind', 'status', 'tag', 'year'];
@@ -332,10 +357,10 @@
     if (text != null) e.textContent = text;
     return e;
   }
-  function safeUrl(u) { return /^(https?:|\/|\.|[^:]*$)/i.test(u || '') ? u : '#'; }
+  function safeUrl(u) { return /^(https?:|file:|\/|\.|[^:]*$)/i.test(u || '') ? u : '#'; }
   function hrefFor(r, anchor, res) {
     var hl = res.terms.slice(0, 10).join(' ');
-    return safeUrl(r.u) + (hl ? '?highlight=' + encodeURIComponent(hl).replace(/%20/g, '+') : '') + (anchor ? '#' + encodeURIComponent(anchor) : '');
+    return safeUrl(siteUrl(r.u)) + (hl ? '?highlight=' + encodeURIComponent(hl).replace(/%20/g, '+') : '') + (anchor ? '#' + encodeURIComponent(anchor) : '');
   }
   function subResults(h, match) {
     var r = h.r, out = [], seen = {};
@@ -474,7 +499,7 @@
     input.setAttribute('aria-autocomplete', 'list');
     input.setAttribute('aria-controls', 'search-listbox');
     input.setAttribute('aria-expanded', 'false');
-    input.addEventListener('focus', function () { manifest(); facets(); if (input.value.trim() && panel.hidden && !pageRoot) runPanel(); });
+    input.addEventListener('focus', function () { manifest(); if (input.value.trim() && panel.hidden && !pageRoot) runPanel(); });
     input.addEventListener('input', function () {
       clearTimeout(timer); timer = setTimeout(runPanel, 60);
     });
@@ -519,8 +544,8 @@
       updateUrl();
       if (!q.trim()) { clear(list); clear(facetsBox); status.textContent = 'Type to search.'; moreBtn.hidden = true; return; }
       status.textContent = 'Searching\u2026';
-      query(q, false).then(function (res) {
-        var f = applyFacets(res.hits, filters), top = f.hits.slice(0, shown);
+      Promise.all([query(q, false), facets()]).then(function (all) {
+        var res = all[0], f = applyFacets(res.hits, filters), top = f.hits.slice(0, shown);
         return records(top).then(function () {
           if (my !== pseq) return;
           clear(facetsBox); clear(list);

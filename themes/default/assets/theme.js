@@ -263,8 +263,28 @@
     });
   }
 
+  /* ---- Opened from disk (file://): a folder URL shows a file listing, not its page, so links
+     and forms that point at a folder of the site get its index.html (served sites are untouched) ---- */
+  function withIndexHtml(value) {
+    var url = new URL(value, location.href);
+    if (url.protocol !== "file:" || !/\/$/.test(url.pathname)) return null;
+    url.pathname += "index.html";
+    return url.href;
+  }
+  function initFileLinks() {
+    if (location.protocol !== "file:") return;
+    $$("a[href]").forEach(function (a) {
+      var href = withIndexHtml(a.getAttribute("href"));
+      if (href) a.href = href;
+    });
+    $$("form[action]").forEach(function (f) {
+      var action = withIndexHtml(f.getAttribute("action"));
+      if (action) f.action = action;
+    });
+  }
+
   function init() {
-    initTheme(); initNav(); initCode(); initTables(); initToc(); initAdrLog(); initSlash();
+    initFileLinks(); initTheme(); initNav(); initCode(); initTables(); initToc(); initAdrLog(); initSlash();
   }
   if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", init); else init();
 })();
