@@ -13,6 +13,8 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Runs one stage of the pipeline, logging how long it took (shown with `-v`).
 pub fn timed<T>(stage: &str, run: impl FnOnce() -> T) -> T {
@@ -52,13 +54,19 @@ pub fn load_site(config: SiteConfig) -> BuildResult<Site> {
 ///
 /// An entry is reused only when the file's bytes hash the same (BLAKE3) and discovery gave it
 /// the same place in the site (relative name and role), so a reused document is exactly what
-/// parsing the file again would give. Files are still read to hash them: modification times
-/// are too coarse to be trusted for edits made within the same second.
+/// parsing the file again would give. Files are read again to hash them (modification times
+/// are too coarse to be trusted for edits made within the same second), unless the watcher has
+/// said exactly what changed.
 #[derive(Debug, Default)]
 pub struct DocumentCache {
     docs: HashMap<PathBuf, Document>,
     /// How many documents the last load parsed (not reused); tests and `-v` read it.
     pub parsed_last: usize,
+    /// Set by `lore serve` from its watcher: only these paths (files, or folders and all under
+    /// them) may have changed since the last load, so other cached files are not read again.
+    pub changed_only: Option<Vec<PathBuf>>,
+    /// Set by `lore serve`: a newer change makes this load pointless.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl DocumentCache {
@@ -68,6 +76,22 @@ impl DocumentCache {
 
     pub fn is_empty(&self) -> bool {
         self.docs.is_empty()
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+
+    /// The cached document of a file the watcher vouches is unchanged.
+    fn unchanged(&self, source: &SourceFile) -> Option<Document> {
+        let changed = self.changed_only.as_ref()?;
+        if changed.iter().any(|c| source.path.starts_with(c)) {
+            return None;
+        }
+        let doc = self.docs.get(&source.path)?;
+        (doc.source.rel == source.rel && doc.source.role == source.role).then(|| doc.clone())
     }
 
     fn lookup(&self, source: &SourceFile, hash: &[u8; 32]) -> Option<Document> {
@@ -83,6 +107,9 @@ fn load_with(
     cache: &DocumentCache,
     source: SourceFile,
 ) -> (Result<Document, Vec<Diagnostic>>, bool) {
+    if let Some(doc) = cache.unchanged(&source) {
+        return (Ok(doc), false);
+    }
     let bytes = match std::fs::read(&source.path) {
         Ok(bytes) => bytes,
         Err(e) => {
@@ -140,8 +167,12 @@ fn load_found(
     if !errors.is_empty() {
         return Err(BuildError::new(errors));
     }
+    if cache.is_cancelled() {
+        return Err(BuildError::cancelled());
+    }
+    let cancelled = || cache.is_cancelled();
     let mut site = timed("assemble (markdown, links, graph)", || {
-        site::assemble(config, docs, found.assets)
+        site::assemble(config, docs, found.assets, &cancelled)
     })?;
     let mut warnings = found.warnings;
     warnings.append(&mut site.warnings);

@@ -177,10 +177,13 @@ pub fn replace_body(site: &mut Site, i: usize, doc: Document) -> Option<()> {
 }
 
 /// Assembles the site from documents (in discovery order) and assets.
+/// `cancelled` is asked while Markdown renders; when it says yes, assembly stops with
+/// [`BuildError::cancelled`] (`lore serve` has newer changes to build).
 pub fn assemble(
     config: SiteConfig,
     docs: Vec<Document>,
     assets: Vec<(PathBuf, String)>,
+    cancelled: &(dyn Fn() -> bool + Sync),
 ) -> BuildResult<Site> {
     let docs: Vec<Document> = docs
         .into_iter()
@@ -198,8 +201,16 @@ pub fn assemble(
     let rendered: Vec<Rendered> = docs
         .par_iter()
         .enumerate()
-        .map(|(i, doc)| render_markdown(&config, &lookup, &hints, i, doc))
+        .map(|(i, doc)| {
+            if cancelled() {
+                return Rendered::default();
+            }
+            render_markdown(&config, &lookup, &hints, i, doc)
+        })
         .collect();
+    if cancelled() {
+        return Err(BuildError::cancelled());
+    }
     let mut pages: Vec<Page> = docs
         .into_iter()
         .zip(rendered)

@@ -132,6 +132,11 @@ impl Rebuilder {
         if changes.config_changed() {
             self.cache = DocumentCache::default();
         }
+        // The watcher's list is exact unless it lost events (rescan): trust it to skip reading
+        // the other files.
+        self.cache.changed_only =
+            (!changes.rescan).then(|| changes.paths.keys().cloned().collect());
+        self.cache.cancel = self.cancel.clone();
         if changes.config_changed() || changes.theme_changed() {
             self.theme = None;
         }

@@ -1,0 +1,108 @@
+//! Everything user-written is escaped for where it lands: HTML text and attributes, XML (feeds,
+//! sitemap, OpenSearch), and the search index's JSON inside script files. One site carries
+//! `<script>`, quotes, `&` and `]]>` in every field a user writes, and every output file is checked.
+
+mod common;
+
+use common::{TestSite, snapshot, texts};
+
+const TITLE: &str = "<script>alert('t')</script> ]]> & \"q\"";
+const RAW_MARKUP: [&str; 7] = [
+    "<script>alert",
+    "</script> ]]>",
+    "<b>tag</b>",
+    "<img src=x",
+    "<i>accepted</i>",
+    "<u>ann</u>",
+    "<b>site</b>",
+];
+
+fn nasty_site() -> TestSite {
+    let site = TestSite::empty();
+    site.write(
+        "lore.yaml",
+        "title: \"<b>site</b> ]]> & 'kb'\"\ndescription: \"<script>alert('d')</script>\"\nbase_url: https://x.org/kb/\n",
+    );
+    site.write(
+        "content/posts/2026-01-01-x.md",
+        &format!(
+            "---\ntitle: {}\ntags: [\"<b>tag</b>\", \"q\\\"uote\"]\nexcerpt: \"<img src=x onerror=alert(1)> ]]>\"\nauthors: [\"<u>ann</u>\"]\n---\nBody ]]> text.\n",
+            serde_json::to_string(TITLE).unwrap()
+        ),
+    );
+    site.write(
+        "content/adr/0001-x.md",
+        "---\ntitle: \"<script>alert('adr')</script> ]]>\"\nstatus: \"<i>accepted</i>\"\ndeciders: [\"<u>ann</u>\", \"]]>\"]\ndate: 2026-01-02\ntags: [\"<b>tag</b>\"]\n---\n\nDecision ]]> text.\n",
+    );
+    site.build_ok();
+    site
+}
+
+#[test]
+fn no_user_markup_reaches_any_html_page_raw() {
+    let site = nasty_site();
+    let files = snapshot(&site.public());
+    let pages: Vec<&String> = files.keys().filter(|p| p.ends_with(".html")).collect();
+    assert!(pages.len() >= 8, "{pages:?}");
+    for path in pages {
+        let html = String::from_utf8_lossy(&files[path]);
+        for raw in RAW_MARKUP {
+            assert!(!html.contains(raw), "{path} contains {raw:?} unescaped");
+        }
+    }
+    let post = site.html("posts/x/index.html");
+    assert!(
+        texts(&post, "h1").iter().any(|t| t == TITLE),
+        "the title survives as text"
+    );
+}
+
+#[test]
+fn every_xml_output_is_well_formed_and_keeps_the_text() {
+    let site = nasty_site();
+    let files = snapshot(&site.public());
+    let xml: Vec<&String> = files.keys().filter(|p| p.ends_with(".xml")).collect();
+    for expected in ["atom.xml", "sitemap.xml", "opensearch.xml"] {
+        assert!(xml.iter().any(|p| *p == expected), "{expected} in {xml:?}");
+    }
+    for path in xml {
+        let text = String::from_utf8_lossy(&files[path]);
+        if let Err(err) = roxmltree::Document::parse(&text) {
+            panic!("{path} is not well-formed XML: {err}\n{text}");
+        }
+    }
+    let feed = site.read("atom.xml");
+    let doc = roxmltree::Document::parse(&feed).unwrap();
+    let titles: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("title"))
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(titles.contains(&TITLE), "{titles:?}");
+}
+
+#[test]
+fn search_index_scripts_carry_valid_json_with_the_text_intact() {
+    let site = nasty_site();
+    let files = snapshot(&site.public());
+    let mut found_title = false;
+    for (path, bytes) in files
+        .iter()
+        .filter(|(p, _)| p.starts_with("search/") && p.ends_with(".js"))
+    {
+        let text = String::from_utf8_lossy(bytes);
+        let call = text
+            .trim_end()
+            .strip_prefix("window.__loreSearch(")
+            .and_then(|t| t.strip_suffix(");"))
+            .unwrap_or_else(|| panic!("{path} is one call: {text}"));
+        let (key, json) = call.split_once(',').expect("key, value");
+        serde_json::from_str::<String>(key).unwrap_or_else(|e| panic!("{path} key: {e}"));
+        let value: serde_json::Value =
+            serde_json::from_str(json).unwrap_or_else(|e| panic!("{path} JSON: {e}"));
+        found_title |= value
+            .to_string()
+            .contains(&serde_json::to_string(TITLE).unwrap());
+    }
+    assert!(found_title, "a search record holds the title exactly");
+}
