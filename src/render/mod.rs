@@ -79,7 +79,12 @@ pub fn render_site(site: &Site, theme: &Theme, out: &Sink) -> BuildResult<()> {
         return Err(BuildError::cancelled());
     }
     crate::pipeline::timed("render lists", || render_lists(site, theme, &contexts, out))?;
-    for (path, bytes) in crate::pipeline::timed("search index", || search_index(site)) {
+    let cancelled = || out.is_cancelled();
+    let index = crate::pipeline::timed("search index", || search_index_unless(site, &cancelled));
+    if out.is_cancelled() {
+        return Err(BuildError::cancelled());
+    }
+    for (path, bytes) in index {
         out.insert(format!("search/{path}"), bytes);
     }
     feed::render_feeds(site, out);
@@ -115,13 +120,24 @@ pub fn render_site(site: &Site, theme: &Theme, out: &Sink) -> BuildResult<()> {
 /// The search index, from the text the pipeline already has (no HTML re-parsing): paths under
 /// `search/` and their bytes. Public for the benchmark (`tests/bench/search.rs`).
 pub fn search_index(site: &Site) -> Vec<(String, Vec<u8>)> {
+    search_index_unless(site, &|| false)
+}
+
+/// [`search_index`], given up (empty) as soon as `cancelled` says so.
+fn search_index_unless(
+    site: &Site,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Vec<(String, Vec<u8>)> {
     let (analyzer, _) = crate::search::Analyzer::for_language(&site.config.language);
-    let pages: Vec<crate::search::PageIndex> = site
+    let pages: Option<Vec<crate::search::PageIndex>> = site
         .pages
         .par_iter()
         .filter(|p| p.is_listed())
-        .map(|page| crate::search::index_page(&search_doc(page), &analyzer))
+        .map(|page| (!cancelled()).then(|| crate::search::index_page(&search_doc(page), &analyzer)))
         .collect();
+    let Some(pages) = pages else {
+        return Vec::new();
+    };
     let refs: Vec<&crate::search::PageIndex> = pages.iter().collect();
     crate::search::write_index(&refs, &analyzer)
 }
@@ -193,6 +209,9 @@ fn render_lists(
     out: &Sink,
 ) -> BuildResult<()> {
     let render = |path: String, template: &str, context: &Context| -> BuildResult<()> {
+        if out.is_cancelled() {
+            return Err(BuildError::cancelled());
+        }
         let html = theme.render(template, context, None)?;
         let bytes = relative_html(site, &path, html);
         out.insert(path, bytes);

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 /// How long a path must be quiet before the debouncer reports it (merges an editor's
 /// truncate-write or write-rename into one event).
-const DEBOUNCE: Duration = Duration::from_millis(10);
+const DEBOUNCE: Duration = Duration::from_millis(5);
 /// After a batch of one or two files (an editor saving), wait this long for more: short, as it
-/// is most of the time from saving to seeing the page.
-const QUIET_EDIT: Duration = Duration::from_millis(10);
+/// is part of the time from saving to seeing the page.
+const QUIET_EDIT: Duration = Duration::from_millis(5);
 /// Once more files have changed (a checkout, a search-and-replace), wait longer for the rest of
 /// the burst: it arrives as several batches and should cause one rebuild.
 const QUIET_BURST: Duration = Duration::from_millis(120);

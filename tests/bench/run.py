@@ -204,6 +204,7 @@ def main():
     parser.add_argument("--peers", default="hugo,zola")
     parser.add_argument("--serve", action="store_true", help="also measure serve latency on the largest size")
     parser.add_argument("--edits", type=int, default=20)
+    parser.add_argument("--serve-only", action="store_true", help="skip the builds (with --serve)")
     parser.add_argument("--work", default=os.path.join(ROOT, "target", "bench"))
     parser.add_argument("--lore", help="a lore binary (default: build target/release/lore)")
     args = parser.parse_args()
@@ -215,7 +216,7 @@ def main():
     lore = os.path.abspath(lore)
     results = {"machine": machine(), "builds": {}, "serve": {}}
     sizes = args.sizes.split(",")
-    for size in sizes:
+    for size in [] if args.serve_only else sizes:
         results["builds"][size] = bench_builds(lore, args.work, size, args.runs, args.peers)
     if args.serve:
         size = sizes[-1]
@@ -228,7 +229,8 @@ def main():
             results["serve"]["hugo (page)"] = serve_latency(
                 [shutil.which("hugo"), "server", "--bind", "127.0.0.1", "--port", "PORT"],
                 generate(args.work, size, "hugo"), hugo_url, min(args.edits, 5))
-    with open(os.path.join(args.work, "results.json"), "w") as f:
+    name = "results-serve.json" if args.serve_only else "results.json"
+    with open(os.path.join(args.work, name), "w") as f:
         json.dump(results, f, indent=2)
     print(f"Machine: {results['machine']}\n")
     print(table(results))
