@@ -1,6 +1,7 @@
 //! Syntax highlighting at build time with class names, so one stylesheet serves light and dark.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LazyLock, Mutex};
 use syntect::highlighting::{Color, Theme, ThemeSet};
 use syntect::html::{ClassStyle, ClassedHTMLGenerator, css_for_theme_with_class_style};
@@ -17,9 +18,11 @@ static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(SyntaxSet::load_defaults_ne
 /// every block is highlighted once and keeping them would only cost memory.
 static MEMO: LazyLock<Mutex<Memo>> = LazyLock::new(Mutex::default);
 
+/// Set once by `lore serve`; read per block without taking the lock.
+static MEMO_ON: AtomicBool = AtomicBool::new(false);
+
 #[derive(Default)]
 struct Memo {
-    enabled: bool,
     /// Blocks used since the current generation started, and those of the one before.
     current: HashMap<blake3::Hash, Option<String>>,
     previous: HashMap<blake3::Hash, Option<String>>,
@@ -28,15 +31,15 @@ struct Memo {
 /// Keeps highlighted blocks from now on; each call starts a generation, and blocks not used in
 /// the last two are dropped, so memory follows the site rather than its history.
 pub fn remember_between_builds() {
+    MEMO_ON.store(true, Ordering::Relaxed);
     let mut memo = MEMO.lock().unwrap_or_else(|e| e.into_inner());
-    memo.enabled = true;
     memo.previous = std::mem::take(&mut memo.current);
 }
 
 /// The inner HTML of a `<code>` element for `code` in language `lang`, or `None` when the
 /// language is unknown (the caller escapes the text as is).
 pub fn highlight(code: &str, lang: &str) -> Option<String> {
-    if !MEMO.lock().is_ok_and(|m| m.enabled) {
+    if !MEMO_ON.load(Ordering::Relaxed) {
         return highlight_now(code, lang);
     }
     let key = blake3::Hasher::new()

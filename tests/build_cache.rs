@@ -40,27 +40,14 @@ fn unchanged_rebuild_is_skipped_and_matches_a_clean_build() {
 fn every_kind_of_input_change_rebuilds() {
     let site = TestSite::fixture("basic");
     build_says(&site, &["build"], "Built ");
-    let post = site.root().join("content/posts/stamp-test.md");
-    std::fs::write(
-        &post,
-        "---\ntitle: Stamped\ndate: 2024-01-01\n---\nFirst text.\n",
-    )
-    .unwrap();
-    build_says(&site, &["build"], "Built ");
-    assert!(
-        site.read("posts/stamp-test/index.html")
-            .contains("First text.")
-    );
-    std::fs::write(
-        &post,
-        "---\ntitle: Stamped\ndate: 2024-01-01\n---\nSecond text.\n",
-    )
-    .unwrap();
-    build_says(&site, &["build"], "Built ");
-    assert!(
-        site.read("posts/stamp-test/index.html")
-            .contains("Second text.")
-    );
+    for body in ["First text.", "Second text."] {
+        site.write(
+            "content/posts/stamp-test.md",
+            &format!("---\ntitle: Stamped\ndate: 2024-01-01\n---\n{body}\n"),
+        );
+        build_says(&site, &["build"], "Built ");
+        assert!(site.read("posts/stamp-test/index.html").contains(body));
+    }
     site.write(
         "templates/partials/footer_extra.html",
         "<p>from a template override</p>",

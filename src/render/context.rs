@@ -269,10 +269,12 @@ impl<'a> Contexts<'a> {
                 .adr()
                 .and_then(|a| a.status.clone())
                 .unwrap_or_else(|| "unknown".into());
-            let order = STATUS_ORDER
+            // Known statuses in their usual order, then "unknown", then any other.
+            let known = crate::adr::status::KNOWN_STATUSES;
+            let order = known
                 .iter()
                 .position(|s| *s == status)
-                .unwrap_or(STATUS_ORDER.len());
+                .unwrap_or(known.len() + usize::from(status != "unknown"));
             *counts.entry((order, status)).or_default() += 1;
         }
         let log = format!("{}adr/", self.site.config.base_path);
@@ -431,15 +433,6 @@ const RELATION_ORDER: [RelationKind; 5] = [
     RelationKind::Amends,
     RelationKind::RelatesTo,
 ];
-const STATUS_ORDER: [&str; 7] = [
-    "proposed",
-    "accepted",
-    "rejected",
-    "deprecated",
-    "superseded",
-    "draft",
-    "unknown",
-];
 
 pub fn relation_key(kind: RelationKind) -> &'static str {
     match kind {
@@ -536,7 +529,7 @@ fn link_value(site: &Site, page: Option<usize>) -> Value {
 fn summary(site: &Site, i: usize) -> Value {
     let page = &site.pages[i];
     let date = page.doc.date.as_ref();
-    let tags: Vec<Value> = tag_names(page).into_iter().map(|name| {
+    let tags: Vec<Value> = page.tag_names().into_iter().map(|name| {
         let slug = slugify(&name);
         let tag = site.tags.iter().position(|t| t.slug == slug);
         match tag {
@@ -557,10 +550,6 @@ fn summary(site: &Site, i: usize) -> Value {
         "draft": page.doc.meta.draft,
         "adr": if page.doc.kind == Kind::Adr { adr_brief(page) } else { Value::Null },
     })
-}
-
-fn tag_names(page: &Page) -> Vec<String> {
-    page.tag_names()
 }
 
 pub fn reading_time(words: usize) -> usize {

@@ -418,13 +418,8 @@ fn publish_edited_pages(
 /// True when the two sites have the same HTML pages (they may differ in the search index,
 /// feeds or the sitemap, which no open page shows).
 fn no_page_differs(a: &OutputSet, b: &OutputSet) -> bool {
-    let html = |set: &OutputSet| {
-        set.iter()
-            .filter(|(path, _)| path.ends_with(".html"))
-            .map(|(path, content)| (path.clone(), content.clone()))
-            .collect::<Vec<_>>()
-    };
-    html(a) == html(b)
+    let is_page = |(path, _): &(&String, &crate::output::Content)| path.ends_with(".html");
+    a.iter().filter(is_page).eq(b.iter().filter(is_page))
 }
 
 /// Prints the failure as `lore build` does and returns the same text for the overlay.

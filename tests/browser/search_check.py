@@ -3,164 +3,22 @@
 
 Usage: search_check.py SITE_DIR [--chromium PATH] [--no-file]
 SITE_DIR is a site built by `lore build` (the Rust test builds tests/fixtures/search).
-Python 3 standard library only (a minimal WebSocket client is included). Serves
+Python 3 standard library only (the CDP client is in cdp.py beside this file). Serves
 SITE_DIR on 127.0.0.1 only and runs the checks over http, then opens the same
 files from disk (file://, no server, no --allow-file-access-from-files) unless
 --no-file is given. Stops only what it started.
 Exit code 0 when all checks pass; prints 'N passed, M failed'.
 """
-import base64, json, os, socket, struct, subprocess, sys, tempfile, threading, time, shutil
-import http.server, functools, urllib.request
+import os, sys, time, urllib.request
+
+from cdp import Chromium, Report, default_chromium, serve
 
 DEMO = os.path.abspath(next((a for a in sys.argv[1:] if not a.startswith('--')), os.path.dirname(os.path.abspath(__file__))))
-CHROMIUM = sys.argv[sys.argv.index('--chromium') + 1] if '--chromium' in sys.argv else (shutil.which('chromium') or '/usr/bin/chromium')
+CHROMIUM = default_chromium(sys.argv)
 
 
-class WS:
-    """Just enough of RFC 6455 for CDP: text frames, client masking."""
-    def __init__(self, url):
-        assert url.startswith('ws://')
-        hostport, path = url[5:].split('/', 1)
-        host, port = hostport.split(':')
-        self.s = socket.create_connection((host, int(port)), timeout=30)
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.s.sendall((f'GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
-                        f'Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n').encode())
-        buf = b''
-        while b'\r\n\r\n' not in buf:
-            chunk = self.s.recv(4096)
-            if not chunk:
-                raise RuntimeError('websocket handshake failed')
-            buf += chunk
-        self.rest = buf.split(b'\r\n\r\n', 1)[1]
-
-    def send(self, text):
-        data = text.encode()
-        head = bytearray([0x81])
-        n = len(data)
-        if n < 126:
-            head.append(0x80 | n)
-        elif n < 65536:
-            head.append(0x80 | 126); head += struct.pack('>H', n)
-        else:
-            head.append(0x80 | 127); head += struct.pack('>Q', n)
-        mask = os.urandom(4)
-        self.s.sendall(bytes(head) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
-
-    def _read(self, n):
-        while len(self.rest) < n:
-            chunk = self.s.recv(65536)
-            if not chunk:
-                raise RuntimeError('websocket closed')
-            self.rest += chunk
-        out, self.rest = self.rest[:n], self.rest[n:]
-        return out
-
-    def recv(self):
-        msg = b''
-        while True:
-            b0, b1 = self._read(2)
-            n = b1 & 0x7f
-            if n == 126:
-                n = struct.unpack('>H', self._read(2))[0]
-            elif n == 127:
-                n = struct.unpack('>Q', self._read(8))[0]
-            payload = self._read(n)
-            op = b0 & 0x0f
-            if op == 8:
-                raise RuntimeError('websocket closed')
-            if op in (0, 1, 2):
-                msg += payload
-                if b0 & 0x80:
-                    return msg.decode('utf-8', 'replace')
-
-
-class CDP:
-    def __init__(self, ws_url):
-        self.ws = WS(ws_url)
-        self.id = 0
-
-    def call(self, method, **params):
-        self.id += 1
-        my = self.id
-        self.ws.send(json.dumps({'id': my, 'method': method, 'params': params}))
-        while True:
-            m = json.loads(self.ws.recv())
-            if m.get('id') == my:
-                if 'error' in m:
-                    raise RuntimeError(f'{method}: {m["error"]}')
-                return m.get('result', {})
-
-    def eval(self, expr):
-        r = self.call('Runtime.evaluate', expression=expr, returnByValue=True, awaitPromise=True)
-        if 'exceptionDetails' in r:
-            raise RuntimeError(f'JS error in {expr!r}: {r["exceptionDetails"]}')
-        return r['result'].get('value')
-
-    def goto(self, url):
-        self.call('Page.navigate', url=url)
-        self.wait("document.readyState === 'complete'")
-
-    def wait(self, expr, timeout=10.0):
-        end = time.time() + timeout
-        while time.time() < end:
-            try:
-                if self.eval(expr):
-                    return True
-            except RuntimeError:
-                pass
-            time.sleep(0.05)
-        return False
-
-    def type(self, text):
-        for ch in text:
-            self.call('Input.dispatchKeyEvent', type='keyDown', key=ch, text=ch)
-            self.call('Input.dispatchKeyEvent', type='keyUp', key=ch)
-            time.sleep(0.02)
-
-    def key(self, key, code=None, vk=0):
-        self.call('Input.dispatchKeyEvent', type='rawKeyDown', key=key, code=code or key, windowsVirtualKeyCode=vk)
-        self.call('Input.dispatchKeyEvent', type='keyUp', key=key, code=code or key, windowsVirtualKeyCode=vk)
-
-
-def serve(root):
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-    handler = functools.partial(Quiet, directory=root)
-    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
-
-
-def start_chromium():
-    profile = tempfile.mkdtemp(prefix='lore-chromium-')
-    proc = subprocess.Popen([CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-                             '--disable-background-networking', '--disable-component-update', '--disable-sync',
-                             f'--user-data-dir={profile}', '--remote-debugging-port=0',
-                             '--window-size=1200,900', 'about:blank'],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    port = None
-    end = time.time() + 30
-    while time.time() < end and port is None:
-        line = proc.stderr.readline()
-        if 'DevTools listening on' in line:
-            port = int(line.strip().rsplit(':', 1)[1].split('/')[0])
-    if port is None:
-        proc.kill()
-        raise RuntimeError('chromium did not start')
-    threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
-    targets = json.load(urllib.request.urlopen(f'http://127.0.0.1:{port}/json/list'))
-    page = next(t for t in targets if t.get('type') == 'page')
-    return proc, profile, CDP(page['webSocketDebuggerUrl'])
-
-
-RESULTS = []
-
-
-def check(name, ok, detail=''):
-    RESULTS.append(ok)
-    print(('PASS ' if ok else 'FAIL ') + name + ('' if ok else f'  -- {detail}'))
+REPORT = Report()
+check = REPORT.check
 
 
 FIRST_TITLE = "(document.querySelector('#search-panel:not([hidden]) .search-result-title')||{}).textContent"
@@ -262,24 +120,18 @@ def main():
         print(f'no index in {DEMO}/search (build the site first)')
         return 2
     srv = serve(DEMO)
-    proc, profile, cdp = start_chromium()
+    browser = Chromium(CHROMIUM, extra_flags=('--window-size=1200,900',))
     try:
+        cdp = browser.cdp
         cdp.call('Page.enable')
         cdp.call('Runtime.enable')
         run_checks(cdp, f'http://127.0.0.1:{srv.server_address[1]}/')
         if '--no-file' not in sys.argv:
             run_checks(cdp, 'file://' + DEMO + '/', file_mode=True)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        browser.close()
         srv.shutdown()
-        shutil.rmtree(profile, ignore_errors=True)
-    passed, failed = RESULTS.count(True), RESULTS.count(False)
-    print(f'{passed} passed, {failed} failed')
-    return 0 if failed == 0 else 1
+    return REPORT.summary()
 
 
 if __name__ == '__main__':
