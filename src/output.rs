@@ -261,17 +261,6 @@ impl Staging {
     }
 }
 
-/// Writes `set` to `dir`, replacing what was there only once every file is written.
-pub fn write_atomic(set: &OutputSet, dir: &Path) -> BuildResult<()> {
-    let staging = Staging::create(dir)?;
-    let sink = Sink::disk(staging.path());
-    for (path, content) in set.iter() {
-        sink.put(path.clone(), content.clone());
-    }
-    sink.finish()?;
-    staging.swap_in()
-}
-
 /// Replaces `dir` with the staged folder: two renames, the old site kept until the new one is in.
 fn swap_in(staging: tempfile::TempDir, dir: &Path) -> BuildResult<()> {
     let staged = staging.keep();
