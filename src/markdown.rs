@@ -1,6 +1,8 @@
-//! Markdown to HTML with pulldown-cmark: the only place its options are set. Besides the HTML,
-//! one pass collects what later stages need: the table of contents, plain text per section (for
-//! search and excerpts), the links (for backlinks and `lore check`), and the word count.
+//! Markdown to HTML with pulldown-cmark: the only place its options are set. Two passes over the
+//! same event handling: [`scan`] finds what the rest of the site needs of every page (table of
+//! contents, links for backlinks and `lore check`, excerpt, word count) without writing HTML or
+//! highlighting code; [`render`] writes the HTML and the plain text per section (for search)
+//! when the page itself is written, replaying the links the scan resolved.
 
 use crate::highlight;
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
@@ -34,7 +36,8 @@ pub struct Resolution {
     pub superseded_hint: Option<String>,
 }
 
-/// A link as found in the source, for backlinks and `lore check`.
+/// A link as found in the source, for backlinks and `lore check`, with how it was resolved, so
+/// the page's HTML can be written later without asking the site again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkRef {
     pub written: String,
@@ -42,6 +45,8 @@ pub struct LinkRef {
     pub col: usize,
     pub is_image: bool,
     pub target: LinkTarget,
+    pub href: String,
+    pub superseded_hint: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -59,13 +64,12 @@ pub struct Section {
     pub text: String,
 }
 
+/// What the rest of the site needs of a page's Markdown (lists, backlinks, `lore check`), found
+/// by [`scan`]: a pass that neither highlights code nor writes HTML, so it is cheap enough to
+/// make for every page up front and small enough to keep.
 #[derive(Debug, Clone, Default)]
-pub struct Rendered {
-    pub html: String,
+pub struct Outline {
     pub toc: Vec<TocEntry>,
-    /// Text per section, the first one before any heading.
-    pub sections: Vec<Section>,
-    pub code_text: String,
     /// The text of a level-1 heading that opened the document (left out of `html`).
     pub leading_title: Option<String>,
     /// Plain text before `<!-- more -->`, when the marker is there.
@@ -78,11 +82,36 @@ pub struct Rendered {
     pub foreign_syntax_line: Option<usize>,
 }
 
+/// What only the page's own output needs (its HTML, and its text for the search index): made
+/// when the page is rendered and dropped once it is written.
+#[derive(Debug, Clone, Default)]
+pub struct Body {
+    pub html: String,
+    /// Text per section, the first one before any heading.
+    pub sections: Vec<Section>,
+    pub code_text: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub outline: Outline,
+    pub body: Body,
+}
+
+/// Where link destinations come from.
+#[derive(Clone, Copy)]
+pub enum Links<'a> {
+    /// Asked of the site, link by link.
+    Resolve(&'a (dyn Fn(&str) -> Resolution + Sync)),
+    /// As an earlier [`scan`] of the same text resolved them, in order.
+    Replay(&'a [LinkRef]),
+}
+
 pub struct RenderOptions<'a> {
     pub safe: bool,
     pub smart_punctuation: bool,
     pub highlight: bool,
-    pub resolve: &'a (dyn Fn(&str) -> Resolution + Sync),
+    pub links: Links<'a>,
 }
 
 fn parser_options(smart: bool) -> Options {
@@ -99,16 +128,37 @@ fn parser_options(smart: bool) -> Options {
 
 /// Renders `body`; `first_line` is the file line `body` starts on, so link positions are real.
 pub fn render(body: &str, first_line: usize, options: &RenderOptions<'_>) -> Rendered {
-    let mut state = State::new(body, first_line, options);
-    let parser =
-        Parser::new_ext(body, parser_options(options.smart_punctuation)).into_offset_iter();
-    let mut events: Vec<Event<'_>> = Vec::new();
-    for (event, range) in parser {
-        state.handle(event, range.start, &mut events);
-    }
+    let (state, events) = run(body, first_line, options, true);
     let mut html = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     state.finish(html)
+}
+
+/// The [`Outline`] of `body` without writing HTML or highlighting code: what [`render`] would
+/// give, at a fraction of the cost.
+pub fn scan(body: &str, first_line: usize, options: &RenderOptions<'_>) -> Outline {
+    let (state, _) = run(body, first_line, options, false);
+    state.finish(String::new()).outline
+}
+
+/// Parses `body` through the event handling; the events to write come back when `writing`.
+fn run<'a, 'o>(
+    body: &'a str,
+    first_line: usize,
+    options: &'o RenderOptions<'o>,
+    writing: bool,
+) -> (State<'o>, Vec<Event<'a>>) {
+    let mut state = State::new(body, first_line, options, writing);
+    let parser =
+        Parser::new_ext(body, parser_options(options.smart_punctuation)).into_offset_iter();
+    let mut events: Vec<Event<'a>> = Vec::new();
+    for (event, range) in parser {
+        state.handle(event, range.start, &mut events);
+        if !writing {
+            events.clear();
+        }
+    }
+    (state, events)
 }
 
 struct Heading {
@@ -122,9 +172,15 @@ struct Heading {
 
 struct State<'o> {
     options: &'o RenderOptions<'o>,
+    /// False for [`scan`]: no code is highlighted.
+    writing: bool,
+    /// Links seen so far (the next one to replay).
+    links_seen: usize,
+    sections: Vec<Section>,
+    code_text: String,
     line_starts: Vec<usize>,
     first_line: usize,
-    out: Rendered,
+    out: Outline,
     used_ids: BTreeSet<String>,
     flat_toc: Vec<(u8, String, String)>,
     heading: Option<Heading>,
@@ -141,18 +197,19 @@ struct State<'o> {
 }
 
 impl<'o> State<'o> {
-    fn new(body: &str, first_line: usize, options: &'o RenderOptions<'o>) -> Self {
+    fn new(body: &str, first_line: usize, options: &'o RenderOptions<'o>, writing: bool) -> Self {
         let line_starts = std::iter::once(0)
             .chain(body.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
         State {
             options,
+            writing,
+            links_seen: 0,
+            sections: vec![Section::default()],
+            code_text: String::new(),
             line_starts,
             first_line,
-            out: Rendered {
-                sections: vec![Section::default()],
-                ..Rendered::default()
-            },
+            out: Outline::default(),
             used_ids: BTreeSet::new(),
             flat_toc: Vec::new(),
             heading: None,
@@ -245,7 +302,6 @@ impl<'o> State<'o> {
             {
                 if self.out.summary.is_none() {
                     let text = self
-                        .out
                         .sections
                         .iter()
                         .map(|s| s.text.as_str())
@@ -354,7 +410,7 @@ impl<'o> State<'o> {
     }
 
     fn link<'a>(&mut self, dest: CowStr<'a>, offset: usize, is_image: bool) -> CowStr<'a> {
-        let resolution = (self.options.resolve)(&dest);
+        let resolution = self.resolve(&dest);
         let (line, col) = self.position(offset);
         self.out.links.push(LinkRef {
             written: dest.to_string(),
@@ -362,6 +418,8 @@ impl<'o> State<'o> {
             col,
             is_image,
             target: resolution.target,
+            href: resolution.href.clone(),
+            superseded_hint: resolution.superseded_hint.clone(),
         });
         if !is_image {
             self.pending_hints.push(resolution.superseded_hint);
@@ -370,6 +428,27 @@ impl<'o> State<'o> {
             dest
         } else {
             CowStr::from(resolution.href)
+        }
+    }
+
+    fn resolve(&mut self, dest: &str) -> Resolution {
+        let seen = self.links_seen;
+        self.links_seen += 1;
+        match self.options.links {
+            Links::Resolve(resolve) => resolve(dest),
+            Links::Replay(links) => match links.get(seen).filter(|l| l.written == dest) {
+                Some(link) => Resolution {
+                    href: link.href.clone(),
+                    target: link.target.clone(),
+                    superseded_hint: link.superseded_hint.clone(),
+                },
+                // Not the text that was scanned: leave the link as written.
+                None => Resolution {
+                    href: dest.to_string(),
+                    target: LinkTarget::Broken,
+                    superseded_hint: None,
+                },
+            },
         }
     }
 
@@ -390,7 +469,7 @@ impl<'o> State<'o> {
             p.push_str(text);
         }
         self.words += text.split_whitespace().count();
-        if let Some(section) = self.out.sections.last_mut() {
+        if let Some(section) = self.sections.last_mut() {
             section.text.push_str(text);
         }
     }
@@ -443,7 +522,7 @@ impl<'o> State<'o> {
         if level >= 2 {
             self.flat_toc.push((level, id.clone(), title.clone()));
         }
-        self.out.sections.push(Section {
+        self.sections.push(Section {
             anchor: Some(id),
             heading: title,
             text: String::new(),
@@ -469,9 +548,12 @@ impl<'o> State<'o> {
         let Some((lang, code)) = self.code.take() else {
             return;
         };
-        self.out.code_text.push_str(&code);
-        self.out.code_text.push('\n');
         self.words += code.split_whitespace().count();
+        if !self.writing {
+            return;
+        }
+        self.code_text.push_str(&code);
+        self.code_text.push('\n');
         let inner = if self.options.highlight && !lang.is_empty() {
             highlight::highlight(&code, &lang)
         } else {
@@ -494,14 +576,22 @@ impl<'o> State<'o> {
     }
 
     fn finish(mut self, html: String) -> Rendered {
-        self.out.html = html;
         self.out.word_count = self.words;
         self.out.toc = nest_toc(&self.flat_toc);
-        for section in &mut self.out.sections {
-            section.text = collapse_whitespace(&section.text);
+        if self.writing {
+            for section in &mut self.sections {
+                section.text = collapse_whitespace(&section.text);
+            }
         }
         self.out.heading_ids = self.used_ids;
-        self.out
+        Rendered {
+            outline: self.out,
+            body: Body {
+                html,
+                sections: self.sections,
+                code_text: self.code_text,
+            },
+        }
     }
 }
 
@@ -589,7 +679,7 @@ mod tests {
             safe: false,
             smart_punctuation: true,
             highlight: true,
-            resolve: &keep,
+            links: Links::Resolve(&keep),
         };
         render(body, 1, &options)
     }
@@ -599,21 +689,22 @@ mod tests {
         let r = render_plain(
             "# Title\n\nIntro text.\n\n## Setup\n\n### Step\n\n## Setup\n\n## Custom {#mine}\n",
         );
-        assert_eq!(r.leading_title.as_deref(), Some("Title"));
+        assert_eq!(r.outline.leading_title.as_deref(), Some("Title"));
         assert!(
-            !r.html.contains("<h1"),
+            !r.body.html.contains("<h1"),
             "leading h1 is the page title: {}",
-            r.html
+            r.body.html
         );
         assert!(
-            r.html
+            r.body
+                .html
                 .contains("<h2 id=\"setup\">Setup<a class=\"anchor\" href=\"#setup\"")
         );
-        assert!(r.html.contains("id=\"setup-1\""));
-        assert!(r.html.contains("id=\"mine\""));
-        assert_eq!(r.toc.len(), 3);
-        assert_eq!(r.toc[0].children[0].id, "step");
-        assert_eq!(r.first_paragraph.as_deref(), Some("Intro text."));
+        assert!(r.body.html.contains("id=\"setup-1\""));
+        assert!(r.body.html.contains("id=\"mine\""));
+        assert_eq!(r.outline.toc.len(), 3);
+        assert_eq!(r.outline.toc[0].children[0].id, "step");
+        assert_eq!(r.outline.first_paragraph.as_deref(), Some("Intro text."));
     }
 
     #[test]
@@ -621,21 +712,22 @@ mod tests {
         let r = render_plain(
             "| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~ and [^1]\n\n- [x] done\n\n[^1]: note\n",
         );
-        assert!(r.html.contains("<div class=\"table-wrap\"><table>"));
-        assert!(r.html.contains("<del>old</del>"));
-        assert!(r.html.contains("type=\"checkbox\""));
-        assert!(r.html.contains("footnote-definition"));
+        assert!(r.body.html.contains("<div class=\"table-wrap\"><table>"));
+        assert!(r.body.html.contains("<del>old</del>"));
+        assert!(r.body.html.contains("type=\"checkbox\""));
+        assert!(r.body.html.contains("footnote-definition"));
     }
 
     #[test]
     fn code_is_highlighted_and_collected() {
         let r = render_plain("```rust\nfn main() {}\n```\n");
         assert!(
-            r.html
+            r.body
+                .html
                 .contains("<pre class=\"code\" data-lang=\"rust\"><code class=\"language-rust\">")
         );
-        assert!(r.html.contains("hl-"));
-        assert!(r.code_text.contains("fn main"));
+        assert!(r.body.html.contains("hl-"));
+        assert!(r.body.code_text.contains("fn main"));
     }
 
     #[test]
@@ -644,11 +736,11 @@ mod tests {
             safe: true,
             smart_punctuation: false,
             highlight: false,
-            resolve: &keep,
+            links: Links::Resolve(&keep),
         };
         let r = render("<script>alert(1)</script>\n\nhi <b>x</b>\n", 1, &options);
-        assert!(!r.html.contains("<script>"), "{}", r.html);
-        assert!(r.html.contains("&lt;script&gt;"));
+        assert!(!r.body.html.contains("<script>"), "{}", r.body.html);
+        assert!(r.body.html.contains("&lt;script&gt;"));
     }
 
     #[test]
@@ -665,21 +757,27 @@ mod tests {
             safe: false,
             smart_punctuation: false,
             highlight: false,
-            resolve: &resolve,
+            links: Links::Resolve(&resolve),
         };
         let r = render("Intro\n\nSee [x](x.md) now.\n", 10, &options);
-        assert!(r.html.contains("href=\"/x/\""));
-        assert!(r.html.contains("class=\"superseded-hint\""));
-        assert_eq!((r.links[0].line, r.links[0].col), (12, 5));
+        assert!(r.body.html.contains("href=\"/x/\""));
+        assert!(r.body.html.contains("class=\"superseded-hint\""));
+        assert_eq!((r.outline.links[0].line, r.outline.links[0].col), (12, 5));
     }
 
     #[test]
     fn shortcodes_split_by_the_parser_are_noted_once() {
         let r = render_plain("Intro.\n\nSee {{< ref \"x.md\" >}} and {{% note %}}.\n");
-        assert_eq!(r.foreign_syntax_line, Some(3));
-        assert!(r.html.contains("{{&lt; ref"), "left as text: {}", r.html);
+        assert_eq!(r.outline.foreign_syntax_line, Some(3));
+        assert!(
+            r.body.html.contains("{{&lt; ref"),
+            "left as text: {}",
+            r.body.html
+        );
         assert_eq!(
-            render_plain("Plain {braces} < and %.\n").foreign_syntax_line,
+            render_plain("Plain {braces} < and %.\n")
+                .outline
+                .foreign_syntax_line,
             None
         );
     }
@@ -687,7 +785,31 @@ mod tests {
     #[test]
     fn more_marker_gives_summary() {
         let r = render_plain("First part.\n\n<!-- more -->\n\nRest.\n");
-        assert_eq!(r.summary.as_deref(), Some("First part."));
+        assert_eq!(r.outline.summary.as_deref(), Some("First part."));
+    }
+
+    #[test]
+    fn scan_finds_the_outline_and_replayed_links_give_the_same_html() {
+        let body = "# T\n\nIntro [a](x.md) and ![i](p.png).\n\n## Part\n\nMore [b](https://e.org).\n\n<!-- more -->\n\n```rust\nfn f() {}\n```\n";
+        let resolve = |href: &str| Resolution {
+            href: format!("/r/{href}"),
+            target: LinkTarget::Asset,
+            superseded_hint: href.starts_with('x').then(|| "Superseded".to_string()),
+        };
+        let options = |links| RenderOptions {
+            safe: false,
+            smart_punctuation: true,
+            highlight: true,
+            links,
+        };
+        let full = render(body, 3, &options(Links::Resolve(&resolve)));
+        let outline = scan(body, 3, &options(Links::Resolve(&resolve)));
+        assert_eq!(format!("{outline:?}"), format!("{:?}", full.outline));
+        let replayed = render(body, 3, &options(Links::Replay(&outline.links)));
+        assert_eq!(replayed.body.html, full.body.html);
+        assert!(replayed.body.html.contains("href=\"/r/x.md\""));
+        assert_eq!(replayed.body.sections, full.body.sections);
+        assert_eq!(replayed.body.code_text, full.body.code_text);
     }
 
     #[test]

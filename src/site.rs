@@ -6,7 +6,7 @@ use crate::config::{SiteConfig, normalise_path};
 use crate::discover::Role;
 use crate::document::{Document, Kind, strip_date_prefix};
 use crate::error::{BuildError, BuildResult, Diagnostic, Location};
-use crate::markdown::{self, LinkTarget, RenderOptions, Rendered, Resolution};
+use crate::markdown::{self, Body, LinkTarget, Links, Outline, RenderOptions, Resolution};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -19,7 +19,9 @@ pub struct Page {
     /// Where its HTML goes, relative to the output root; `None` for pages shown inside another
     /// (the home intro and the decision log's introduction).
     pub output: Option<String>,
-    pub rendered: Rendered,
+    /// What lists, backlinks and checks need of its Markdown; the HTML is made when the page
+    /// is rendered ([`Site::body`]).
+    pub outline: Outline,
     pub excerpt: String,
     /// For decisions: the identity, `package/stem`.
     pub adr_id: Option<String>,
@@ -122,23 +124,35 @@ impl Site {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.config.base_path, path)
     }
+
+    /// Page `i`'s HTML and text: its Markdown rendered, code highlighted, links as its outline
+    /// resolved them. Made when the page is written, not kept: it is most of a site's memory.
+    pub fn body(&self, i: usize) -> Body {
+        let page = &self.pages[i];
+        let options = markdown_options(&self.config, Links::Replay(&page.outline.links));
+        markdown::render(&page.doc.body, page.doc.body_line, &options).body
+    }
 }
 
-fn render_markdown(
+fn markdown_options<'a>(config: &SiteConfig, links: Links<'a>) -> RenderOptions<'a> {
+    RenderOptions {
+        safe: config.markdown.safe,
+        smart_punctuation: config.markdown.smart_punctuation,
+        highlight: config.markdown.highlight,
+        links,
+    }
+}
+
+fn scan_markdown(
     config: &SiteConfig,
     lookup: &Lookup<'_>,
     hints: &HashMap<usize, String>,
     i: usize,
     doc: &Document,
-) -> Rendered {
+) -> Outline {
     let resolve = |href: &str| lookup.resolve(i, href, hints);
-    let options = RenderOptions {
-        safe: config.markdown.safe,
-        smart_punctuation: config.markdown.smart_punctuation,
-        highlight: config.markdown.highlight,
-        resolve: &resolve,
-    };
-    markdown::render(&doc.body, doc.body_line, &options)
+    let options = markdown_options(config, Links::Resolve(&resolve));
+    markdown::scan(&doc.body, doc.body_line, &options)
 }
 
 /// Gives page `i` a new version of its document whose front matter, title, date and decision
@@ -156,7 +170,7 @@ pub fn replace_body(site: &mut Site, i: usize, doc: Document) -> Option<()> {
     if !same_shape {
         return None;
     }
-    let rendered = {
+    let outline = {
         let mut docs: Vec<&Document> = site.pages.iter().map(|p| &p.doc).collect();
         docs[i] = &doc;
         let routes: Vec<(String, Option<String>)> = site
@@ -167,11 +181,11 @@ pub fn replace_body(site: &mut Site, i: usize, doc: Document) -> Option<()> {
         let ids: Vec<Option<String>> = site.pages.iter().map(|p| p.adr_id.clone()).collect();
         let lookup = Lookup::new(&site.config, docs, &routes, &ids, &site.assets);
         let hints = superseded_hints(&lookup.docs, &ids, &site.edges);
-        render_markdown(&site.config, &lookup, &hints, i, &doc)
+        scan_markdown(&site.config, &lookup, &hints, i, &doc)
     };
     let page = &mut site.pages[i];
-    page.excerpt = excerpt_of(&doc, &rendered);
-    page.rendered = rendered;
+    page.excerpt = excerpt_of(&doc, &outline);
+    page.outline = outline;
     page.doc = doc;
     Some(())
 }
@@ -198,14 +212,14 @@ pub fn assemble(
     let lookup = Lookup::new(&config, docs.iter().collect(), &routes, &adr_ids, &assets);
     let (edges, dangling) = resolve_relations(&docs, &lookup);
     let hints = superseded_hints(&lookup.docs, &adr_ids, &edges);
-    let rendered: Vec<Rendered> = docs
+    let outlines: Vec<Outline> = docs
         .par_iter()
         .enumerate()
         .map(|(i, doc)| {
             if cancelled() {
-                return Rendered::default();
+                return Outline::default();
             }
-            render_markdown(&config, &lookup, &hints, i, doc)
+            scan_markdown(&config, &lookup, &hints, i, doc)
         })
         .collect();
     if cancelled() {
@@ -213,16 +227,16 @@ pub fn assemble(
     }
     let mut pages: Vec<Page> = docs
         .into_iter()
-        .zip(rendered)
+        .zip(outlines)
         .zip(routes)
         .zip(adr_ids)
-        .map(|(((doc, rendered), (url, output)), adr_id)| {
-            let excerpt = excerpt_of(&doc, &rendered);
+        .map(|(((doc, outline), (url, output)), adr_id)| {
+            let excerpt = excerpt_of(&doc, &outline);
             Page {
                 doc,
                 url,
                 output,
-                rendered,
+                outline,
                 excerpt,
                 adr_id,
                 section: None,
@@ -258,13 +272,13 @@ pub fn assemble(
     })
 }
 
-fn excerpt_of(doc: &Document, rendered: &Rendered) -> String {
+fn excerpt_of(doc: &Document, outline: &Outline) -> String {
     let text = doc
         .meta
         .excerpt
         .clone()
-        .or_else(|| rendered.summary.clone())
-        .or_else(|| rendered.first_paragraph.clone())
+        .or_else(|| outline.summary.clone())
+        .or_else(|| outline.first_paragraph.clone())
         .unwrap_or_default();
     markdown::truncate_words(&markdown::collapse_whitespace(&text), 160)
 }
@@ -273,7 +287,7 @@ fn foreign_syntax_warnings(pages: &[Page]) -> Vec<Diagnostic> {
     pages
         .iter()
         .filter_map(|p| {
-            let line = p.rendered.foreign_syntax_line?;
+            let line = p.outline.foreign_syntax_line?;
             Some(
                 Diagnostic::warning(Location::at(&p.doc.source.path, line, 1), "template syntax of another generator (a Hugo shortcode or similar) is shown as text")
                     .with_help("replace it with Markdown, or ignore this warning if the text is meant to be shown"),
@@ -925,7 +939,7 @@ fn build_tags(pages: &[Page]) -> Vec<Tag> {
 fn build_backlinks(pages: &[Page]) -> Vec<Vec<usize>> {
     let mut backlinks = vec![BTreeSet::new(); pages.len()];
     for (from, page) in pages.iter().enumerate() {
-        for link in &page.rendered.links {
+        for link in &page.outline.links {
             if let LinkTarget::Page { page: to, .. } = link.target
                 && to != from
                 && page.is_listed()

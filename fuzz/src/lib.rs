@@ -5,7 +5,7 @@
 use lore::adr::dialects::{AdrInput, read_adr};
 use lore::discover::{Role, SourceFile};
 use lore::front_matter;
-use lore::markdown::{self, LinkTarget, RenderOptions, Resolution};
+use lore::markdown::{self, LinkTarget, Links, RenderOptions, Resolution};
 use std::path::Path;
 
 /// The front matter splitter, the YAML/TOML parser and the reading of Lore's keys.
@@ -92,14 +92,24 @@ pub fn page(data: &[u8]) {
         },
         superseded_hint: href.contains("0001").then(|| "Superseded by ADR 2".into()),
     };
-    let options = RenderOptions {
+    let options = |links| RenderOptions {
         safe: flags & 4 != 0,
         smart_punctuation: flags & 8 != 0,
         highlight: flags & 16 != 0,
-        resolve: &resolve,
+        links,
     };
-    let rendered = markdown::render(&doc.body, doc.body_line, &options);
-    for link in &rendered.links {
+    let rendered = markdown::render(&doc.body, doc.body_line, &options(Links::Resolve(&resolve)));
+    for link in &rendered.outline.links {
         assert!(link.line >= doc.body_line && link.col >= 1, "{link:?}");
     }
+    // A build scans every page first and renders it later from the scan's links: both must
+    // agree with rendering in one go.
+    let outline = markdown::scan(&doc.body, doc.body_line, &options(Links::Resolve(&resolve)));
+    assert_eq!(format!("{outline:?}"), format!("{:?}", rendered.outline));
+    let replayed = markdown::render(
+        &doc.body,
+        doc.body_line,
+        &options(Links::Replay(&outline.links)),
+    );
+    assert_eq!(replayed.body.html, rendered.body.html);
 }

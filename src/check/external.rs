@@ -47,7 +47,7 @@ pub fn check_external(site: &Site, options: ExternalOptions) -> Vec<Diagnostic> 
 fn external_links(site: &Site) -> BTreeMap<String, Vec<Location>> {
     let mut places: BTreeMap<String, Vec<Location>> = BTreeMap::new();
     for page in &site.pages {
-        for link in &page.rendered.links {
+        for link in &page.outline.links {
             let lower = link.written.to_ascii_lowercase();
             let is_http = lower.starts_with("http://") || lower.starts_with("https://");
             if link.target == LinkTarget::External && is_http {

@@ -120,14 +120,15 @@ impl<'a> Contexts<'a> {
         self.with_page_meta(Some(title), path, "")
     }
 
-    pub fn page(&self, i: usize) -> Context {
+    /// Page `i`'s context, with `content`, the HTML of its Markdown ([`Site::body`]).
+    pub fn page(&self, i: usize, content: &str) -> Context {
         let page = &self.site.pages[i];
         let mut context = self.with_page_meta(Some(&page.doc.title), &page.url, &page.excerpt);
-        context.insert("page", &self.page_value(i));
+        context.insert("page", &self.page_value(i, content));
         context
     }
 
-    fn page_value(&self, i: usize) -> Value {
+    fn page_value(&self, i: usize, content: &str) -> Value {
         let site = self.site;
         let page = &site.pages[i];
         let mut value = self.summary(i).clone();
@@ -138,9 +139,9 @@ impl<'a> Contexts<'a> {
         let updated_display = updated.map(|d| d.day.format("%-d %B %Y").to_string());
         obj.insert("updated_display".into(), json!(updated_display));
         obj.insert("authors".into(), json!(page.doc.meta.authors));
-        obj.insert("content".into(), json!(page.rendered.html));
-        obj.insert("toc".into(), json!(page.rendered.toc));
-        obj.insert("word_count".into(), json!(page.rendered.word_count));
+        obj.insert("content".into(), json!(content));
+        obj.insert("toc".into(), json!(page.outline.toc));
+        obj.insert("word_count".into(), json!(page.outline.word_count));
         obj.insert("extra".into(), page.doc.meta.extra.clone());
         obj.insert("source".into(), json!(page.doc.source.rel));
         obj.insert(
@@ -215,9 +216,9 @@ impl<'a> Contexts<'a> {
     pub fn home(&self) -> Context {
         let site = self.site;
         let mut context = self.with_page_meta(None, "", "");
-        let home = site.home.map(
-            |h| json!({"title": site.pages[h].doc.title, "content": site.pages[h].rendered.html}),
-        );
+        let home = site
+            .home
+            .map(|h| json!({"title": site.pages[h].doc.title, "content": site.body(h).html}));
         context.insert("home", &home);
         let posts = &site.sections[0].pages;
         context.insert(
@@ -291,9 +292,9 @@ impl<'a> Contexts<'a> {
             "adr/",
             "Every architecture decision, its status and how decisions relate.",
         );
-        let intro = site.adr_intro.map(
-            |i| json!({"title": site.pages[i].doc.title, "content": site.pages[i].rendered.html}),
-        );
+        let intro = site
+            .adr_intro
+            .map(|i| json!({"title": site.pages[i].doc.title, "content": site.body(i).html}));
         context.insert("intro", &intro);
         let adrs = &self.adrs_in_order;
         context.insert(
@@ -400,7 +401,7 @@ impl<'a> Contexts<'a> {
         };
         let content = section
             .index_page
-            .map(|i| site.pages[i].rendered.html.clone())
+            .map(|i| site.body(i).html)
             .unwrap_or_default();
         chunks
             .into_iter()
@@ -546,7 +547,7 @@ fn summary(site: &Site, i: usize) -> Value {
         "year": date.map(|d| d.day.format("%Y").to_string()),
         "excerpt": page.excerpt,
         "tags": tags,
-        "reading_time": reading_time(page.rendered.word_count),
+        "reading_time": reading_time(page.outline.word_count),
         "draft": page.doc.meta.draft,
         "adr": if page.doc.kind == Kind::Adr { adr_brief(page) } else { Value::Null },
     })

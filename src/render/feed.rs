@@ -4,10 +4,50 @@
 use super::context::{Contexts, absolute_url};
 use crate::document::Kind;
 use crate::output::Sink;
-use crate::site::Site;
+use crate::site::{Site, Tag};
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
-pub fn render_feeds(site: &Site, out: &Sink) {
+/// The HTML of each page that some feed shows in full, by page index; the page pass keeps
+/// it while rendering the page, so no page is rendered twice.
+pub type FeedContent = HashMap<usize, String>;
+
+/// The pages some feed shows (the newest of the site, and of each tag).
+pub fn feed_pages(site: &Site) -> HashSet<usize> {
+    let limit = site.config.feed_limit;
+    let mut shown: HashSet<usize> = site_feed(site).into_iter().take(limit).collect();
+    for tag in &site.tags {
+        shown.extend(tag_feed(site, tag).into_iter().take(limit));
+    }
+    shown
+}
+
+pub fn render_feeds(site: &Site, content: &FeedContent, out: &Sink) {
+    out.insert(
+        "atom.xml".into(),
+        atom(
+            site,
+            content,
+            &site.config.title,
+            "atom.xml",
+            "",
+            &site_feed(site),
+        )
+        .into_bytes(),
+    );
+    for tag in &site.tags {
+        let title = format!("{} · {}", tag.name, site.config.title);
+        let feed_path = format!("tags/{}/atom.xml", tag.slug);
+        let alternate = format!("tags/{}/", tag.slug);
+        let pages = tag_feed(site, tag);
+        out.insert(
+            feed_path.clone(),
+            atom(site, content, &title, &feed_path, &alternate, &pages).into_bytes(),
+        );
+    }
+}
+
+fn site_feed(site: &Site) -> Vec<usize> {
     let mut dated: Vec<usize> = site
         .pages
         .iter()
@@ -16,26 +56,18 @@ pub fn render_feeds(site: &Site, out: &Sink) {
         .map(|(i, _)| i)
         .collect();
     sort_newest_first(site, &mut dated);
-    out.insert(
-        "atom.xml".into(),
-        atom(site, &site.config.title, "atom.xml", "", &dated).into_bytes(),
-    );
-    for tag in &site.tags {
-        let mut pages: Vec<usize> = tag
-            .pages
-            .iter()
-            .copied()
-            .filter(|&p| site.pages[p].doc.date.is_some())
-            .collect();
-        sort_newest_first(site, &mut pages);
-        let title = format!("{} · {}", tag.name, site.config.title);
-        let feed_path = format!("tags/{}/atom.xml", tag.slug);
-        let alternate = format!("tags/{}/", tag.slug);
-        out.insert(
-            feed_path.clone(),
-            atom(site, &title, &feed_path, &alternate, &pages).into_bytes(),
-        );
-    }
+    dated
+}
+
+fn tag_feed(site: &Site, tag: &Tag) -> Vec<usize> {
+    let mut pages: Vec<usize> = tag
+        .pages
+        .iter()
+        .copied()
+        .filter(|&p| site.pages[p].doc.date.is_some())
+        .collect();
+    sort_newest_first(site, &mut pages);
+    pages
 }
 
 fn sort_newest_first(site: &Site, pages: &mut [usize]) {
@@ -54,7 +86,14 @@ fn abs(site: &Site, path: &str) -> String {
     absolute_url(&site.config.base_url, &site.config.base_path, path)
 }
 
-fn atom(site: &Site, title: &str, self_path: &str, alternate: &str, pages: &[usize]) -> String {
+fn atom(
+    site: &Site,
+    content: &FeedContent,
+    title: &str,
+    self_path: &str,
+    alternate: &str,
+    pages: &[usize],
+) -> String {
     let config = &site.config;
     let entries: Vec<usize> = pages.iter().copied().take(config.feed_limit).collect();
     let updated = entries
@@ -104,13 +143,17 @@ fn atom(site: &Site, title: &str, self_path: &str, alternate: &str, pages: &[usi
         "  <generator uri=\"https://crates.io/crates/lore\">Lore</generator>"
     );
     for i in entries {
-        entry(site, i, &mut xml);
+        let html = content
+            .get(&i)
+            .cloned()
+            .unwrap_or_else(|| site.body(i).html);
+        entry(site, i, &html, &mut xml);
     }
     xml.push_str("</feed>\n");
     xml
 }
 
-fn entry(site: &Site, i: usize, xml: &mut String) {
+fn entry(site: &Site, i: usize, html: &str, xml: &mut String) {
     let page = &site.pages[i];
     let doc = &page.doc;
     let url = abs(site, &page.url);
@@ -148,7 +191,7 @@ fn entry(site: &Site, i: usize, xml: &mut String) {
     let _ = writeln!(
         xml,
         "    <content type=\"html\">{}</content>\n  </entry>",
-        esc(&page.rendered.html)
+        esc(html)
     );
 }
 

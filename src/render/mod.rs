@@ -13,6 +13,7 @@ use crate::site::Site;
 use crate::theme::Theme;
 use context::Contexts;
 use rayon::prelude::*;
+use std::collections::HashSet;
 use tera::Context;
 
 pub use context::status_label;
@@ -25,9 +26,54 @@ pub fn render_page(site: &Site, theme: &Theme, i: usize) -> BuildResult<Option<(
         return Ok(None);
     };
     let contexts = Contexts::new(site, theme);
-    let source = Some(page.doc.source.path.as_path());
-    let html = theme.render(&page_template(site, i), &contexts.page(i), source)?;
+    let body = site.body(i);
+    let html = render_page_html(site, theme, &contexts, i, &body.html)?;
     Ok(Some((output.clone(), relative_html(site, output, html))))
+}
+
+fn render_page_html(
+    site: &Site,
+    theme: &Theme,
+    contexts: &Contexts<'_>,
+    i: usize,
+    content: &str,
+) -> BuildResult<String> {
+    let source = Some(site.pages[i].doc.source.path.as_path());
+    theme.render(&page_template(site, i), &contexts.page(i, content), source)
+}
+
+/// What rendering one page leaves for the rest of the site: its search entries, and its HTML
+/// when a feed shows it.
+#[derive(Default)]
+struct PageLeftovers {
+    search: Option<crate::search::PageIndex>,
+    feed_html: Option<String>,
+}
+
+/// Renders page `i` into `out`: its Markdown (highlighting code), its template, its search
+/// entries. Only what [`PageLeftovers`] holds outlives the call.
+fn render_one_page(
+    site: &Site,
+    theme: &Theme,
+    contexts: &Contexts<'_>,
+    search: &crate::search::Analyzer,
+    feed_pages: &HashSet<usize>,
+    i: usize,
+    out: &Sink,
+) -> BuildResult<PageLeftovers> {
+    let page = &site.pages[i];
+    let Some(output) = page.output.as_ref() else {
+        return Ok(PageLeftovers::default());
+    };
+    let body = site.body(i);
+    let html = render_page_html(site, theme, contexts, i, &body.html)?;
+    out.insert_page(output.clone(), relative_html(site, output, html));
+    let search = crate::search::index_page(&search_doc(page, &body), search);
+    let feed_html = feed_pages.contains(&i).then_some(body.html);
+    Ok(PageLeftovers {
+        search: Some(search),
+        feed_html,
+    })
 }
 
 /// Renders the whole site into memory.
@@ -49,45 +95,53 @@ pub fn render_site(site: &Site, theme: &Theme, out: &Sink) -> BuildResult<()> {
         return Err(BuildError::new(missing));
     }
     let contexts = Contexts::new(site, theme);
-    let failures: Vec<crate::error::BuildError> = crate::pipeline::timed("render pages", || {
-        site.pages
-            .par_iter()
-            .enumerate()
-            .filter_map(|(i, page)| {
+    let (analyzer, _) = crate::search::Analyzer::for_language(&site.config.language);
+    let feed_pages = feed::feed_pages(site);
+    let rendered: Vec<BuildResult<PageLeftovers>> = crate::pipeline::timed("render pages", || {
+        (0..site.pages.len())
+            .into_par_iter()
+            .map(|i| {
                 if out.is_cancelled() {
-                    return None;
+                    return Err(BuildError::cancelled());
                 }
-                let output = page.output.as_ref()?;
-                let context = contexts.page(i);
-                let source = Some(page.doc.source.path.as_path());
-                match theme.render(&page_template(site, i), &context, source) {
-                    Ok(html) => {
-                        out.insert_page(output.clone(), relative_html(site, output, html));
-                        None
-                    }
-                    Err(err) => Some(err),
-                }
+                render_one_page(site, theme, &contexts, &analyzer, &feed_pages, i, out)
             })
             .collect()
     });
-    if !failures.is_empty() {
-        // In page order (rayon keeps it), so the report is the same on every run.
-        let diagnostics = failures.into_iter().flat_map(|e| e.diagnostics).collect();
-        return Err(BuildError::new(diagnostics));
-    }
     if out.is_cancelled() {
         return Err(BuildError::cancelled());
     }
+    let mut diagnostics = Vec::new();
+    let mut search_pages = Vec::new();
+    let mut feed_content = feed::FeedContent::new();
+    // In page order (rayon keeps it), so reports and the index are the same on every run.
+    for (i, result) in rendered.into_iter().enumerate() {
+        match result {
+            Ok(left) => {
+                search_pages.extend(left.search);
+                if let Some(html) = left.feed_html {
+                    feed_content.insert(i, html);
+                }
+            }
+            Err(err) => diagnostics.extend(err.diagnostics),
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Err(BuildError::new(diagnostics));
+    }
     crate::pipeline::timed("render lists", || render_lists(site, theme, &contexts, out))?;
-    let cancelled = || out.is_cancelled();
-    let index = crate::pipeline::timed("search index", || search_index_unless(site, &cancelled));
+    let index = crate::pipeline::timed("search index", || {
+        let refs: Vec<&crate::search::PageIndex> = search_pages.iter().collect();
+        crate::search::write_index(&refs, &analyzer)
+    });
+    drop(search_pages);
     if out.is_cancelled() {
         return Err(BuildError::cancelled());
     }
     for (path, bytes) in index {
         out.insert(format!("search/{path}"), bytes);
     }
-    feed::render_feeds(site, out);
+    feed::render_feeds(site, &feed_content, out);
     out.insert(
         "robots.txt".into(),
         format!(
@@ -117,32 +171,21 @@ pub fn render_site(site: &Site, theme: &Theme, out: &Sink) -> BuildResult<()> {
     Ok(())
 }
 
-/// The search index, from the text the pipeline already has (no HTML re-parsing): paths under
-/// `search/` and their bytes. Public for the benchmark (`tests/bench/search.rs`).
+/// The search index alone: paths under `search/` and their bytes. A build makes it while
+/// rendering pages; this renders every page's Markdown again, for the benchmark
+/// (`tests/bench/search.rs`) and tests.
 pub fn search_index(site: &Site) -> Vec<(String, Vec<u8>)> {
-    search_index_unless(site, &|| false)
-}
-
-/// [`search_index`], given up (empty) as soon as `cancelled` says so.
-fn search_index_unless(
-    site: &Site,
-    cancelled: &(dyn Fn() -> bool + Sync),
-) -> Vec<(String, Vec<u8>)> {
     let (analyzer, _) = crate::search::Analyzer::for_language(&site.config.language);
-    let pages: Option<Vec<crate::search::PageIndex>> = site
-        .pages
-        .par_iter()
-        .filter(|p| p.is_listed())
-        .map(|page| (!cancelled()).then(|| crate::search::index_page(&search_doc(page), &analyzer)))
+    let pages: Vec<crate::search::PageIndex> = (0..site.pages.len())
+        .into_par_iter()
+        .filter(|&i| site.pages[i].is_listed())
+        .map(|i| crate::search::index_page(&search_doc(&site.pages[i], &site.body(i)), &analyzer))
         .collect();
-    let Some(pages) = pages else {
-        return Vec::new();
-    };
     let refs: Vec<&crate::search::PageIndex> = pages.iter().collect();
     crate::search::write_index(&refs, &analyzer)
 }
 
-fn search_doc(page: &crate::site::Page) -> crate::search::SearchDoc {
+fn search_doc(page: &crate::site::Page, body: &crate::markdown::Body) -> crate::search::SearchDoc {
     let adr = page.adr();
     let mut tags = page.doc.meta.tags.clone();
     tags.extend(adr.map(|a| a.tags.clone()).unwrap_or_default());
@@ -157,8 +200,7 @@ fn search_doc(page: &crate::site::Page) -> crate::search::SearchDoc {
         tags,
         deciders: adr.map(|a| a.deciders.clone()).unwrap_or_default(),
         excerpt: page.excerpt.clone(),
-        sections: page
-            .rendered
+        sections: body
             .sections
             .iter()
             .map(|s| crate::search::SearchSection {
@@ -167,7 +209,7 @@ fn search_doc(page: &crate::site::Page) -> crate::search::SearchDoc {
                 text: s.text.clone(),
             })
             .collect(),
-        code: page.rendered.code_text.clone(),
+        code: body.code_text.clone(),
     }
 }
 
