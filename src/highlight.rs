@@ -28,10 +28,15 @@ struct Memo {
     previous: HashMap<blake3::Hash, Option<String>>,
 }
 
-/// Keeps highlighted blocks from now on; each call starts a generation, and blocks not used in
-/// the last two are dropped, so memory follows the site rather than its history.
+/// Keeps highlighted blocks from now on (see [`next_generation`]).
 pub fn remember_between_builds() {
     MEMO_ON.store(true, Ordering::Relaxed);
+}
+
+/// Called after each complete rebuild: blocks no complete rebuild used since the one before
+/// are dropped, so memory follows the site rather than its history. Rebuilds given up halfway
+/// do not count; they would drop blocks of pages they never reached.
+pub fn next_generation() {
     let mut memo = MEMO.lock().unwrap_or_else(|e| e.into_inner());
     memo.previous = std::mem::take(&mut memo.current);
 }

@@ -201,16 +201,25 @@ pub fn build_site_with_theme(
     sink: Sink,
 ) -> BuildResult<Built> {
     let site = load_site_cached(config, cache)?;
-    if sink.is_cancelled() {
-        return Err(BuildError::cancelled());
-    }
-    let output = timed("render", || render::render_into(&site, theme, sink))?;
-    let warnings = warnings_of(&site);
+    let (output, warnings) = render_loaded(&site, theme, sink)?;
     Ok(Built {
         site,
         output,
         warnings,
     })
+}
+
+/// Renders a loaded site into `sink`: what it kept, and the site's warnings.
+pub fn render_loaded(
+    site: &Site,
+    theme: &Theme,
+    sink: Sink,
+) -> BuildResult<(OutputSet, Vec<Diagnostic>)> {
+    if sink.is_cancelled() {
+        return Err(BuildError::cancelled());
+    }
+    let output = timed("render", || render::render_into(site, theme, sink))?;
+    Ok((output, warnings_of(site)))
 }
 
 /// The site's warnings, and one for a language search cannot stem.

@@ -103,6 +103,8 @@ pub struct Site {
     pub adr_intro: Option<usize>,
     pub assets: Vec<(PathBuf, String)>,
     pub warnings: Vec<Diagnostic>,
+    /// What the pages' links were resolved against.
+    pub links: LinkIndex,
 }
 
 impl Site {
@@ -143,14 +145,8 @@ fn markdown_options<'a>(config: &SiteConfig, links: Links<'a>) -> RenderOptions<
     }
 }
 
-fn scan_markdown(
-    config: &SiteConfig,
-    lookup: &Lookup<'_>,
-    hints: &HashMap<usize, String>,
-    i: usize,
-    doc: &Document,
-) -> Outline {
-    let resolve = |href: &str| lookup.resolve(i, href, hints);
+fn scan_markdown(config: &SiteConfig, lookup: &Lookup<'_>, i: usize, doc: &Document) -> Outline {
+    let resolve = |href: &str| lookup.resolve(i, href);
     let options = markdown_options(config, Links::Resolve(&resolve));
     markdown::scan(&doc.body, doc.body_line, &options)
 }
@@ -170,18 +166,16 @@ pub fn replace_body(site: &mut Site, i: usize, doc: Document) -> Option<()> {
     if !same_shape {
         return None;
     }
+    // Paths, URLs, tags and decisions are as they were: the site's link index still holds.
     let outline = {
         let mut docs: Vec<&Document> = site.pages.iter().map(|p| &p.doc).collect();
         docs[i] = &doc;
-        let routes: Vec<(String, Option<String>)> = site
-            .pages
-            .iter()
-            .map(|p| (p.url.clone(), p.output.clone()))
-            .collect();
-        let ids: Vec<Option<String>> = site.pages.iter().map(|p| p.adr_id.clone()).collect();
-        let lookup = Lookup::new(&site.config, docs, &routes, &ids, &site.assets);
-        let hints = superseded_hints(&lookup.docs, &ids, &site.edges);
-        scan_markdown(&site.config, &lookup, &hints, i, &doc)
+        let lookup = Lookup {
+            config: &site.config,
+            docs,
+            index: &site.links,
+        };
+        scan_markdown(&site.config, &lookup, i, &doc)
     };
     let page = &mut site.pages[i];
     page.excerpt = excerpt_of(&doc, &outline);
@@ -209,9 +203,19 @@ pub fn assemble(
         .collect();
     let routes = route_all(&config, &docs)?;
     let adr_ids: Vec<Option<String>> = docs.iter().map(|d| adr_id(&config, d)).collect();
-    let lookup = Lookup::new(&config, docs.iter().collect(), &routes, &adr_ids, &assets);
+    let mut links = LinkIndex::new(&config, &docs, &routes, &adr_ids, &assets);
+    let lookup = Lookup {
+        config: &config,
+        docs: docs.iter().collect(),
+        index: &links,
+    };
     let (edges, dangling) = resolve_relations(&docs, &lookup);
-    let hints = superseded_hints(&lookup.docs, &adr_ids, &edges);
+    links.hints = superseded_hints(&docs, &adr_ids, &edges);
+    let lookup = Lookup {
+        config: &config,
+        docs: docs.iter().collect(),
+        index: &links,
+    };
     let outlines: Vec<Outline> = docs
         .par_iter()
         .enumerate()
@@ -219,7 +223,7 @@ pub fn assemble(
             if cancelled() {
                 return Outline::default();
             }
-            scan_markdown(&config, &lookup, &hints, i, doc)
+            scan_markdown(&config, &lookup, i, doc)
         })
         .collect();
     if cancelled() {
@@ -269,6 +273,7 @@ pub fn assemble(
         adr_intro,
         assets,
         warnings,
+        links,
     })
 }
 
@@ -434,26 +439,30 @@ pub fn slugify(text: &str) -> String {
 }
 
 /// Everything link and relation resolution needs to know about the other pages.
-struct Lookup<'a> {
-    config: &'a SiteConfig,
-    docs: Vec<&'a Document>,
-    routes: &'a [(String, Option<String>)],
+/// What links are resolved against: built once per site and kept in it, so `lore serve` can
+/// resolve the links of an edited page without building it again (it is most of that cost).
+#[derive(Debug, Clone, Default)]
+pub struct LinkIndex {
+    /// Per page: its URL.
+    urls: Vec<String>,
     by_path: HashMap<PathBuf, usize>,
-    by_url: HashMap<&'a str, usize>,
-    assets: HashMap<PathBuf, &'a str>,
-    asset_urls: BTreeSet<&'a str>,
+    by_url: HashMap<String, usize>,
+    assets: HashMap<PathBuf, String>,
+    asset_urls: BTreeSet<String>,
     known_urls: BTreeSet<String>,
     adr_by_number: HashMap<(usize, u32), usize>,
-    adr_by_id: HashMap<&'a str, usize>,
+    adr_by_id: HashMap<String, usize>,
+    /// Per superseded decision: the hint shown next to links to it.
+    hints: HashMap<usize, String>,
 }
 
-impl<'a> Lookup<'a> {
+impl LinkIndex {
     fn new(
-        config: &'a SiteConfig,
-        docs: Vec<&'a Document>,
-        routes: &'a [(String, Option<String>)],
-        ids: &'a [Option<String>],
-        assets: &'a [(PathBuf, String)],
+        config: &SiteConfig,
+        docs: &[Document],
+        routes: &[(String, Option<String>)],
+        ids: &[Option<String>],
+        assets: &[(PathBuf, String)],
     ) -> Self {
         let by_path = docs
             .iter()
@@ -463,7 +472,7 @@ impl<'a> Lookup<'a> {
         let by_url = routes
             .iter()
             .enumerate()
-            .map(|(i, (url, _))| (url.as_str(), i))
+            .map(|(i, (url, _))| (url.clone(), i))
             .collect();
         let mut adr_by_number = HashMap::new();
         let mut adr_by_id = HashMap::new();
@@ -474,7 +483,7 @@ impl<'a> Lookup<'a> {
                 adr_by_number.entry((*root, n)).or_insert(i);
             }
             if let Some(id) = &ids[i] {
-                adr_by_id.insert(id.as_str(), i);
+                adr_by_id.insert(id.clone(), i);
             }
         }
         let mut known_urls: BTreeSet<String> = [
@@ -490,30 +499,38 @@ impl<'a> Lookup<'a> {
         .iter()
         .map(|p| format!("{}{p}", config.base_path))
         .collect();
-        for doc in &docs {
+        for doc in docs {
             for tag in &doc.meta.tags {
                 known_urls.insert(format!("{}tags/{}/", config.base_path, slugify(tag)));
             }
         }
-        Lookup {
-            config,
-            docs,
-            routes,
+        LinkIndex {
+            urls: routes.iter().map(|(url, _)| url.clone()).collect(),
             by_path,
             by_url,
             assets: assets
                 .iter()
-                .map(|(p, rel)| (normalise_path(p), rel.as_str()))
+                .map(|(p, rel)| (normalise_path(p), rel.clone()))
                 .collect(),
-            asset_urls: assets.iter().map(|(_, rel)| rel.as_str()).collect(),
+            asset_urls: assets.iter().map(|(_, rel)| rel.clone()).collect(),
             known_urls,
             adr_by_number,
             adr_by_id,
+            hints: HashMap::new(),
         }
     }
+}
 
+/// The site's documents with their [`LinkIndex`]: what a link or relation is resolved with.
+struct Lookup<'a> {
+    config: &'a SiteConfig,
+    docs: Vec<&'a Document>,
+    index: &'a LinkIndex,
+}
+
+impl<'a> Lookup<'a> {
     /// Resolves a link written in page `from`.
-    fn resolve(&self, from: usize, href: &str, hints: &HashMap<usize, String>) -> Resolution {
+    fn resolve(&self, from: usize, href: &str) -> Resolution {
         let keep = |target| Resolution {
             href: href.to_string(),
             target,
@@ -546,7 +563,7 @@ impl<'a> Lookup<'a> {
         };
         let path_part = path_part.split('?').next().unwrap_or(path_part);
         if href.starts_with('/') {
-            return self.resolve_site_absolute(path_part, fragment, href, hints);
+            return self.resolve_site_absolute(path_part, fragment, href);
         }
         let decoded = percent_encoding::percent_decode_str(path_part).decode_utf8_lossy();
         let base = self.docs[from]
@@ -556,9 +573,9 @@ impl<'a> Lookup<'a> {
             .unwrap_or(Path::new(""));
         let target = normalise_path(&base.join(decoded.as_ref()));
         if let Some(page) = self.page_at(&target) {
-            return self.page_link(page, fragment, hints);
+            return self.page_link(page, fragment);
         }
-        if let Some(rel) = self.assets.get(&target) {
+        if let Some(rel) = self.index.assets.get(&target) {
             return Resolution {
                 href: format!("{}{}", self.config.base_path, rel),
                 target: LinkTarget::Asset,
@@ -569,21 +586,16 @@ impl<'a> Lookup<'a> {
     }
 
     fn page_at(&self, path: &Path) -> Option<usize> {
-        if let Some(&i) = self.by_path.get(path) {
+        if let Some(&i) = self.index.by_path.get(path) {
             return Some(i);
         }
         ["_index.md", "index.md", "README.md"]
             .iter()
-            .find_map(|name| self.by_path.get(&path.join(name)).copied())
+            .find_map(|name| self.index.by_path.get(&path.join(name)).copied())
     }
 
-    fn page_link(
-        &self,
-        page: usize,
-        fragment: Option<String>,
-        hints: &HashMap<usize, String>,
-    ) -> Resolution {
-        let url = &self.routes[page].0;
+    fn page_link(&self, page: usize, fragment: Option<String>) -> Resolution {
+        let url = &self.index.urls[page];
         let href = match &fragment {
             Some(f) => format!("{url}#{f}"),
             None => url.clone(),
@@ -591,7 +603,7 @@ impl<'a> Lookup<'a> {
         Resolution {
             href,
             target: LinkTarget::Page { page, fragment },
-            superseded_hint: hints.get(&page).cloned(),
+            superseded_hint: self.index.hints.get(&page).cloned(),
         }
     }
 
@@ -600,7 +612,6 @@ impl<'a> Lookup<'a> {
         path: &str,
         fragment: Option<String>,
         href: &str,
-        hints: &HashMap<usize, String>,
     ) -> Resolution {
         let base = &self.config.base_path;
         let url = if path.starts_with(base.as_str()) {
@@ -613,17 +624,19 @@ impl<'a> Lookup<'a> {
         } else {
             format!("{url}/")
         };
-        if let Some(&page) = self.by_url.get(with_slash.as_str()) {
-            return self.page_link(page, fragment, hints);
+        if let Some(&page) = self.index.by_url.get(with_slash.as_str()) {
+            return self.page_link(page, fragment);
         }
         let rel = url.strip_prefix(base.as_str()).unwrap_or(&url);
         let rewritten = match &fragment {
             Some(f) => format!("{url}#{f}"),
             None => url.clone(),
         };
-        let target = if self.asset_urls.contains(rel) {
+        let target = if self.index.asset_urls.contains(rel) {
             LinkTarget::Asset
-        } else if self.known_urls.contains(&with_slash) || self.known_urls.contains(&url) {
+        } else if self.index.known_urls.contains(&with_slash)
+            || self.index.known_urls.contains(&url)
+        {
             LinkTarget::External
         } else {
             LinkTarget::Broken
@@ -642,13 +655,15 @@ impl<'a> Lookup<'a> {
 
     /// A relative link written as a URL (`../other/`), resolved against the page's URL.
     fn resolve_url_relative(&self, from: usize, path: &str, href: &str) -> Resolution {
-        let page_url = &self.routes[from].0;
+        let page_url = &self.index.urls[from];
         let joined = normalise_path(&Path::new(page_url).join(path));
         let mut url = joined.to_string_lossy().replace('\\', "/");
         if !url.ends_with('/') && !url.contains('.') {
             url.push('/');
         }
-        let target = if self.by_url.contains_key(url.as_str()) || self.known_urls.contains(&url) {
+        let target = if self.index.by_url.contains_key(url.as_str())
+            || self.index.known_urls.contains(&url)
+        {
             LinkTarget::External
         } else {
             LinkTarget::Broken
@@ -677,7 +692,7 @@ impl<'a> Lookup<'a> {
                     .filter(|&i| self.docs[i].kind == Kind::Adr)
                     .or_else(|| self.adr_by_file_name(&decoded))
             }
-            RelationTarget::Number(n) => self.adr_by_number.get(&(root, *n)).copied(),
+            RelationTarget::Number(n) => self.index.adr_by_number.get(&(root, *n)).copied(),
             RelationTarget::Id(id) => self.adr_by_id_like(root, id),
         }
     }
@@ -695,11 +710,11 @@ impl<'a> Lookup<'a> {
     }
 
     fn adr_by_id_like(&self, root: usize, id: &str) -> Option<usize> {
-        if let Some(&i) = self.adr_by_id.get(id) {
+        if let Some(&i) = self.index.adr_by_id.get(id) {
             return Some(i);
         }
         let stem = id.trim_end_matches(".md");
-        if let Some(&i) = self.adr_by_id.get(stem) {
+        if let Some(&i) = self.index.adr_by_id.get(stem) {
             return Some(i);
         }
         // "ADR-0012", "TEP-0050", "12": the digits name a number in the same folder.
@@ -708,7 +723,7 @@ impl<'a> Lookup<'a> {
             && digits.len() < 8
             && stem.chars().filter(|c| c.is_alphabetic()).count() <= 4;
         if looks_numbered && let Ok(n) = digits.parse() {
-            return self.adr_by_number.get(&(root, n)).copied();
+            return self.index.adr_by_number.get(&(root, n)).copied();
         }
         None
     }
@@ -775,7 +790,7 @@ pub fn target_text(target: &RelationTarget) -> String {
 
 /// The hint shown next to links to superseded decisions: "Superseded by ADR 9: Title".
 fn superseded_hints(
-    docs: &[&Document],
+    docs: &[Document],
     ids: &[Option<String>],
     edges: &[Edge],
 ) -> HashMap<usize, String> {

@@ -896,3 +896,89 @@ fn a_rebuild_gives_way_to_newer_changes_and_is_owed() {
     ));
     assert!(*state.snapshot().output == clean_build(root));
 }
+
+/// Before the first build has rendered the whole site, `lore serve` renders what is asked for:
+/// byte for byte what the whole build gives. Files made from the whole site (feeds) wait for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn first_pages_are_rendered_on_demand_and_the_rest_waits_for_the_whole_site() {
+    let dir = fixture();
+    let root = dir.path();
+    let whole = clean_build(root);
+    let site = Rebuilder::new(root, Overrides::default())
+        .load(&ChangeSet::everything())
+        .unwrap();
+    let (sender, requests) = std::sync::mpsc::channel::<lore::serve::state::OnDemandRequest>();
+    let state = Arc::new(ServeState::on_demand("/", sender).without_live_reload());
+    // Answers as `lore serve` does, noting what was asked, until the channel closes.
+    let answerer = std::thread::spawn(move || {
+        let theme = lore::theme::Theme::load(&site.config).unwrap();
+        let renderer = lore::render::OnDemand::new(&site, &theme);
+        let mut asked = Vec::new();
+        while let Ok((path, reply)) = requests.recv() {
+            let _ = reply.send(renderer.render(&path).and_then(Result::ok));
+            asked.push(path);
+        }
+        asked
+    });
+    let whole_text = |key: &str| String::from_utf8(whole.read(key).unwrap().unwrap().into_owned());
+    for (uri, key) in [
+        ("/posts/hello/", "posts/hello/index.html"),
+        ("/", "index.html"),
+        ("/tags/", "tags/index.html"),
+        ("/about/", "about/index.html"),
+        ("/assets/lore.css", "assets/lore.css"),
+        ("/site.css", "site.css"),
+    ] {
+        let reply = get(&state, uri).await;
+        assert_eq!(reply.status, StatusCode::OK, "{uri}");
+        assert_eq!(
+            Ok(reply.body),
+            whole_text(key),
+            "{uri} as the whole build has it"
+        );
+    }
+    assert_eq!(
+        get(&state, "/posts/hello").await.status,
+        StatusCode::MOVED_PERMANENTLY
+    );
+
+    let feed = tokio::spawn({
+        let state = state.clone();
+        async move { get(&state, "/atom.xml").await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!feed.is_finished(), "the feed waits for the whole site");
+    state.replace_site_quietly(whole.clone(), "/");
+    let feed = tokio::time::timeout(Duration::from_secs(5), feed)
+        .await
+        .expect("answered once the whole site is in")
+        .unwrap();
+    assert_eq!(feed.status, StatusCode::OK);
+    assert_eq!(Ok(feed.body), whole_text("atom.xml"));
+
+    let asked = answerer.join().unwrap();
+    assert!(asked.contains(&"posts/hello/index.html".to_string()));
+    assert!(asked.contains(&"atom.xml".to_string()), "{asked:?}");
+}
+
+/// Every file `OnDemand` offers on the bundled example site is what the whole build writes,
+/// and it offers every HTML page.
+#[test]
+fn on_demand_rendering_matches_the_whole_build() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = SiteConfig::load(root, &Overrides::default()).unwrap();
+    let built = lore::build_site(config).unwrap();
+    let theme = lore::theme::Theme::load(&built.site.config).unwrap();
+    let renderer = lore::render::OnDemand::new(&built.site, &theme);
+    let mut offered = 0;
+    for (path, _) in built.output.iter() {
+        let Some(rendered) = renderer.render(path) else {
+            assert!(!path.ends_with(".html"), "{path} is not offered");
+            continue;
+        };
+        let whole = built.output.read(path).unwrap().unwrap();
+        assert!(rendered.unwrap() == *whole, "{path} differs");
+        offered += 1;
+    }
+    assert!(offered > 20, "only {offered} files offered");
+}

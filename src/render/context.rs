@@ -376,55 +376,90 @@ impl<'a> Contexts<'a> {
         context
     }
 
-    /// The pages of a section list, paginated: (output path, context) for each.
-    pub fn section_pages(&self, s: usize) -> Vec<(String, Context)> {
-        let site = self.site;
-        let section = &site.sections[s];
-        let base = section
-            .url
-            .strip_prefix(site.config.base_path.as_str())
-            .unwrap_or(&section.url)
-            .to_string();
-        let per_page = site.config.paginate;
-        let chunks: Vec<&[usize]> = if section.pages.is_empty() {
-            vec![&[][..]]
-        } else {
-            section.pages.chunks(per_page).collect()
-        };
-        let total = chunks.len();
-        let page_url = |n: usize| {
-            if n == 1 {
-                section.url.clone()
-            } else {
-                format!("{}page/{n}/", section.url)
-            }
-        };
-        let content = section
-            .index_page
-            .map(|i| site.body(i).html)
-            .unwrap_or_default();
-        chunks
-            .into_iter()
-            .enumerate()
-            .map(|(index, chunk)| {
-                let n = index + 1;
-                let path = if n == 1 { base.clone() } else { format!("{base}page/{n}/") };
-                let mut context = self.with_page_meta(Some(&section.title), &page_url(n), "");
-                let pages: Vec<&Value> = chunk.iter().map(|&i| self.summary(i)).collect();
-                context.insert("section", &json!({"title": section.title, "url": section.url, "content": content, "pages": pages}));
-                let paginator = (total > 1).then(|| {
-                    json!({
-                        "current": n, "total": total,
-                        "prev_url": (n > 1).then(|| page_url(n - 1)),
-                        "next_url": (n < total).then(|| page_url(n + 1)),
-                        "pages": (1..=total).map(|k| json!({"number": k, "url": page_url(k), "current": k == n})).collect::<Vec<_>>(),
-                    })
-                });
-                context.insert("paginator", &paginator);
-                (format!("{path}index.html"), context)
+    /// The output paths of a section's list pages, the first one's first.
+    pub fn section_page_paths(&self, s: usize) -> Vec<String> {
+        let base = self.section_path(s);
+        (1..=self.section_page_count(s))
+            .map(|n| match n {
+                1 => format!("{base}index.html"),
+                n => format!("{base}page/{n}/index.html"),
             })
             .collect()
     }
+
+    fn section_path(&self, s: usize) -> String {
+        let section = &self.site.sections[s];
+        let base_path = self.site.config.base_path.as_str();
+        section
+            .url
+            .strip_prefix(base_path)
+            .unwrap_or(&section.url)
+            .to_string()
+    }
+
+    fn section_page_count(&self, s: usize) -> usize {
+        self.site.sections[s]
+            .pages
+            .len()
+            .div_ceil(self.site.config.paginate)
+            .max(1)
+    }
+
+    /// The context of list page `n` (from 1) of section `s`.
+    pub fn section_page(&self, s: usize, n: usize) -> Context {
+        let site = self.site;
+        let section = &site.sections[s];
+        let per_page = site.config.paginate;
+        let total = self.section_page_count(s);
+        let page_url = |n: usize| match n {
+            1 => section.url.clone(),
+            n => format!("{}page/{n}/", section.url),
+        };
+        let content = match (n, section.index_page) {
+            (1, Some(i)) => site.body(i).html,
+            _ => String::new(),
+        };
+        let chunk = section.pages.iter().skip((n - 1) * per_page).take(per_page);
+        let pages: Vec<&Value> = chunk.map(|&i| self.summary(i)).collect();
+        let mut context = self.with_page_meta(Some(&section.title), &page_url(n), "");
+        context.insert(
+            "section",
+            &json!({"title": section.title, "url": section.url, "content": content, "pages": pages}),
+        );
+        let paginator = (total > 1).then(|| {
+            let pages: Vec<Value> = pager_numbers(n, total)
+                .into_iter()
+                .map(|k| match k {
+                    Some(k) => json!({"number": k, "url": page_url(k), "current": k == n}),
+                    None => json!({"gap": true}),
+                })
+                .collect();
+            json!({
+                "current": n, "total": total,
+                "prev_url": (n > 1).then(|| page_url(n - 1)),
+                "next_url": (n < total).then(|| page_url(n + 1)),
+                "pages": pages,
+            })
+        });
+        context.insert("paginator", &paginator);
+        context
+    }
+}
+
+/// The page numbers a pager shows: the first, the last and two either side of the current one,
+/// with `None` where numbers are left out. Listing every page would make each of a large
+/// section's list pages as long as the section (quadratic in its size).
+pub fn pager_numbers(current: usize, total: usize) -> Vec<Option<usize>> {
+    let near = |k: usize| k == 1 || k == total || k.abs_diff(current) <= 2;
+    let mut shown = Vec::new();
+    for k in 1..=total {
+        if near(k) {
+            shown.push(Some(k));
+        } else if shown.last().is_some_and(Option::is_some) {
+            shown.push(None);
+        }
+    }
+    shown
 }
 
 const RELATION_ORDER: [RelationKind; 5] = [
@@ -678,4 +713,33 @@ pub fn absolute_url(base_url: &str, base_path: &str, path: &str) -> String {
 
 fn urlencode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pager_numbers;
+
+    #[test]
+    fn pager_shows_the_ends_and_two_either_side() {
+        let all: Vec<Option<usize>> = (1..=5).map(Some).collect();
+        assert_eq!(pager_numbers(3, 5), all);
+        assert_eq!(
+            pager_numbers(20, 450),
+            [
+                Some(1),
+                None,
+                Some(18),
+                Some(19),
+                Some(20),
+                Some(21),
+                Some(22),
+                None,
+                Some(450)
+            ]
+        );
+        assert_eq!(
+            pager_numbers(1, 9),
+            [Some(1), Some(2), Some(3), None, Some(9)]
+        );
+    }
 }

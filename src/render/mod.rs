@@ -14,7 +14,6 @@ use crate::theme::Theme;
 use context::Contexts;
 use rayon::prelude::*;
 use std::collections::HashSet;
-use tera::Context;
 
 pub use context::status_label;
 
@@ -244,41 +243,152 @@ fn page_template(site: &Site, i: usize) -> String {
     }
 }
 
+/// A file of the site made from a list template (or a page-less one: search, 404).
+#[derive(Debug, Clone, Copy)]
+enum List {
+    Home,
+    AdrLog,
+    TagIndex,
+    Tag(usize),
+    /// Section, and list page number from 1.
+    Section(usize, usize),
+    Search,
+    NotFound,
+}
+
+/// Every list file of the site with its output path.
+fn lists(site: &Site, theme: &Theme, contexts: &Contexts<'_>) -> Vec<(String, List)> {
+    let mut all = vec![
+        ("index.html".to_string(), List::Home),
+        ("adr/index.html".to_string(), List::AdrLog),
+        ("tags/index.html".to_string(), List::TagIndex),
+    ];
+    for (t, tag) in site.tags.iter().enumerate() {
+        all.push((format!("tags/{}/index.html", tag.slug), List::Tag(t)));
+    }
+    for s in 0..site.sections.len() {
+        for (n, path) in contexts.section_page_paths(s).into_iter().enumerate() {
+            all.push((path, List::Section(s, n + 1)));
+        }
+    }
+    if theme.has_template("search.html") {
+        all.push(("search/index.html".to_string(), List::Search));
+    }
+    all.push(("404.html".to_string(), List::NotFound));
+    all
+}
+
+fn render_list(
+    site: &Site,
+    theme: &Theme,
+    contexts: &Contexts<'_>,
+    path: &str,
+    list: List,
+) -> BuildResult<Vec<u8>> {
+    let (template, context) = match list {
+        List::Home => ("index.html", contexts.home()),
+        List::AdrLog => ("adr_log.html", contexts.adr_log()),
+        List::TagIndex => ("tags.html", contexts.tag_index()),
+        List::Tag(t) => ("tag.html", contexts.tag(t)),
+        List::Section(s, n) => ("section.html", contexts.section_page(s, n)),
+        List::Search => ("search.html", contexts.plain("Search", "search/")),
+        List::NotFound => ("404.html", contexts.plain("Page not found", "404.html")),
+    };
+    let html = theme.render(template, &context, None)?;
+    Ok(relative_html(site, path, html))
+}
+
+/// Renders every list in parallel. A broken list template fails every list that uses it;
+/// only the first failure (in list order) is reported.
 fn render_lists(
     site: &Site,
     theme: &Theme,
     contexts: &Contexts<'_>,
     out: &Sink,
 ) -> BuildResult<()> {
-    let render = |path: String, template: &str, context: &Context| -> BuildResult<()> {
-        if out.is_cancelled() {
-            return Err(BuildError::cancelled());
+    let failures: Vec<BuildError> = lists(site, theme, contexts)
+        .into_par_iter()
+        .filter_map(|(path, list)| {
+            if out.is_cancelled() {
+                return Some(BuildError::cancelled());
+            }
+            match render_list(site, theme, contexts, &path, list) {
+                Ok(bytes) => {
+                    out.insert(path, bytes);
+                    None
+                }
+                Err(err) => Some(err),
+            }
+        })
+        .collect();
+    if out.is_cancelled() {
+        return Err(BuildError::cancelled());
+    }
+    match failures.into_iter().next() {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
+}
+
+/// What one output path of the site is made from, for [`OnDemand`].
+enum Source {
+    Page(usize),
+    List(List),
+    ThemeAsset(String),
+    HighlightCss,
+    SiteFile(std::path::PathBuf),
+}
+
+/// Renders single files of a site by output path, without rendering the rest: `lore serve`
+/// answers its first requests with it while the whole site renders. Files made from the whole
+/// site at once (search index, feeds, sitemap) are not offered.
+pub struct OnDemand<'a> {
+    site: &'a Site,
+    theme: &'a Theme,
+    contexts: Contexts<'a>,
+    sources: std::collections::HashMap<String, Source>,
+}
+
+impl<'a> OnDemand<'a> {
+    pub fn new(site: &'a Site, theme: &'a Theme) -> OnDemand<'a> {
+        let contexts = Contexts::new(site, theme);
+        let mut sources = std::collections::HashMap::new();
+        for (i, page) in site.pages.iter().enumerate() {
+            if let Some(output) = &page.output {
+                sources.insert(output.clone(), Source::Page(i));
+            }
         }
-        let html = theme.render(template, context, None)?;
-        let bytes = relative_html(site, &path, html);
-        out.insert(path, bytes);
-        Ok(())
-    };
-    render("index.html".into(), "index.html", &contexts.home())?;
-    render("adr/index.html".into(), "adr_log.html", &contexts.adr_log())?;
-    render("tags/index.html".into(), "tags.html", &contexts.tag_index())?;
-    for tag in 0..site.tags.len() {
-        let path = format!("tags/{}/index.html", site.tags[tag].slug);
-        render(path, "tag.html", &contexts.tag(tag))?;
-    }
-    for section in 0..site.sections.len() {
-        let pages = contexts.section_pages(section);
-        for (path, context) in pages {
-            render(path, "section.html", &context)?;
+        for (path, list) in lists(site, theme, &contexts) {
+            sources.insert(path, Source::List(list));
+        }
+        for name in theme.assets.keys() {
+            sources.insert(format!("assets/{name}"), Source::ThemeAsset(name.clone()));
+        }
+        sources.insert("assets/highlight.css".into(), Source::HighlightCss);
+        for (path, rel) in &site.assets {
+            sources.insert(rel.clone(), Source::SiteFile(path.clone()));
+        }
+        OnDemand {
+            site,
+            theme,
+            contexts,
+            sources,
         }
     }
-    if theme.has_template("search.html") {
-        let context = contexts.plain("Search", "search/");
-        render("search/index.html".into(), "search.html", &context)?;
+
+    /// The bytes the full build writes at `path`, or `None` for a path not offered.
+    pub fn render(&self, path: &str) -> Option<BuildResult<Vec<u8>>> {
+        let (site, theme, contexts) = (self.site, self.theme, &self.contexts);
+        Some(match self.sources.get(path)? {
+            Source::Page(i) => render_page_html(site, theme, contexts, *i, &site.body(*i).html)
+                .map(|html| relative_html(site, path, html)),
+            Source::List(list) => render_list(site, theme, contexts, path, *list),
+            Source::ThemeAsset(name) => Ok(theme.assets[name].clone()),
+            Source::HighlightCss => Ok(contexts.highlight_css.clone().into_bytes()),
+            Source::SiteFile(file) => std::fs::read(file)
+                .map_err(|e| BuildError::one(crate::error::io_diagnostic(file, "read", &e))),
+        })
     }
-    let context = contexts.plain("Page not found", "404.html");
-    render("404.html".into(), "404.html", &context)?;
-    Ok(())
 }
 
 /// A rendered page's bytes, with site URLs relative to its own folder so the site also works

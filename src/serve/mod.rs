@@ -15,7 +15,7 @@ use crate::commands::Ui;
 use crate::config::{Overrides, SiteConfig};
 use crate::error::{BuildError, BuildResult, Diagnostic};
 use crate::output::OutputSet;
-use crate::pipeline::{Built, DocumentCache, build_site_with_theme};
+use crate::pipeline::{Built, DocumentCache};
 use crate::theme::Theme;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -128,6 +128,35 @@ impl Rebuilder {
     /// empty document cache, and the theme is compiled again when a template, theme file or the
     /// configuration changed. [`ChangeSet::everything`] rebuilds from scratch.
     pub fn rebuild(&mut self, changes: &ChangeSet) -> BuildResult<Built> {
+        let site = self.load(changes)?;
+        let (output, warnings) = self.render(&site)?;
+        Ok(Built {
+            site,
+            output,
+            warnings,
+        })
+    }
+
+    /// Renders a site [`Rebuilder::load`] gave, into memory.
+    pub fn render(&self, site: &crate::site::Site) -> BuildResult<(OutputSet, Vec<Diagnostic>)> {
+        let theme = self.theme.as_ref().ok_or_else(BuildError::cancelled)?;
+        let mut sink = crate::output::Sink::memory();
+        if let Some(flag) = &self.cancel {
+            sink = sink.cancelled_by(flag.clone());
+        }
+        let rendered = crate::pipeline::render_loaded(site, theme, sink)?;
+        crate::highlight::next_generation();
+        Ok(rendered)
+    }
+
+    /// The theme of the last load.
+    pub fn theme(&self) -> Option<&Theme> {
+        self.theme.as_ref()
+    }
+
+    /// The first half of [`Rebuilder::rebuild`]: the site read, parsed and assembled (its
+    /// Markdown scanned, not rendered) and the theme compiled, after `changes`.
+    pub fn load(&mut self, changes: &ChangeSet) -> BuildResult<crate::site::Site> {
         crate::highlight::remember_between_builds();
         if changes.config_changed() {
             self.cache = DocumentCache::default();
@@ -142,17 +171,10 @@ impl Rebuilder {
         }
         let config = SiteConfig::load(&self.root, &self.overrides)?;
         self.config = Some(config.clone());
-        let theme = match self.theme.take() {
-            Some(theme) => theme,
-            None => Theme::load(&config)?,
-        };
-        let mut sink = crate::output::Sink::memory();
-        if let Some(flag) = &self.cancel {
-            sink = sink.cancelled_by(flag.clone());
+        if self.theme.is_none() {
+            self.theme = Some(Theme::load(&config)?);
         }
-        let built = build_site_with_theme(config, &theme, &mut self.cache, sink);
-        self.theme = Some(theme);
-        built
+        crate::pipeline::load_site_cached(config, &mut self.cache)
     }
 }
 
@@ -165,9 +187,10 @@ pub fn run(options: ServeOptions, ui: Ui) -> anyhow::Result<ExitCode> {
         ..Overrides::default()
     };
     let mut rebuilder = Rebuilder::new(&options.root, overrides);
-    let state = Arc::new(initial_state(&mut rebuilder, ui, &cwd));
+    let (state, first) = initial_state(&mut rebuilder, ui, &cwd);
+    let state = Arc::new(state);
     let watcher = Watcher::new(&options.root, rebuilder.config())?;
-    let rebuilder = rebuilder.cancelled_by(watcher.pending());
+    let mut rebuilder = rebuilder.cancelled_by(watcher.pending());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -192,7 +215,13 @@ pub fn run(options: ServeOptions, ui: Ui) -> anyhow::Result<ExitCode> {
     let stop = Arc::new(AtomicBool::new(false));
     let watch_loop = {
         let (state, stop) = (state.clone(), stop.clone());
-        std::thread::spawn(move || watch_loop(watcher, rebuilder, &state, ui, &stop))
+        std::thread::spawn(move || {
+            let owed = first.and_then(|first| {
+                let cwd = std::env::current_dir().unwrap_or_default();
+                finish_first_build(&mut rebuilder, first, &state, ui, &cwd)
+            });
+            watch_loop(watcher, rebuilder, &state, ui, &stop, owed)
+        })
     };
     let served = runtime.block_on(serve(listener, state));
     stop.store(true, Ordering::SeqCst);
@@ -234,28 +263,120 @@ fn raise_open_files_limit() {
 #[cfg(not(unix))]
 fn raise_open_files_limit() {}
 
-/// The first build. If it fails, the server still starts, with the error shown on every page,
-/// so fixing the file is all it takes.
-fn initial_state(rebuilder: &mut Rebuilder, ui: Ui, cwd: &Path) -> ServeState {
+/// The first build's site, loaded but not yet rendered: pages are rendered as they are asked
+/// for (through `requests`) while the whole site renders in the background.
+pub struct FirstBuild {
+    site: crate::site::Site,
+    requests: std::sync::mpsc::Receiver<state::OnDemandRequest>,
+    started: Instant,
+}
+
+/// The first load. The server starts as soon as the site is loaded, answering with pages
+/// rendered on demand; if loading fails, it starts with the error shown on every page, so
+/// fixing the file is all it takes.
+fn initial_state(
+    rebuilder: &mut Rebuilder,
+    ui: Ui,
+    cwd: &Path,
+) -> (ServeState, Option<FirstBuild>) {
     let started = Instant::now();
-    match rebuilder.rebuild(&ChangeSet::everything()) {
-        Ok(built) => {
-            ui.report(&built.warnings, cwd);
+    match rebuilder.load(&ChangeSet::everything()) {
+        Ok(site) => {
             if !ui.quiet {
                 eprintln!(
-                    "Built {} files in {} ms",
-                    built.output.len(),
+                    "Loaded {} pages in {} ms; rendering them while serving",
+                    site.pages.len(),
                     started.elapsed().as_millis()
                 );
             }
-            let state = ServeState::new(built.output, &built.site.config.base_path, None);
-            rebuilder.keep_site(built.site);
-            state
+            let (sender, requests) = std::sync::mpsc::channel();
+            let state = ServeState::on_demand(&site.config.base_path, sender);
+            let first = FirstBuild {
+                site,
+                requests,
+                started,
+            };
+            (state, Some(first))
         }
         Err(err) => {
             let text = report_failure(&err, ui, cwd);
             let base_path = rebuilder.config().map_or("/", |c| c.base_path.as_str());
-            ServeState::new(OutputSet::default(), base_path, Some(text))
+            (
+                ServeState::new(OutputSet::default(), base_path, Some(text)),
+                None,
+            )
+        }
+    }
+}
+
+/// Renders the whole first site while answering requests for single files, then serves it.
+/// Returns the changes owed when newer changes cancelled it.
+pub fn finish_first_build(
+    rebuilder: &mut Rebuilder,
+    first: FirstBuild,
+    state: &ServeState,
+    ui: Ui,
+    cwd: &Path,
+) -> Option<ChangeSet> {
+    let FirstBuild {
+        site,
+        requests,
+        started,
+    } = first;
+    let theme = rebuilder.theme()?;
+    let done = AtomicBool::new(false);
+    let (rendered, _requests) = std::thread::scope(|scope| {
+        let (site, done) = (&site, &done);
+        let answering = scope.spawn(move || {
+            answer_on_demand(site, theme, &requests, done);
+            requests
+        });
+        let rendered = rebuilder.render(site);
+        done.store(true, Ordering::SeqCst);
+        (rendered, answering.join())
+    });
+    // `_requests` lives on until the whole site is published: a request sent meanwhile then
+    // finds its answer in the new snapshot.
+    match rendered {
+        Ok((output, warnings)) => {
+            ui.report(&warnings, cwd);
+            if !ui.quiet {
+                eprintln!(
+                    "Built {} files in {} ms",
+                    output.len(),
+                    started.elapsed().as_millis()
+                );
+            }
+            // Pages rendered on demand are the same as these: no page needs to reload.
+            state.replace_site_quietly(output, &site.config.base_path);
+            rebuilder.keep_site(site);
+            None
+        }
+        Err(err) if err.is_cancelled() => Some(ChangeSet::everything()),
+        Err(err) => {
+            let text = report_failure(&err, ui, cwd);
+            state.publish_error(text);
+            None
+        }
+    }
+}
+
+/// Renders the files asked for, one at a time, until `done`.
+fn answer_on_demand(
+    site: &crate::site::Site,
+    theme: &Theme,
+    requests: &std::sync::mpsc::Receiver<state::OnDemandRequest>,
+    done: &AtomicBool,
+) {
+    let renderer = crate::render::OnDemand::new(site, theme);
+    while !done.load(Ordering::SeqCst) {
+        match requests.recv_timeout(Duration::from_millis(20)) {
+            Ok((path, reply)) => {
+                let bytes = renderer.render(&path).and_then(Result::ok);
+                let _ = reply.send(bytes);
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
         }
     }
 }
@@ -311,10 +432,10 @@ fn watch_loop(
     state: &ServeState,
     ui: Ui,
     stop: &AtomicBool,
+    mut owed: Option<ChangeSet>,
 ) {
     let cwd = std::env::current_dir().unwrap_or_default();
-    // Changes whose rebuild was given up for newer ones: the next rebuild includes them.
-    let mut owed: Option<ChangeSet> = None;
+    // `owed`: changes whose rebuild was given up for newer ones; the next rebuild includes them.
     while !stop.load(Ordering::SeqCst) {
         let wait = if owed.is_some() { 0 } else { 250 };
         let next = watcher.next_change(Duration::from_millis(wait));

@@ -51,12 +51,52 @@ async fn handle(
             reload::LIVE_JS.as_bytes().to_vec(),
         ),
         Some(_) => request.not_found(),
-        None => match resolve(&snapshot, rest) {
-            Lookup::File(key) => request.file(StatusCode::OK, &key),
-            Lookup::Redirect => redirect(&format!("{path}/"), uri.query()),
-            Lookup::Missing => request.not_found(),
-        },
+        None if snapshot.on_demand.is_some() => {
+            answer_early(&request, rest, &path, uri.query()).await
+        }
+        None => request.lookup(rest, &path, uri.query()),
     }
+}
+
+/// While the first build renders: the file rendered now, or, for one that is made from the
+/// whole site (search index, feeds), the file once the whole site is there.
+async fn answer_early(
+    request: &Request<'_>,
+    rest: &str,
+    path: &str,
+    query: Option<&str>,
+) -> Response {
+    let folder = rest.is_empty() || rest.ends_with('/');
+    let key = if folder {
+        format!("{rest}index.html")
+    } else {
+        rest.to_string()
+    };
+    if let Some(bytes) = ask(request.snapshot, key.clone()).await {
+        return request.respond(StatusCode::OK, &key, bytes);
+    }
+    if !folder
+        && ask(request.snapshot, format!("{rest}/index.html"))
+            .await
+            .is_some()
+    {
+        return redirect(&format!("{path}/"), query);
+    }
+    request.state.whole_site().await;
+    let snapshot = request.state.snapshot();
+    Request {
+        snapshot: &snapshot,
+        ..*request
+    }
+    .lookup(rest, path, query)
+}
+
+/// Asks the first build's renderer for one file.
+async fn ask(snapshot: &Snapshot, key: String) -> Option<Vec<u8>> {
+    let sender = snapshot.on_demand.as_ref()?;
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    sender.send((key, reply)).ok()?;
+    answer.await.ok().flatten()
 }
 
 /// `/kb` and `/` lead to the site at `/kb/`; anything else outside the base path does not exist.
@@ -130,6 +170,7 @@ fn redirect(location: &str, query: Option<&str>) -> Response {
 }
 
 /// One request's view: the snapshot it was answered from, its headers, and whether it is `HEAD`.
+#[derive(Clone, Copy)]
 struct Request<'a> {
     state: &'a ServeState,
     snapshot: &'a Snapshot,
@@ -138,6 +179,15 @@ struct Request<'a> {
 }
 
 impl Request<'_> {
+    /// The file at `rest` (below the base path) of the served site, or a redirect to its folder.
+    fn lookup(&self, rest: &str, path: &str, query: Option<&str>) -> Response {
+        match resolve(self.snapshot, rest) {
+            Lookup::File(key) => self.file(StatusCode::OK, &key),
+            Lookup::Redirect => redirect(&format!("{path}/"), query),
+            Lookup::Missing => self.not_found(),
+        }
+    }
+
     /// A file of the output set; `Content::File` entries are read from where the build found them.
     fn file(&self, status: StatusCode, key: &str) -> Response {
         match self.snapshot.output.read(key) {

@@ -33,7 +33,14 @@ pub struct Snapshot {
     pub error: Option<String>,
     /// Changes with every published change; pages carry it to notice what they missed.
     pub version: String,
+    /// While the first build renders: asks for single files to be rendered now.
+    pub on_demand: Option<OnDemandSender>,
 }
+
+/// A request for one file of the site (its output path), rendered before the whole site is;
+/// answered `None` when it cannot be made alone (search index, feeds) or failed.
+pub type OnDemandRequest = (String, tokio::sync::oneshot::Sender<Option<Vec<u8>>>);
+pub type OnDemandSender = std::sync::mpsc::Sender<OnDemandRequest>;
 
 /// Shared by the server and the watch loop through an `Arc`; no globals.
 pub struct ServeState {
@@ -44,19 +51,37 @@ pub struct ServeState {
     /// Differs between runs, so a page reconnecting to a restarted server reloads.
     instance: String,
     generation: AtomicU64,
+    /// True once a whole site (or an error) is published, not one rendered on demand.
+    whole: tokio::sync::watch::Sender<bool>,
     /// Inject the live reload script into HTML (always, in `lore serve`; off to test plain serving).
     pub live_reload: bool,
 }
 
 impl ServeState {
     pub fn new(output: OutputSet, base_path: &str, error: Option<String>) -> ServeState {
+        ServeState::with(output, base_path, error, None)
+    }
+
+    /// Serves files rendered on demand through `sender` until a whole site is published.
+    pub fn on_demand(base_path: &str, sender: OnDemandSender) -> ServeState {
+        ServeState::with(OutputSet::default(), base_path, None, Some(sender))
+    }
+
+    fn with(
+        output: OutputSet,
+        base_path: &str,
+        error: Option<String>,
+        on_demand: Option<OnDemandSender>,
+    ) -> ServeState {
         let instance = instance_id();
         let (reload, _) = broadcast::channel(64);
+        let whole = tokio::sync::watch::Sender::new(on_demand.is_none());
         let snapshot = Snapshot {
             output: Arc::new(output),
             base_path: base_path.to_string(),
             error,
             version: format!("{instance}-0"),
+            on_demand,
         };
         ServeState {
             current: RwLock::new(Arc::new(snapshot)),
@@ -64,7 +89,16 @@ impl ServeState {
             shutdown: tokio::sync::watch::Sender::new(false),
             instance,
             generation: AtomicU64::new(0),
+            whole,
             live_reload: true,
+        }
+    }
+
+    /// Resolves once a whole site (or an error) is being served.
+    pub fn whole_site(&self) -> impl std::future::Future<Output = ()> + Send + use<> {
+        let mut receiver = self.whole.subscribe();
+        async move {
+            let _ = receiver.wait_for(|whole| *whole).await;
         }
     }
 
@@ -133,7 +167,10 @@ impl ServeState {
             base_path,
             error,
             version: version.clone(),
+            on_demand: None,
         });
+        drop(current);
+        self.whole.send_replace(true);
         version
     }
 
