@@ -19,9 +19,10 @@ pub(super) struct Spec {
     raw_quotes: &'static [u8],
     /// `"""…"""` strings (Kotlin, Swift, Scala, Java text blocks).
     triple_quotes: bool,
-    keywords: &'static [&'static str],
-    types: &'static [&'static str],
-    constants: &'static [&'static str],
+    /// Space-separated word lists.
+    keywords: &'static str,
+    types: &'static str,
+    constants: &'static str,
     /// Keywords match in any case (SQL); the lists are written in lower case.
     ignore_case: bool,
     /// A capitalised identifier is a type name (Java, Kotlin, C#, …).
@@ -50,9 +51,9 @@ impl Spec {
             quotes: b"\"'",
             raw_quotes: b"",
             triple_quotes: false,
-            keywords: &[],
-            types: &[],
-            constants: &["true", "false", "null"],
+            keywords: "",
+            types: "",
+            constants: "true false null",
             ignore_case: false,
             capitalised_types: false,
             annotations: false,
@@ -80,8 +81,8 @@ impl Lexer {
                 (self.spec.keywords, Class::Keyword),
                 (self.spec.constants, Class::Constant),
             ] {
-                for word in list {
-                    words.insert(*word, class);
+                for word in list.split_ascii_whitespace() {
+                    words.insert(word, class);
                 }
             }
             words
@@ -208,15 +209,15 @@ fn quoted_end(b: &[u8], i: usize) -> usize {
 fn number_end(b: &[u8], mut i: usize) -> usize {
     while i < b.len() {
         let c = b[i];
-        if c.is_ascii_alphanumeric() || c == b'_' {
-            i += 1;
-        } else if c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        } else if (c == b'+' || c == b'-') && matches!(b[i - 1], b'e' | b'E') {
-            i += 1;
-        } else {
+        let digit_after = || b.get(i + 1).is_some_and(u8::is_ascii_digit);
+        let part = c.is_ascii_alphanumeric()
+            || c == b'_'
+            || (c == b'.' && digit_after())
+            || ((c == b'+' || c == b'-') && matches!(b[i - 1], b'e' | b'E'));
+        if !part {
             break;
         }
+        i += 1;
     }
     i
 }
@@ -249,7 +250,8 @@ pub(super) fn lex(lexer: &Lexer, src: &str) -> Marks {
         if let Some((open, close)) = spec.block_comment
             && rest.starts_with(open.as_bytes())
         {
-            let end = find(b, i + open.len(), close.as_bytes()).map_or(b.len(), |e| e + close.len());
+            let end =
+                find(b, i + open.len(), close.as_bytes()).map_or(b.len(), |e| e + close.len());
             out.push(i, end, Class::Comment);
             i = end;
             continue;
@@ -381,79 +383,64 @@ pub(super) fn lex_diff(src: &str) -> Marks {
     out.finish(src.len())
 }
 
-const C_KEYWORDS: &[&str] = &[
-    "auto", "break", "case", "const", "continue", "default", "do", "else", "enum", "extern",
-    "for", "goto", "if", "inline", "register", "restrict", "return", "sizeof", "static", "struct",
-    "switch", "typedef", "union", "volatile", "while",
-];
-const C_TYPES: &[&str] = &[
-    "char", "double", "float", "int", "long", "short", "signed", "unsigned", "void", "bool",
-    "size_t", "ssize_t", "int8_t", "int16_t", "int32_t", "int64_t", "uint8_t", "uint16_t",
-    "uint32_t", "uint64_t", "FILE",
-];
+const C_KEYWORDS: &str = "\
+    auto break case const continue default do else enum extern for goto if inline \
+    register restrict return sizeof static struct switch typedef union volatile \
+    while";
+const C_TYPES: &str = "\
+    char double float int long short signed unsigned void bool size_t ssize_t int8_t \
+    int16_t int32_t int64_t uint8_t uint16_t uint32_t uint64_t FILE";
 
 static C: Lexer = Lexer::new(Spec {
     keywords: C_KEYWORDS,
     types: C_TYPES,
-    constants: &["true", "false", "NULL"],
+    constants: "true false NULL",
     preprocessor: true,
     ..Spec::new()
 });
 
 static CPP: Lexer = Lexer::new(Spec {
-    keywords: &[
-        "auto", "break", "case", "catch", "class", "const", "constexpr", "consteval", "const_cast",
-        "continue", "co_await", "co_return", "co_yield", "decltype", "default", "delete", "do",
-        "dynamic_cast", "else", "enum", "explicit", "export", "extern", "final", "for", "friend",
-        "goto", "if", "inline", "mutable", "namespace", "new", "noexcept", "operator", "override",
-        "private", "protected", "public", "reinterpret_cast", "return", "sizeof", "static",
-        "static_assert", "static_cast", "struct", "switch", "template", "this", "throw", "try",
-        "typedef", "typename", "union", "using", "virtual", "volatile", "while", "concept",
-        "requires",
-    ],
-    types: &[
-        "char", "double", "float", "int", "long", "short", "signed", "unsigned", "void", "bool",
-        "size_t", "int8_t", "int16_t", "int32_t", "int64_t", "uint8_t", "uint16_t", "uint32_t",
-        "uint64_t", "string", "vector", "map", "unique_ptr", "shared_ptr", "std",
-    ],
-    constants: &["true", "false", "nullptr", "NULL"],
+    keywords: "\
+        auto break case catch class const constexpr consteval const_cast continue \
+        co_await co_return co_yield decltype default delete do dynamic_cast else enum \
+        explicit export extern final for friend goto if inline mutable namespace new \
+        noexcept operator override private protected public reinterpret_cast return \
+        sizeof static static_assert static_cast struct switch template this throw try \
+        typedef typename union using virtual volatile while concept requires",
+    types: "\
+        char double float int long short signed unsigned void bool size_t int8_t int16_t \
+        int32_t int64_t uint8_t uint16_t uint32_t uint64_t string vector map unique_ptr \
+        shared_ptr std",
+    constants: "true false nullptr NULL",
     preprocessor: true,
     ..Spec::new()
 });
 
 static CSHARP: Lexer = Lexer::new(Spec {
-    keywords: &[
-        "abstract", "as", "async", "await", "base", "break", "case", "catch", "checked", "class",
-        "const", "continue", "default", "delegate", "do", "else", "enum", "event", "explicit",
-        "extern", "finally", "fixed", "for", "foreach", "get", "goto", "if", "implicit", "in",
-        "init", "interface", "internal", "is", "lock", "namespace", "new", "operator", "out",
-        "override", "params", "partial", "private", "protected", "public", "readonly", "record",
-        "ref", "return", "sealed", "set", "sizeof", "stackalloc", "static", "struct", "switch",
-        "this", "throw", "try", "typeof", "unchecked", "unsafe", "using", "var", "virtual",
-        "volatile", "when", "where", "while", "yield",
-    ],
-    types: &[
-        "bool", "byte", "char", "decimal", "double", "dynamic", "float", "int", "long", "object",
-        "sbyte", "short", "string", "uint", "ulong", "ushort", "void",
-    ],
-    constants: &["true", "false", "null"],
+    keywords: "\
+        abstract as async await base break case catch checked class const continue \
+        default delegate do else enum event explicit extern finally fixed for foreach \
+        get goto if implicit in init interface internal is lock namespace new operator \
+        out override params partial private protected public readonly record ref return \
+        sealed set sizeof stackalloc static struct switch this throw try typeof \
+        unchecked unsafe using var virtual volatile when where while yield",
+    types: "\
+        bool byte char decimal double dynamic float int long object sbyte short string \
+        uint ulong ushort void",
+    constants: "true false null",
     capitalised_types: true,
     preprocessor: true,
     ..Spec::new()
 });
 
 static JAVA: Lexer = Lexer::new(Spec {
-    keywords: &[
-        "abstract", "assert", "break", "case", "catch", "class", "const", "continue", "default",
-        "do", "else", "enum", "extends", "final", "finally", "for", "goto", "if", "implements",
-        "import", "instanceof", "interface", "native", "new", "package", "permits", "private",
-        "protected", "public", "record", "return", "sealed", "static", "strictfp", "super",
-        "switch", "synchronized", "this", "throw", "throws", "transient", "try", "var",
-        "volatile", "while", "yield",
-    ],
-    types: &[
-        "boolean", "byte", "char", "double", "float", "int", "long", "short", "void",
-    ],
+    keywords: "\
+        abstract assert break case catch class const continue default do else enum \
+        extends final finally for goto if implements import instanceof interface native \
+        new package permits private protected public record return sealed static \
+        strictfp super switch synchronized this throw throws transient try var volatile \
+        while yield",
+    types: "boolean byte char double float int long short void",
     triple_quotes: true,
     capitalised_types: true,
     annotations: true,
@@ -461,15 +448,13 @@ static JAVA: Lexer = Lexer::new(Spec {
 });
 
 static KOTLIN: Lexer = Lexer::new(Spec {
-    keywords: &[
-        "abstract", "as", "break", "by", "catch", "class", "companion", "const", "constructor",
-        "continue", "data", "do", "else", "enum", "external", "final", "finally", "for", "fun",
-        "get", "if", "import", "in", "init", "inline", "interface", "internal", "is", "lateinit",
-        "object", "open", "operator", "out", "override", "package", "private", "protected",
-        "public", "reified", "return", "sealed", "set", "super", "suspend", "this", "throw",
-        "try", "typealias", "val", "var", "vararg", "when", "where", "while",
-    ],
-    constants: &["true", "false", "null"],
+    keywords: "\
+        abstract as break by catch class companion const constructor continue data do \
+        else enum external final finally for fun get if import in init inline interface \
+        internal is lateinit object open operator out override package private protected \
+        public reified return sealed set super suspend this throw try typealias val var \
+        vararg when where while",
+    constants: "true false null",
     triple_quotes: true,
     capitalised_types: true,
     annotations: true,
@@ -477,14 +462,12 @@ static KOTLIN: Lexer = Lexer::new(Spec {
 });
 
 static SCALA: Lexer = Lexer::new(Spec {
-    keywords: &[
-        "abstract", "case", "catch", "class", "def", "do", "else", "enum", "export", "extends",
-        "extension", "final", "finally", "for", "given", "if", "implicit", "import", "lazy",
-        "match", "new", "object", "override", "package", "private", "protected", "return",
-        "sealed", "super", "then", "this", "throw", "trait", "try", "type", "using", "val",
-        "var", "while", "with", "yield",
-    ],
-    constants: &["true", "false", "null"],
+    keywords: "\
+        abstract case catch class def do else enum export extends extension final \
+        finally for given if implicit import lazy match new object override package \
+        private protected return sealed super then this throw trait try type using val \
+        var while with yield",
+    constants: "true false null",
     triple_quotes: true,
     capitalised_types: true,
     annotations: true,
@@ -492,13 +475,12 @@ static SCALA: Lexer = Lexer::new(Spec {
 });
 
 static GROOVY: Lexer = Lexer::new(Spec {
-    keywords: &[
-        "as", "assert", "break", "case", "catch", "class", "continue", "def", "default", "do",
-        "else", "enum", "extends", "final", "finally", "for", "if", "implements", "import", "in",
-        "instanceof", "interface", "new", "package", "private", "protected", "public", "return",
-        "static", "super", "switch", "this", "throw", "throws", "trait", "try", "var", "while",
-    ],
-    constants: &["true", "false", "null"],
+    keywords: "\
+        as assert break case catch class continue def default do else enum extends final \
+        finally for if implements import in instanceof interface new package private \
+        protected public return static super switch this throw throws trait try var \
+        while",
+    constants: "true false null",
     triple_quotes: true,
     capitalised_types: true,
     annotations: true,
@@ -506,16 +488,13 @@ static GROOVY: Lexer = Lexer::new(Spec {
 });
 
 static SWIFT: Lexer = Lexer::new(Spec {
-    keywords: &[
-        "actor", "as", "associatedtype", "async", "await", "break", "case", "catch", "class",
-        "continue", "default", "defer", "deinit", "do", "else", "enum", "extension",
-        "fallthrough", "fileprivate", "final", "for", "func", "guard", "if", "import", "in",
-        "init", "inout", "internal", "is", "lazy", "let", "mutating", "open", "operator",
-        "override", "private", "protocol", "public", "repeat", "rethrows", "return", "self",
-        "Self", "some", "static", "struct", "subscript", "super", "switch", "throw", "throws",
-        "try", "typealias", "var", "weak", "where", "while",
-    ],
-    constants: &["true", "false", "nil"],
+    keywords: "\
+        actor as associatedtype async await break case catch class continue default \
+        defer deinit do else enum extension fallthrough fileprivate final for func guard \
+        if import in init inout internal is lazy let mutating open operator override \
+        private protocol public repeat rethrows return self Self some static struct \
+        subscript super switch throw throws try typealias var weak where while",
+    constants: "true false nil",
     quotes: b"\"",
     triple_quotes: true,
     capitalised_types: true,
@@ -524,31 +503,24 @@ static SWIFT: Lexer = Lexer::new(Spec {
 });
 
 static GO: Lexer = Lexer::new(Spec {
-    keywords: &[
-        "break", "case", "chan", "const", "continue", "default", "defer", "else", "fallthrough",
-        "for", "func", "go", "goto", "if", "import", "interface", "map", "package", "range",
-        "return", "select", "struct", "switch", "type", "var",
-    ],
-    types: &[
-        "any", "bool", "byte", "complex64", "complex128", "error", "float32", "float64", "int",
-        "int8", "int16", "int32", "int64", "rune", "string", "uint", "uint8", "uint16", "uint32",
-        "uint64", "uintptr",
-    ],
-    constants: &["true", "false", "nil", "iota"],
+    keywords: "\
+        break case chan const continue default defer else fallthrough for func go goto \
+        if import interface map package range return select struct switch type var",
+    types: "\
+        any bool byte complex64 complex128 error float32 float64 int int8 int16 int32 \
+        int64 rune string uint uint8 uint16 uint32 uint64 uintptr",
+    constants: "true false nil iota",
     raw_quotes: b"`",
     ..Spec::new()
 });
 
 static DART: Lexer = Lexer::new(Spec {
-    keywords: &[
-        "abstract", "as", "async", "await", "break", "case", "catch", "class", "const",
-        "continue", "default", "do", "else", "enum", "export", "extends", "extension", "external",
-        "factory", "final", "finally", "for", "get", "if", "implements", "import", "in", "is",
-        "late", "library", "mixin", "new", "on", "part", "required", "return", "set", "static",
-        "super", "switch", "this", "throw", "try", "typedef", "var", "void", "while", "with",
-        "yield",
-    ],
-    constants: &["true", "false", "null"],
+    keywords: "\
+        abstract as async await break case catch class const continue default do else \
+        enum export extends extension external factory final finally for get if \
+        implements import in is late library mixin new on part required return set \
+        static super switch this throw try typedef var void while with yield",
+    constants: "true false null",
     triple_quotes: true,
     capitalised_types: true,
     annotations: true,
@@ -557,19 +529,14 @@ static DART: Lexer = Lexer::new(Spec {
 
 static PHP: Lexer = Lexer::new(Spec {
     line_comments: &["//", "#"],
-    keywords: &[
-        "abstract", "and", "as", "break", "case", "catch", "class", "clone", "const", "continue",
-        "declare", "default", "do", "echo", "else", "elseif", "enum", "extends", "final",
-        "finally", "fn", "for", "foreach", "function", "global", "if", "implements", "include",
-        "instanceof", "interface", "match", "namespace", "new", "or", "print", "private",
-        "protected", "public", "readonly", "require", "require_once", "return", "static",
-        "switch", "throw", "trait", "try", "use", "while", "yield",
-    ],
-    types: &[
-        "array", "bool", "callable", "float", "int", "iterable", "mixed", "object", "string",
-        "void",
-    ],
-    constants: &["true", "false", "null", "TRUE", "FALSE", "NULL"],
+    keywords: "\
+        abstract and as break case catch class clone const continue declare default do \
+        echo else elseif enum extends final finally fn for foreach function global if \
+        implements include instanceof interface match namespace new or print private \
+        protected public readonly require require_once return static switch throw trait \
+        try use while yield",
+    types: "array bool callable float int iterable mixed object string void",
+    constants: "true false null TRUE FALSE NULL",
     capitalised_types: true,
     sigils: b"$",
     ..Spec::new()
@@ -579,14 +546,12 @@ static RUBY: Lexer = Lexer::new(Spec {
     line_comments: &["#"],
     block_comment: Some(("=begin", "=end")),
     quotes: b"\"'`",
-    keywords: &[
-        "alias", "and", "begin", "break", "case", "class", "def", "defined", "do", "else",
-        "elsif", "end", "ensure", "for", "if", "in", "module", "next", "not", "or", "redo",
-        "rescue", "retry", "return", "self", "super", "then", "undef", "unless", "until", "when",
-        "while", "yield", "require", "include", "extend", "attr_accessor", "attr_reader",
-        "attr_writer", "private", "protected", "public", "raise", "puts", "lambda", "proc",
-    ],
-    constants: &["true", "false", "nil"],
+    keywords: "\
+        alias and begin break case class def defined do else elsif end ensure for if in \
+        module next not or redo rescue retry return self super then undef unless until \
+        when while yield require include extend attr_accessor attr_reader attr_writer \
+        private protected public raise puts lambda proc",
+    constants: "true false nil",
     capitalised_types: true,
     sigils: b"@$",
     ..Spec::new()
@@ -595,25 +560,22 @@ static RUBY: Lexer = Lexer::new(Spec {
 static LUA: Lexer = Lexer::new(Spec {
     line_comments: &["--"],
     block_comment: Some(("--[[", "]]")),
-    keywords: &[
-        "and", "break", "do", "else", "elseif", "end", "for", "function", "goto", "if", "in",
-        "local", "not", "or", "repeat", "return", "then", "until", "while",
-    ],
-    constants: &["true", "false", "nil"],
+    keywords: "\
+        and break do else elseif end for function goto if in local not or repeat return \
+        then until while",
+    constants: "true false nil",
     ..Spec::new()
 });
 
 static PROTO: Lexer = Lexer::new(Spec {
-    keywords: &[
-        "syntax", "edition", "package", "import", "public", "weak", "option", "message", "enum",
-        "service", "rpc", "returns", "stream", "repeated", "optional", "required", "oneof", "map",
-        "reserved", "extend", "extensions", "to", "max",
-    ],
-    types: &[
-        "double", "float", "int32", "int64", "uint32", "uint64", "sint32", "sint64", "fixed32",
-        "fixed64", "sfixed32", "sfixed64", "bool", "string", "bytes",
-    ],
-    constants: &["true", "false"],
+    keywords: "\
+        syntax edition package import public weak option message enum service rpc \
+        returns stream repeated optional required oneof map reserved extend extensions \
+        to max",
+    types: "\
+        double float int32 int64 uint32 uint64 sint32 sint64 fixed32 fixed64 sfixed32 \
+        sfixed64 bool string bytes",
+    constants: "true false",
     capitalised_types: true,
     ..Spec::new()
 });
@@ -621,15 +583,12 @@ static PROTO: Lexer = Lexer::new(Spec {
 static HCL: Lexer = Lexer::new(Spec {
     line_comments: &["#", "//"],
     quotes: b"\"",
-    keywords: &[
-        "resource", "data", "variable", "output", "locals", "module", "provider", "terraform",
-        "backend", "required_providers", "dynamic", "content", "for", "for_each", "in", "if",
-        "moved", "import", "check", "lifecycle",
-    ],
-    types: &[
-        "string", "number", "bool", "list", "map", "set", "object", "tuple", "any",
-    ],
-    constants: &["true", "false", "null"],
+    keywords: "\
+        resource data variable output locals module provider terraform backend \
+        required_providers dynamic content for for_each in if moved import check \
+        lifecycle",
+    types: "string number bool list map set object tuple any",
+    constants: "true false null",
     key_separators: b"=",
     ..Spec::new()
 });
@@ -639,11 +598,10 @@ static GRAPHQL: Lexer = Lexer::new(Spec {
     block_comment: None,
     quotes: b"\"",
     triple_quotes: true,
-    keywords: &[
-        "query", "mutation", "subscription", "fragment", "on", "type", "interface", "union",
-        "enum", "input", "scalar", "schema", "extend", "implements", "directive", "repeatable",
-    ],
-    constants: &["true", "false", "null"],
+    keywords: "\
+        query mutation subscription fragment on type interface union enum input scalar \
+        schema extend implements directive repeatable",
+    constants: "true false null",
     capitalised_types: true,
     annotations: true,
     sigils: b"$",
@@ -653,12 +611,10 @@ static GRAPHQL: Lexer = Lexer::new(Spec {
 static POWERSHELL: Lexer = Lexer::new(Spec {
     line_comments: &["#"],
     block_comment: Some(("<#", "#>")),
-    keywords: &[
-        "begin", "break", "catch", "class", "continue", "data", "do", "dynamicparam", "else",
-        "elseif", "end", "enum", "exit", "filter", "finally", "for", "foreach", "from",
-        "function", "if", "in", "param", "process", "return", "switch", "throw", "trap", "try",
-        "until", "using", "while",
-    ],
+    keywords: "\
+        begin break catch class continue data do dynamicparam else elseif end enum exit \
+        filter finally for foreach from function if in param process return switch throw \
+        trap try until using while",
     ignore_case: true,
     sigils: b"$",
     ..Spec::new()
@@ -667,26 +623,20 @@ static POWERSHELL: Lexer = Lexer::new(Spec {
 static SQL: Lexer = Lexer::new(Spec {
     line_comments: &["--"],
     quotes: b"'",
-    keywords: &[
-        "add", "all", "alter", "analyze", "and", "any", "as", "asc", "begin", "between", "by",
-        "cascade", "case", "check", "column", "commit", "conflict", "constraint", "create",
-        "cross", "database", "default", "delete", "desc", "distinct", "do", "drop", "else", "end",
-        "except", "exists", "explain", "foreign", "from", "full", "function", "grant", "group",
-        "having", "if", "ilike", "in", "index", "inner", "insert", "intersect", "interval",
-        "into", "is", "join", "key", "left", "like", "limit", "materialized", "not", "nothing",
-        "offset", "on", "or", "order", "outer", "over", "partition", "primary", "procedure",
-        "references", "rename", "replace", "returning", "revoke", "right", "rollback", "schema",
-        "select", "set", "table", "then", "to", "transaction", "trigger", "truncate", "union",
-        "unique", "update", "using", "vacuum", "values", "view", "when", "where", "window",
-        "with",
-    ],
-    types: &[
-        "bigint", "bigserial", "binary", "bit", "blob", "bool", "boolean", "bytea", "char",
-        "character", "date", "datetime", "decimal", "double", "float", "int", "integer", "json",
-        "jsonb", "numeric", "real", "serial", "smallint", "text", "time", "timestamp",
-        "timestamptz", "uuid", "varchar", "varying", "precision",
-    ],
-    constants: &["true", "false", "null"],
+    keywords: "\
+        add all alter analyze and any as asc begin between by cascade case check column \
+        commit conflict constraint create cross database default delete desc distinct do \
+        drop else end except exists explain foreign from full function grant group \
+        having if ilike in index inner insert intersect interval into is join key left \
+        like limit materialized not nothing offset on or order outer over partition \
+        primary procedure references rename replace returning revoke right rollback \
+        schema select set table then to transaction trigger truncate union unique update \
+        using vacuum values view when where window with",
+    types: "\
+        bigint bigserial binary bit blob bool boolean bytea char character date datetime \
+        decimal double float int integer json jsonb numeric real serial smallint text \
+        time timestamp timestamptz uuid varchar varying precision",
+    constants: "true false null",
     ignore_case: true,
     sigils: b"@$",
     ..Spec::new()

@@ -356,9 +356,7 @@ fn theme_css(themes: &ThemeSet, name: &str, code_bg: Color) -> Result<String, St
     })?;
     let theme = readable(theme, code_bg);
     let mut css = lexer_css(&theme);
-    css.push_str(
-        &css_for_theme_with_class_style(&theme, CLASS_STYLE).map_err(|e| e.to_string())?,
-    );
+    css.push_str(&css_for_theme_with_class_style(&theme, CLASS_STYLE).map_err(|e| e.to_string())?);
     Ok(css)
 }
 
@@ -375,7 +373,9 @@ fn lexer_css(theme: &Theme) -> String {
             .map(|stack| highlighter.style_mod_for_stack(stack.as_slice()))
             .find(|style| style.foreground.is_some());
         let colour = style.and_then(|s| s.foreground).unwrap_or(text);
-        let font = style.and_then(|s| s.font_style).unwrap_or(FontStyle::empty());
+        let font = style
+            .and_then(|s| s.font_style)
+            .unwrap_or(FontStyle::empty());
         let _ = write!(
             css,
             ".{} {{ color: #{:02x}{:02x}{:02x};",
@@ -490,11 +490,337 @@ fn strip_comments(text: &str) -> String {
 mod tests {
     use super::*;
 
+    /// One sample per language the lexers cover, with a token each must classify.
+    const SAMPLES: &[(&str, &str, &str)] = &[
+        (
+            "rust",
+            "fn main() { let x = 1; }\n",
+            "<span class=\"hl-kw\">fn</span>",
+        ),
+        (
+            "go",
+            "func main() {\n\tx := `raw`\n}\n",
+            "<span class=\"hl-kw\">func</span>",
+        ),
+        (
+            "python",
+            "def f(x):\n    return None\n",
+            "<span class=\"hl-kw\">def</span>",
+        ),
+        (
+            "javascript",
+            "const x = 'a';\n",
+            "<span class=\"hl-kw\">const</span>",
+        ),
+        ("js", "// note\n", "<span class=\"hl-cmt\">// note</span>"),
+        (
+            "typescript",
+            "let n: number = 2;\n",
+            "<span class=\"hl-num\">2</span>",
+        ),
+        (
+            "ts",
+            "interface A {}\n",
+            "<span class=\"hl-kw\">interface</span>",
+        ),
+        (
+            "java",
+            "@Override public void run() {}\n",
+            "<span class=\"hl-attr\">@Override</span>",
+        ),
+        (
+            "c",
+            "#include <stdio.h>\nint main(void) { return 0; }\n",
+            "<span class=\"hl-attr\">#include &lt;stdio.h&gt;</span>",
+        ),
+        (
+            "cpp",
+            "std::string s = \"x\";\n",
+            "<span class=\"hl-str\">\"x\"</span>",
+        ),
+        (
+            "csharp",
+            "public class A { }\n",
+            "<span class=\"hl-kw\">public</span>",
+        ),
+        (
+            "ruby",
+            "def hi\n  @name\nend\n",
+            "<span class=\"hl-var\">@name</span>",
+        ),
+        (
+            "bash",
+            "echo \"$HOME\" # hi\n",
+            "<span class=\"hl-cmt\"># hi</span>",
+        ),
+        ("sh", "ls -la\n", "<span class=\"hl-attr\">-la</span>"),
+        (
+            "shell",
+            "export A=1\n",
+            "<span class=\"hl-fn\">export</span>",
+        ),
+        (
+            "yaml",
+            "name: lore\n",
+            "<span class=\"hl-prop\">name</span>",
+        ),
+        (
+            "json",
+            "{\"a\": true}\n",
+            "<span class=\"hl-lit\">true</span>",
+        ),
+        (
+            "toml",
+            "[package]\nname = \"lore\"\n",
+            "<span class=\"hl-prop\">name</span>",
+        ),
+        (
+            "sql",
+            "SELECT id FROM t WHERE n > 3;\n",
+            "<span class=\"hl-kw\">SELECT</span>",
+        ),
+        (
+            "html",
+            "<p class=\"x\">hi</p>\n",
+            "<span class=\"hl-tagname\">p</span>",
+        ),
+        (
+            "css",
+            "a { color: red; }\n",
+            "<span class=\"hl-prop\">color</span>",
+        ),
+        (
+            "dockerfile",
+            "FROM rust:1\nRUN cargo build\n",
+            "<span class=\"hl-kw\">FROM</span>",
+        ),
+        (
+            "hcl",
+            "resource \"x\" \"y\" {\n  count = 2\n}\n",
+            "<span class=\"hl-prop\">count</span>",
+        ),
+        (
+            "terraform",
+            "variable \"v\" {}\n",
+            "<span class=\"hl-kw\">variable</span>",
+        ),
+        (
+            "diff",
+            "--- a\n+++ b\n@@ -1 +1 @@\n-old\n+new\n",
+            "<span class=\"hl-ins\">+new</span>",
+        ),
+        ("markdown", "# Title\n", "<span class=\"hl-"),
+        (
+            "kotlin",
+            "fun main() { val x = 1 }\n",
+            "<span class=\"hl-kw\">fun</span>",
+        ),
+        (
+            "swift",
+            "func f() -> Int { return 1 }\n",
+            "<span class=\"hl-ty\">Int</span>",
+        ),
+        (
+            "php",
+            "<?php echo $name; ?>\n",
+            "<span class=\"hl-var\">$name</span>",
+        ),
+        (
+            "lua",
+            "local x = nil -- c\n",
+            "<span class=\"hl-cmt\">-- c</span>",
+        ),
+        (
+            "protobuf",
+            "message A { int32 id = 1; }\n",
+            "<span class=\"hl-kw\">message</span>",
+        ),
+        (
+            "scala",
+            "object A { def f = 1 }\n",
+            "<span class=\"hl-kw\">object</span>",
+        ),
+        (
+            "dart",
+            "void main() { print('x'); }\n",
+            "<span class=\"hl-fn\">print</span>",
+        ),
+        (
+            "graphql",
+            "query Q { user(id: $id) { name } }\n",
+            "<span class=\"hl-var\">$id</span>",
+        ),
+        (
+            "ini",
+            "[core]\nbare = false\n",
+            "<span class=\"hl-prop\">bare</span>",
+        ),
+    ];
+
+    /// The text of highlighted HTML: tags dropped, entities decoded.
+    fn text_of(html: &str) -> String {
+        let mut text = String::new();
+        let mut rest = html;
+        while let Some(at) = rest.find('<') {
+            text.push_str(&rest[..at]);
+            rest = &rest[at + rest[at..].find('>').unwrap() + 1..];
+        }
+        text.push_str(rest);
+        text.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&")
+    }
+
+    /// Every class named in `class="…"` attributes of `html`.
+    fn classes_in(html: &str) -> Vec<String> {
+        html.split("class=\"")
+            .skip(1)
+            .flat_map(|rest| rest[..rest.find('"').unwrap()].split(' '))
+            .map(str::to_string)
+            .collect()
+    }
+
     #[test]
-    fn highlights_known_language_with_classes() {
-        let html = highlight("fn main() {}\n", "rust").unwrap();
-        assert!(html.contains("class=\"hl-"), "{html}");
+    fn every_lexer_language_gives_classed_tokens() {
+        let mut wrong = Vec::new();
+        for (lang, code, wanted) in SAMPLES {
+            let html = highlight_now(code, lang).unwrap_or_else(|| panic!("{lang} unknown"));
+            if !html.contains(wanted) {
+                wrong.push(format!("{lang}: no {wanted} in {html}"));
+            }
+            assert_eq!(&text_of(&html), code, "{lang}: the text changed");
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn languages_match_in_any_case_and_others_fall_back_to_syntect() {
+        assert_eq!(
+            highlight_now("SELECT 1\n", "SQL"),
+            highlight_now("SELECT 1\n", "sql")
+        );
+        let haskell = highlight_now("main = putStrLn \"hi\"\n", "haskell").unwrap();
+        assert!(haskell.contains("class=\"hl-"), "{haskell}");
+    }
+
+    #[test]
+    fn unknown_language_is_left_to_the_caller() {
         assert!(highlight("x", "no-such-language").is_none());
+        assert!(highlight("x", "").is_none());
+    }
+
+    #[test]
+    fn html_in_code_is_escaped() {
+        let code = "let s = \"<script>alert('&')</script>\"; // <b>\nif a < b && c > d {}\n";
+        for lang in ["rust", "sql", "go", "diff", "yaml", "html", "haskell"] {
+            let html = highlight_now(code, lang).unwrap();
+            assert!(
+                !html.contains("<script") && !html.contains("<b>"),
+                "{lang}: {html}"
+            );
+            assert!(
+                !html.contains("& ") && !html.contains("< "),
+                "{lang}: {html}"
+            );
+            assert_eq!(text_of(&html), code, "{lang}");
+        }
+    }
+
+    #[test]
+    fn unclosed_strings_and_comments_do_not_lose_text() {
+        for (lang, _, _) in SAMPLES {
+            for code in [
+                "\"open",
+                "/* open",
+                "'",
+                "x = `",
+                "<!--",
+                "\"\"\"",
+                "é'ü\"日本",
+            ] {
+                let html = highlight_now(code, lang).unwrap();
+                assert_eq!(text_of(&html), code, "{lang}: {code}");
+            }
+        }
+    }
+
+    #[test]
+    fn output_is_the_same_every_time() {
+        for (lang, code, _) in SAMPLES {
+            assert_eq!(highlight_now(code, lang), highlight_now(code, lang));
+        }
+    }
+
+    /// `(selector, colour)` of every `color:` rule in `css`.
+    fn colours(css: &str) -> Vec<(String, Color)> {
+        css.lines()
+            .filter_map(|line| {
+                let (selector, body) = line.split_once('{')?;
+                let hex = body.split("color: #").nth(1)?.get(..6)?;
+                let byte = |at: usize| u8::from_str_radix(&hex[at..at + 2], 16).unwrap();
+                let colour = Color {
+                    r: byte(0),
+                    g: byte(2),
+                    b: byte(4),
+                    a: 0xff,
+                };
+                Some((selector.trim().to_string(), colour))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn stylesheet_covers_every_class_the_lexers_emit() {
+        let css = stylesheet("InspiredGitHub", "base16-ocean.dark").unwrap();
+        let mut emitted: Vec<String> = SAMPLES
+            .iter()
+            .flat_map(|(lang, code, _)| classes_in(&highlight_now(code, lang).unwrap()))
+            .collect();
+        emitted.extend(Class::ALL.iter().map(|c| c.name().to_string()));
+        for class in emitted {
+            for scheme in ["light", "dark"] {
+                let rule = format!(":root[data-theme=\"{scheme}\"] .{class} {{ color: #");
+                assert!(css.contains(&rule), "no {scheme} rule for {class}");
+            }
+        }
+    }
+
+    #[test]
+    fn lexer_classes_are_not_syntect_scope_atoms() {
+        let themes = ThemeSet::load_defaults();
+        for (name, theme) in &themes.themes {
+            let css = css_for_theme_with_class_style(theme, CLASS_STYLE).unwrap();
+            for class in Class::ALL {
+                let name_end = format!(".{}", class.name());
+                assert!(
+                    !css.split([' ', ',', '\n'])
+                        .any(|s| s.split_inclusive('.').any(|part| {
+                            format!(".{}", part.trim_end_matches(['.', '{'])) == name_end
+                        })),
+                    "{name} styles .{}",
+                    class.name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_token_colour_meets_aa_on_the_code_backgrounds() {
+        let themes = ThemeSet::load_defaults();
+        for light in themes.themes.keys() {
+            let css = stylesheet(light, "base16-ocean.dark").unwrap();
+            let (light_css, dark_css) = css.split_once(":root[data-theme=\"dark\"]").unwrap();
+            for (css, bg) in [(light_css, LIGHT_CODE_BG), (dark_css, DARK_CODE_BG)] {
+                for (selector, colour) in colours(css) {
+                    if selector.contains(".hl-") && !selector.ends_with("hl-code") {
+                        let ratio = contrast(colour, bg);
+                        assert!(ratio >= MIN_CONTRAST, "{light}: {selector} {ratio:.2}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
@@ -513,7 +839,6 @@ mod tests {
         // every rule carries a scheme selector, so the light ones cannot win in dark mode
         assert!(!css.lines().any(|l| l.starts_with(".hl-")), "{css}");
     }
-
     #[test]
     fn faint_colours_are_raised_to_aa_and_good_ones_kept() {
         let grey = Color {

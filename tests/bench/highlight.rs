@@ -13,7 +13,10 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let syntect = args.iter().any(|a| a == "--syntect");
     let dir = args
         .iter()
