@@ -35,8 +35,9 @@ pub struct Document {
     pub title: String,
     pub date: Option<Date>,
     pub adr: Option<AdrRecord>,
-    /// The Markdown to render (front matter and a first-line title removed).
-    pub body: String,
+    /// The Markdown to render (front matter and a first-line title removed). Shared: `lore
+    /// serve` keeps every document between rebuilds and hands out copies of unchanged ones.
+    pub body: std::sync::Arc<str>,
     pub body_line: usize,
     pub warnings: Vec<Diagnostic>,
 }
@@ -97,7 +98,7 @@ pub fn parse(source: SourceFile, bytes: &[u8]) -> Result<Document, Vec<Diagnosti
         title,
         date,
         adr,
-        body: body.to_string(),
+        body: body.into(),
         body_line,
         warnings,
     })
@@ -281,7 +282,7 @@ mod tests {
         );
         let pasted = doc("b.md", Role::Doc, "A Pasted Article\n\nIt starts here.\n").unwrap();
         assert_eq!(pasted.title, "A Pasted Article");
-        assert_eq!(pasted.body, "It starts here.\n");
+        assert_eq!(&*pasted.body, "It starts here.\n");
         assert_eq!(
             doc(
                 "posts/2026-01-02-my-note.md",
