@@ -191,9 +191,12 @@ struct State<'o> {
     seen_block: bool,
     words: usize,
     in_image: usize,
-    /// The end of the previous text event: pulldown-cmark splits text at `<`, so `{{<` can
-    /// arrive as `{{` and `< ref … >}}`.
-    text_tail: String,
+    /// The last two bytes of the previous text event: pulldown-cmark splits text at `<`, so
+    /// `{{<` can arrive as `{{` and `< ref … >}}`. The markers are ASCII: bytes suffice.
+    text_tail: [u8; 2],
+    /// Whether text is kept per section: for search when writing, and for a `<!-- more -->`
+    /// summary, which a scan needs only when the body has a comment at all.
+    keep_section_text: bool,
 }
 
 impl<'o> State<'o> {
@@ -219,7 +222,8 @@ impl<'o> State<'o> {
             seen_block: false,
             words: 0,
             in_image: 0,
-            text_tail: String::new(),
+            text_tail: [0; 2],
+            keep_section_text: writing || body.contains("<!--"),
         }
     }
 
@@ -456,20 +460,29 @@ impl<'o> State<'o> {
         if self.out.foreign_syntax_line.is_some() {
             return;
         }
-        let joined = format!("{}{text}", self.text_tail);
-        if joined.contains("{{<") || joined.contains("{{%") || joined.contains("{%") {
+        let bytes = text.as_bytes();
+        let mut seam = [self.text_tail[0], self.text_tail[1], 0, 0];
+        for (slot, &b) in seam[2..].iter_mut().zip(bytes) {
+            *slot = b;
+        }
+        if has_foreign_syntax(bytes) || has_foreign_syntax(&seam) {
             self.out.foreign_syntax_line = Some(self.position(offset).0);
         }
-        let tail_start = text.char_indices().rev().nth(1).map_or(0, |(i, _)| i);
-        self.text_tail = text[tail_start..].to_string();
+        self.text_tail = match bytes {
+            [] => self.text_tail,
+            [only] => [self.text_tail[1], *only],
+            [.., a, b] => [*a, *b],
+        };
     }
 
     fn push_text(&mut self, text: &str) {
         if let Some(p) = self.paragraph.as_mut() {
             p.push_str(text);
         }
-        self.words += text.split_whitespace().count();
-        if let Some(section) = self.sections.last_mut() {
+        self.words += count_words(text);
+        if self.keep_section_text
+            && let Some(section) = self.sections.last_mut()
+        {
             section.text.push_str(text);
         }
     }
@@ -518,7 +531,7 @@ impl<'o> State<'o> {
             "<a class=\"anchor\" href=\"#{0}\" aria-label=\"Link to this section\">#</a></h{level}>\n",
             escape_html(&id)
         ))));
-        self.words += title.split_whitespace().count();
+        self.words += count_words(&title);
         if level >= 2 {
             self.flat_toc.push((level, id.clone(), title.clone()));
         }
@@ -548,7 +561,7 @@ impl<'o> State<'o> {
         let Some((lang, code)) = self.code.take() else {
             return;
         };
-        self.words += code.split_whitespace().count();
+        self.words += count_words(&code);
         if !self.writing {
             return;
         }
@@ -593,6 +606,29 @@ impl<'o> State<'o> {
             },
         }
     }
+}
+
+/// `{{<` and `{{%` (Hugo shortcodes) or `{%` (Zola, Jekyll) in text.
+fn has_foreign_syntax(text: &[u8]) -> bool {
+    memchr::memmem::find(text, b"{{<").is_some() || memchr::memmem::find(text, b"{%").is_some()
+}
+
+/// `text.split_whitespace().count()`, without decoding characters when the text is ASCII (most
+/// text is; counting words was a tenth of scanning a page).
+fn count_words(text: &str) -> usize {
+    if !text.is_ascii() {
+        return text.split_whitespace().count();
+    }
+    // The ASCII characters `char::is_whitespace` accepts.
+    let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let mut words = 0;
+    let mut in_word = false;
+    for &b in text.as_bytes() {
+        let space = is_space(b);
+        words += usize::from(!space && !in_word);
+        in_word = !space;
+    }
+    words
 }
 
 /// Builds the nested table of contents from headings in document order.
@@ -810,6 +846,13 @@ mod tests {
         assert!(replayed.body.html.contains("href=\"/r/x.md\""));
         assert_eq!(replayed.body.sections, full.body.sections);
         assert_eq!(replayed.body.code_text, full.body.code_text);
+    }
+
+    #[test]
+    fn words_are_counted_as_split_whitespace_counts_them() {
+        for text in ["", " ", "one", " two  words\t", "a\x0bb\x0cc\rd\ne", "x\u{a0}y", "é è"] {
+            assert_eq!(count_words(text), text.split_whitespace().count(), "{text:?}");
+        }
     }
 
     #[test]
