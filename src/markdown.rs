@@ -850,8 +850,20 @@ mod tests {
 
     #[test]
     fn words_are_counted_as_split_whitespace_counts_them() {
-        for text in ["", " ", "one", " two  words\t", "a\x0bb\x0cc\rd\ne", "x\u{a0}y", "é è"] {
-            assert_eq!(count_words(text), text.split_whitespace().count(), "{text:?}");
+        for text in [
+            "",
+            " ",
+            "one",
+            " two  words\t",
+            "a\x0bb\x0cc\rd\ne",
+            "x\u{a0}y",
+            "é è",
+        ] {
+            assert_eq!(
+                count_words(text),
+                text.split_whitespace().count(),
+                "{text:?}"
+            );
         }
     }
 

@@ -47,12 +47,21 @@ pub struct Rebuilder {
     config: Option<SiteConfig>,
     cache: DocumentCache,
     /// The compiled theme, kept until a template, theme file or the configuration changes.
-    theme: Option<Theme>,
-    /// The last site that built, for re-rendering one edited page before the full rebuild.
-    last_site: Option<crate::site::Site>,
+    theme: Option<Arc<Theme>>,
+    /// The last site that built, for re-rendering one edited page before the full rebuild;
+    /// shared, so the watch loop renders an edit while a rebuild runs.
+    preview: SharedPreview,
     /// When set (by the watcher, on a newer change), a rebuild stops early.
     cancel: Option<Arc<AtomicBool>>,
 }
+
+/// The last site that built and its theme: what an edited page is rendered against.
+pub struct Preview {
+    site: crate::site::Site,
+    theme: Arc<Theme>,
+}
+
+pub type SharedPreview = Arc<std::sync::Mutex<Option<Preview>>>;
 
 impl Rebuilder {
     pub fn new(root: &Path, overrides: Overrides) -> Rebuilder {
@@ -62,7 +71,7 @@ impl Rebuilder {
             config: None,
             cache: DocumentCache::default(),
             theme: None,
-            last_site: None,
+            preview: SharedPreview::default(),
             cancel: None,
         }
     }
@@ -75,43 +84,20 @@ impl Rebuilder {
 
     /// Keeps the site of a successful build for [`Rebuilder::edited_pages`].
     pub fn keep_site(&mut self, site: crate::site::Site) {
-        self.last_site = Some(site);
+        if let Some(theme) = &self.theme {
+            let theme = theme.clone();
+            *lock(&self.preview) = Some(Preview { site, theme });
+        }
     }
 
-    /// When every change is an edit of a page's body (its front matter, title and decision
-    /// record unchanged), renders just those pages again: their output paths and bytes. This is
-    /// what the writer looks at, so it is published first; the full rebuild that always follows
-    /// brings the rest of the site (backlinks, lists, search) in step. `None` otherwise.
+    /// The last site that built, shared with whoever renders edits meanwhile.
+    pub fn preview(&self) -> SharedPreview {
+        self.preview.clone()
+    }
+
+    /// See [`edited_pages`].
     pub fn edited_pages(&mut self, changes: &ChangeSet) -> Option<Vec<(String, Vec<u8>)>> {
-        if changes.rescan || changes.paths.is_empty() {
-            return None;
-        }
-        let theme = self.theme.as_ref()?;
-        let site = self.last_site.as_mut()?;
-        let mut edited = Vec::new();
-        for (path, kind) in &changes.paths {
-            if *kind != watch::ChangeKind::Content || !crate::discover::is_markdown(path) {
-                return None;
-            }
-            let i = site.pages.iter().position(|p| p.doc.source.path == *path)?;
-            let bytes = std::fs::read(path).ok()?;
-            let doc = crate::document::parse(site.pages[i].doc.source.clone(), &bytes).ok()?;
-            if doc.hash != site.pages[i].doc.hash {
-                crate::pipeline::timed("markdown of the edited page", || {
-                    crate::site::replace_body(site, i, doc)
-                })?;
-                edited.push(i);
-            }
-        }
-        let rendered = edited
-            .into_iter()
-            .map(|i| {
-                crate::pipeline::timed("template of the edited page", || {
-                    crate::render::render_page(site, theme, i).ok()
-                })
-            })
-            .collect::<Option<Vec<_>>>()?;
-        Some(rendered.into_iter().flatten().collect())
+        edited_pages(&self.preview, changes)
     }
 
     /// The configuration of the last build that got as far as loading it.
@@ -139,7 +125,7 @@ impl Rebuilder {
 
     /// Renders a site [`Rebuilder::load`] gave, into memory.
     pub fn render(&self, site: &crate::site::Site) -> BuildResult<(OutputSet, Vec<Diagnostic>)> {
-        let theme = self.theme.as_ref().ok_or_else(BuildError::cancelled)?;
+        let theme = self.theme.as_deref().ok_or_else(BuildError::cancelled)?;
         let mut sink = crate::output::Sink::memory();
         if let Some(flag) = &self.cancel {
             sink = sink.cancelled_by(flag.clone());
@@ -151,7 +137,7 @@ impl Rebuilder {
 
     /// The theme of the last load.
     pub fn theme(&self) -> Option<&Theme> {
-        self.theme.as_ref()
+        self.theme.as_deref()
     }
 
     /// The first half of [`Rebuilder::rebuild`]: the site read, parsed and assembled (its
@@ -172,10 +158,55 @@ impl Rebuilder {
         let config = SiteConfig::load(&self.root, &self.overrides)?;
         self.config = Some(config.clone());
         if self.theme.is_none() {
-            self.theme = Some(Theme::load(&config)?);
+            self.theme = Some(Arc::new(Theme::load(&config)?));
         }
         crate::pipeline::load_site_cached(config, &mut self.cache)
     }
+}
+
+/// When every change is an edit of a page's body (its front matter, title and decision record
+/// unchanged), renders just those pages again against the last site that built: their output
+/// paths and bytes. This is what the writer looks at, so it is published first; the full rebuild
+/// that always follows brings the rest of the site (backlinks, lists, search) in step. `None`
+/// otherwise.
+pub fn edited_pages(
+    preview: &SharedPreview,
+    changes: &ChangeSet,
+) -> Option<Vec<(String, Vec<u8>)>> {
+    if changes.rescan || changes.paths.is_empty() {
+        return None;
+    }
+    let mut preview = lock(preview);
+    let Preview { site, theme } = preview.as_mut()?;
+    let mut edited = Vec::new();
+    for (path, kind) in &changes.paths {
+        if *kind != watch::ChangeKind::Content || !crate::discover::is_markdown(path) {
+            return None;
+        }
+        let i = site.pages.iter().position(|p| p.doc.source.path == *path)?;
+        let bytes = std::fs::read(path).ok()?;
+        let doc = crate::document::parse(site.pages[i].doc.source.clone(), &bytes).ok()?;
+        if doc.hash != site.pages[i].doc.hash {
+            crate::pipeline::timed("markdown of the edited page", || {
+                crate::site::replace_body(site, i, doc)
+            })?;
+            edited.push(i);
+        }
+    }
+    let rendered = edited
+        .into_iter()
+        .map(|i| {
+            crate::pipeline::timed("template of the edited page", || {
+                crate::render::render_page(site, theme, i).ok()
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(rendered.into_iter().flatten().collect())
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock only means a panic elsewhere; the value inside is whole.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Runs the server until Ctrl-C.
@@ -323,6 +354,23 @@ pub fn finish_first_build(
         requests,
         started,
     } = first;
+    // Not given up for edits made meanwhile: starting again would leave every page waiting
+    // for the whole site; the edits are rendered ahead as soon as there is a site.
+    let cancel = rebuilder.cancel.take();
+    let owed = render_first(rebuilder, site, requests, started, state, ui, cwd);
+    rebuilder.cancel = cancel;
+    owed
+}
+
+fn render_first(
+    rebuilder: &mut Rebuilder,
+    site: crate::site::Site,
+    requests: std::sync::mpsc::Receiver<state::OnDemandRequest>,
+    started: Instant,
+    state: &ServeState,
+    ui: Ui,
+    cwd: &Path,
+) -> Option<ChangeSet> {
     let theme = rebuilder.theme()?;
     let done = AtomicBool::new(false);
     let (rendered, _requests) = std::thread::scope(|scope| {
@@ -425,35 +473,104 @@ async fn serve(listener: tokio::net::TcpListener, state: Arc<ServeState>) -> any
     Ok(())
 }
 
-/// Waits for changes and rebuilds, until `stop` is set.
+/// A full rebuild running on its own thread, and what it was started for.
+struct Running {
+    worker: std::thread::JoinHandle<(Rebuilder, BuildResult<Built>)>,
+    changes: ChangeSet,
+    /// An edited page was published ahead of it.
+    early: bool,
+    /// Newer changes arrived meanwhile: its site is out of date before it is done.
+    superseded: bool,
+    started: Instant,
+}
+
+/// Waits for changes and rebuilds, until `stop` is set. Full rebuilds run on a thread of their
+/// own, so an edited page is rendered and published the moment its change arrives, even while
+/// a rebuild runs (the watcher's flag cancels that rebuild, and its changes are owed to the
+/// next). A rebuild that newer changes overtook is never published: it could undo the edit.
 fn watch_loop(
     mut watcher: Watcher,
-    mut rebuilder: Rebuilder,
+    rebuilder: Rebuilder,
     state: &ServeState,
     ui: Ui,
     stop: &AtomicBool,
     mut owed: Option<ChangeSet>,
 ) {
     let cwd = std::env::current_dir().unwrap_or_default();
-    // `owed`: changes whose rebuild was given up for newer ones; the next rebuild includes them.
+    let preview = rebuilder.preview();
+    let mut config = rebuilder.config().cloned();
+    let mut idle = Some(rebuilder);
+    let mut running: Option<Running> = None;
+    let mut owed_early = false;
     while !stop.load(Ordering::SeqCst) {
-        let wait = if owed.is_some() { 0 } else { 250 };
-        let next = watcher.next_change(Duration::from_millis(wait));
-        let changes = match (owed.take(), next) {
-            (Some(mut old), Some(new)) => {
-                old.merge(new);
-                old
-            }
-            (Some(old), None) => old,
-            (None, Some(new)) => new,
-            (None, None) => continue,
+        let wait = if owed.is_some() && running.is_none() {
+            0
+        } else {
+            10
         };
-        // Watch new folders first, so files written into them during the rebuild are seen.
-        watcher.sync(rebuilder.config(), &changes);
-        if !rebuild_and_publish(&mut rebuilder, state, &changes, ui, &cwd) {
-            owed = Some(changes);
+        if let Some(changes) = watcher.next_change(Duration::from_millis(wait)) {
+            // Watch new folders first, so files written into them during the rebuild are seen.
+            watcher.sync(config.as_ref(), &changes);
+            let started = Instant::now();
+            if publish_edited(&preview, state, &changes) {
+                owed_early = true;
+                if !ui.quiet {
+                    eprintln!(
+                        "Updated the edited page in {} ms; rebuilding the rest",
+                        started.elapsed().as_millis()
+                    );
+                }
+            }
+            if let Some(run) = running.as_mut() {
+                run.superseded = true;
+            }
+            owed.get_or_insert_with(ChangeSet::default).merge(changes);
         }
-        watcher.sync(rebuilder.config(), &ChangeSet::default());
+        if running.as_ref().is_some_and(|r| r.worker.is_finished())
+            && let Some(run) = running.take()
+        {
+            let Ok((mut rebuilder, result)) = run.worker.join() else {
+                eprintln!("error: a rebuild panicked; stopping the watch loop");
+                return;
+            };
+            config = rebuilder.config().cloned();
+            let given_up = run.superseded || matches!(&result, Err(e) if e.is_cancelled());
+            if given_up {
+                owed.get_or_insert_with(ChangeSet::default)
+                    .merge(run.changes);
+                owed_early |= run.early;
+            } else {
+                let rebuilt = Rebuilt {
+                    changes: &run.changes,
+                    early: run.early,
+                    started: run.started,
+                };
+                publish_rebuild(&mut rebuilder, state, rebuilt, result, ui, &cwd);
+            }
+            idle = Some(rebuilder);
+            watcher.sync(config.as_ref(), &ChangeSet::default());
+        }
+        if running.is_none()
+            && let Some(changes) = owed.take()
+            && let Some(mut rebuilder) = idle.take()
+        {
+            let early = std::mem::take(&mut owed_early);
+            let for_worker = changes.clone();
+            let worker = std::thread::spawn(move || {
+                let result = rebuilder.rebuild(&for_worker);
+                (rebuilder, result)
+            });
+            running = Some(Running {
+                worker,
+                changes,
+                early,
+                superseded: false,
+                started: Instant::now(),
+            });
+        }
+    }
+    if let Some(run) = running {
+        let _ = run.worker.join();
     }
 }
 
@@ -468,14 +585,50 @@ pub fn rebuild_and_publish(
     cwd: &Path,
 ) -> bool {
     let started = Instant::now();
-    let early = publish_edited_pages(rebuilder, state, changes);
+    let early = publish_edited(&rebuilder.preview(), state, changes);
     if early && !ui.quiet {
         eprintln!(
             "Updated the edited page in {} ms; rebuilding the rest",
             started.elapsed().as_millis()
         );
     }
-    match rebuilder.rebuild(changes) {
+    let result = rebuilder.rebuild(changes);
+    if matches!(&result, Err(err) if err.is_cancelled()) {
+        return false;
+    }
+    let rebuilt = Rebuilt {
+        changes,
+        early,
+        started,
+    };
+    publish_rebuild(rebuilder, state, rebuilt, result, ui, cwd);
+    true
+}
+
+/// What a finished rebuild was for.
+struct Rebuilt<'a> {
+    changes: &'a ChangeSet,
+    /// An edited page was published ahead of it.
+    early: bool,
+    started: Instant,
+}
+
+/// Serves a finished rebuild, or its error over the last good site. A site whose HTML pages
+/// are what is served already (an edited page published ahead) goes in without a reload.
+fn publish_rebuild(
+    rebuilder: &mut Rebuilder,
+    state: &ServeState,
+    rebuilt: Rebuilt<'_>,
+    result: BuildResult<Built>,
+    ui: Ui,
+    cwd: &Path,
+) {
+    let Rebuilt {
+        changes,
+        early,
+        started,
+    } = rebuilt;
+    match result {
         Ok(built) => {
             ui.report(&built.warnings, cwd);
             let before = state.snapshot();
@@ -505,27 +658,21 @@ pub fn rebuild_and_publish(
                 );
             }
         }
-        Err(err) if err.is_cancelled() => return false,
         Err(err) => {
             let text = report_failure(&err, ui, cwd);
             state.publish_error(text);
         }
     }
-    true
 }
 
 /// Publishes the edited pages alone, ahead of the full rebuild, when that is possible and the
 /// site on show has no error (an error's overlay goes only with a full, good build).
-fn publish_edited_pages(
-    rebuilder: &mut Rebuilder,
-    state: &ServeState,
-    changes: &ChangeSet,
-) -> bool {
+fn publish_edited(preview: &SharedPreview, state: &ServeState, changes: &ChangeSet) -> bool {
     let before = state.snapshot();
     if before.error.is_some() {
         return false;
     }
-    let Some(pages) = rebuilder.edited_pages(changes).filter(|p| !p.is_empty()) else {
+    let Some(pages) = edited_pages(preview, changes).filter(|p| !p.is_empty()) else {
         return false;
     };
     let mut output = (*before.output).clone();
