@@ -1,21 +1,25 @@
 //! `lore serve`: build the site into memory, serve it, and rebuild on every change.
 //!
-//! The initial build, the server ([`server`]) and the watch loop ([`watch`]) meet in one
+//! The first load (pages rendered on demand while the whole site renders), the server
+//! ([`server`]) and the watch loop ([`watch`], rebuilds in [`rebuild`]) meet in one
 //! [`ServeState`]: the watch loop publishes each rebuild (or its error) there, and the server
 //! reads it per request and pushes reload events to open pages ([`reload`]).
 
+pub mod rebuild;
 pub mod reload;
 pub mod server;
 pub mod state;
 pub mod watch;
 
+pub use rebuild::{Preview, Rebuilder, SharedPreview, edited_pages, rebuild_and_publish};
+use rebuild::{Rebuilt, publish_edited, publish_rebuild};
 pub use state::{ReloadEvent, ReloadKind, ServeState, Snapshot};
 
 use crate::commands::Ui;
-use crate::config::{Overrides, SiteConfig};
+use crate::config::Overrides;
 use crate::error::{BuildError, BuildResult, Diagnostic};
 use crate::output::OutputSet;
-use crate::pipeline::{Built, DocumentCache};
+use crate::pipeline::Built;
 use crate::theme::Theme;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -38,175 +42,6 @@ pub struct ServeOptions {
     pub bind: IpAddr,
     pub drafts: bool,
     pub open: bool,
-}
-
-/// Rebuilds a site again and again in one process, parsing only files that changed.
-pub struct Rebuilder {
-    root: PathBuf,
-    overrides: Overrides,
-    config: Option<SiteConfig>,
-    cache: DocumentCache,
-    /// The compiled theme, kept until a template, theme file or the configuration changes.
-    theme: Option<Arc<Theme>>,
-    /// The last site that built, for re-rendering one edited page before the full rebuild;
-    /// shared, so the watch loop renders an edit while a rebuild runs.
-    preview: SharedPreview,
-    /// When set (by the watcher, on a newer change), a rebuild stops early.
-    cancel: Option<Arc<AtomicBool>>,
-}
-
-/// The last site that built and its theme: what an edited page is rendered against.
-pub struct Preview {
-    site: crate::site::Site,
-    theme: Arc<Theme>,
-}
-
-pub type SharedPreview = Arc<std::sync::Mutex<Option<Preview>>>;
-
-impl Rebuilder {
-    pub fn new(root: &Path, overrides: Overrides) -> Rebuilder {
-        Rebuilder {
-            root: crate::config::absolute(root),
-            overrides,
-            config: None,
-            cache: DocumentCache::default(),
-            theme: None,
-            preview: SharedPreview::default(),
-            cancel: None,
-        }
-    }
-
-    /// Lets `flag` stop a rebuild that newer changes have made pointless.
-    pub fn cancelled_by(mut self, flag: Arc<AtomicBool>) -> Rebuilder {
-        self.cancel = Some(flag);
-        self
-    }
-
-    /// Keeps the site of a successful build for [`Rebuilder::edited_pages`].
-    pub fn keep_site(&mut self, site: crate::site::Site) {
-        if let Some(theme) = &self.theme {
-            let theme = theme.clone();
-            *lock(&self.preview) = Some(Preview { site, theme });
-        }
-    }
-
-    /// The last site that built, shared with whoever renders edits meanwhile.
-    pub fn preview(&self) -> SharedPreview {
-        self.preview.clone()
-    }
-
-    /// See [`edited_pages`].
-    pub fn edited_pages(&mut self, changes: &ChangeSet) -> Option<Vec<(String, Vec<u8>)>> {
-        edited_pages(&self.preview, changes)
-    }
-
-    /// The configuration of the last build that got as far as loading it.
-    pub fn config(&self) -> Option<&SiteConfig> {
-        self.config.as_ref()
-    }
-
-    pub fn cache(&self) -> &DocumentCache {
-        &self.cache
-    }
-
-    /// Builds the site after `changes`. The configuration is read every time, because
-    /// zero-config inference depends on which folders exist; a changed `lore.yaml` starts from an
-    /// empty document cache, and the theme is compiled again when a template, theme file or the
-    /// configuration changed. [`ChangeSet::everything`] rebuilds from scratch.
-    pub fn rebuild(&mut self, changes: &ChangeSet) -> BuildResult<Built> {
-        let site = self.load(changes)?;
-        let (output, warnings) = self.render(&site)?;
-        Ok(Built {
-            site,
-            output,
-            warnings,
-        })
-    }
-
-    /// Renders a site [`Rebuilder::load`] gave, into memory.
-    pub fn render(&self, site: &crate::site::Site) -> BuildResult<(OutputSet, Vec<Diagnostic>)> {
-        let theme = self.theme.as_deref().ok_or_else(BuildError::cancelled)?;
-        let mut sink = crate::output::Sink::memory();
-        if let Some(flag) = &self.cancel {
-            sink = sink.cancelled_by(flag.clone());
-        }
-        let rendered = crate::pipeline::render_loaded(site, theme, sink)?;
-        crate::highlight::next_generation();
-        Ok(rendered)
-    }
-
-    /// The theme of the last load.
-    pub fn theme(&self) -> Option<&Theme> {
-        self.theme.as_deref()
-    }
-
-    /// The first half of [`Rebuilder::rebuild`]: the site read, parsed and assembled (its
-    /// Markdown scanned, not rendered) and the theme compiled, after `changes`.
-    pub fn load(&mut self, changes: &ChangeSet) -> BuildResult<crate::site::Site> {
-        crate::highlight::remember_between_builds();
-        if changes.config_changed() {
-            self.cache = DocumentCache::default();
-        }
-        // The watcher's list is exact unless it lost events (rescan): trust it to skip reading
-        // the other files.
-        self.cache.changed_only =
-            (!changes.rescan).then(|| changes.paths.keys().cloned().collect());
-        self.cache.cancel = self.cancel.clone();
-        if changes.config_changed() || changes.theme_changed() {
-            self.theme = None;
-        }
-        let config = SiteConfig::load(&self.root, &self.overrides)?;
-        self.config = Some(config.clone());
-        if self.theme.is_none() {
-            self.theme = Some(Arc::new(Theme::load(&config)?));
-        }
-        crate::pipeline::load_site_cached(config, &mut self.cache)
-    }
-}
-
-/// When every change is an edit of a page's body (its front matter, title and decision record
-/// unchanged), renders just those pages again against the last site that built: their output
-/// paths and bytes. This is what the writer looks at, so it is published first; the full rebuild
-/// that always follows brings the rest of the site (backlinks, lists, search) in step. `None`
-/// otherwise.
-pub fn edited_pages(
-    preview: &SharedPreview,
-    changes: &ChangeSet,
-) -> Option<Vec<(String, Vec<u8>)>> {
-    if changes.rescan || changes.paths.is_empty() {
-        return None;
-    }
-    let mut preview = lock(preview);
-    let Preview { site, theme } = preview.as_mut()?;
-    let mut edited = Vec::new();
-    for (path, kind) in &changes.paths {
-        if *kind != watch::ChangeKind::Content || !crate::discover::is_markdown(path) {
-            return None;
-        }
-        let i = site.pages.iter().position(|p| p.doc.source.path == *path)?;
-        let bytes = std::fs::read(path).ok()?;
-        let doc = crate::document::parse(site.pages[i].doc.source.clone(), &bytes).ok()?;
-        if doc.hash != site.pages[i].doc.hash {
-            crate::pipeline::timed("markdown of the edited page", || {
-                crate::site::replace_body(site, i, doc)
-            })?;
-            edited.push(i);
-        }
-    }
-    let rendered = edited
-        .into_iter()
-        .map(|i| {
-            crate::pipeline::timed("template of the edited page", || {
-                crate::render::render_page(site, theme, i).ok()
-            })
-        })
-        .collect::<Option<Vec<_>>>()?;
-    Some(rendered.into_iter().flatten().collect())
-}
-
-fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A poisoned lock only means a panic elsewhere; the value inside is whole.
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Runs the server until Ctrl-C.
@@ -572,122 +407,6 @@ fn watch_loop(
     if let Some(run) = running {
         let _ = run.worker.join();
     }
-}
-
-/// One rebuild: on success the new site replaces the old one; on failure the old one stays,
-/// with the error. Either way open pages are told. False when the rebuild was given up because
-/// newer changes arrived (it is then owed with them).
-pub fn rebuild_and_publish(
-    rebuilder: &mut Rebuilder,
-    state: &ServeState,
-    changes: &ChangeSet,
-    ui: Ui,
-    cwd: &Path,
-) -> bool {
-    let started = Instant::now();
-    let early = publish_edited(&rebuilder.preview(), state, changes);
-    if early && !ui.quiet {
-        eprintln!(
-            "Updated the edited page in {} ms; rebuilding the rest",
-            started.elapsed().as_millis()
-        );
-    }
-    let result = rebuilder.rebuild(changes);
-    if matches!(&result, Err(err) if err.is_cancelled()) {
-        return false;
-    }
-    let rebuilt = Rebuilt {
-        changes,
-        early,
-        started,
-    };
-    publish_rebuild(rebuilder, state, rebuilt, result, ui, cwd);
-    true
-}
-
-/// What a finished rebuild was for.
-struct Rebuilt<'a> {
-    changes: &'a ChangeSet,
-    /// An edited page was published ahead of it.
-    early: bool,
-    started: Instant,
-}
-
-/// Serves a finished rebuild, or its error over the last good site. A site whose HTML pages
-/// are what is served already (an edited page published ahead) goes in without a reload.
-fn publish_rebuild(
-    rebuilder: &mut Rebuilder,
-    state: &ServeState,
-    rebuilt: Rebuilt<'_>,
-    result: BuildResult<Built>,
-    ui: Ui,
-    cwd: &Path,
-) {
-    let Rebuilt {
-        changes,
-        early,
-        started,
-    } = rebuilt;
-    match result {
-        Ok(built) => {
-            ui.report(&built.warnings, cwd);
-            let before = state.snapshot();
-            let base_path = built.site.config.base_path.clone();
-            let unchanged = before.error.is_none()
-                && before.base_path == base_path
-                && (changes.markdown_only() || early)
-                && *before.output == built.output;
-            if early && !unchanged && no_page_differs(&before.output, &built.output) {
-                state.replace_site_quietly(built.output, &base_path);
-            } else if !unchanged {
-                let kind = if changes.css_only() {
-                    ReloadKind::Css
-                } else {
-                    ReloadKind::Reload
-                };
-                state.publish_site(built.output, &base_path, kind);
-            }
-            rebuilder.keep_site(built.site);
-            if !ui.quiet {
-                eprintln!(
-                    "Rebuilt in {} ms ({} changed, {} parsed){}",
-                    started.elapsed().as_millis(),
-                    changes.paths.len(),
-                    rebuilder.cache().parsed_last,
-                    if unchanged { "; output unchanged" } else { "" }
-                );
-            }
-        }
-        Err(err) => {
-            let text = report_failure(&err, ui, cwd);
-            state.publish_error(text);
-        }
-    }
-}
-
-/// Publishes the edited pages alone, ahead of the full rebuild, when that is possible and the
-/// site on show has no error (an error's overlay goes only with a full, good build).
-fn publish_edited(preview: &SharedPreview, state: &ServeState, changes: &ChangeSet) -> bool {
-    let before = state.snapshot();
-    if before.error.is_some() {
-        return false;
-    }
-    let Some(pages) = edited_pages(preview, changes).filter(|p| !p.is_empty()) else {
-        return false;
-    };
-    let mut output = (*before.output).clone();
-    for (path, bytes) in pages {
-        output.insert(path, bytes);
-    }
-    state.publish_site(output, &before.base_path, ReloadKind::Reload);
-    true
-}
-
-/// True when the two sites have the same HTML pages (they may differ in the search index,
-/// feeds or the sitemap, which no open page shows).
-fn no_page_differs(a: &OutputSet, b: &OutputSet) -> bool {
-    let is_page = |(path, _): &(&String, &crate::output::Content)| path.ends_with(".html");
-    a.iter().filter(is_page).eq(b.iter().filter(is_page))
 }
 
 /// Prints the failure as `lore build` does and returns the same text for the overlay.
