@@ -7,15 +7,15 @@ use std::collections::BTreeMap;
 
 fn doc<'a>(url: &'a str, kind: &'a str, title: &'a str, body: &'a str) -> SearchDoc<'a> {
     SearchDoc {
-        url: url.into(),
-        title: title.into(),
-        kind: kind.into(),
+        url,
+        title,
+        kind,
         date: Some("2024-05-01".into()),
         excerpt: "",
         sections: vec![SearchSection {
             anchor: None,
             heading: "",
-            text: body.into(),
+            text: body,
         }],
         ..Default::default()
     }
@@ -67,14 +67,14 @@ fn corpus() -> Vec<SearchDoc<'static>> {
     );
     adr.number = Some(7);
     adr.label = Some("ADR 7".into());
-    adr.status = Some("accepted".into());
-    adr.tags = vec!["database".into()];
-    adr.deciders = vec!["Zoë".into()];
+    adr.status = Some("accepted");
+    adr.tags = vec!["database"];
+    adr.deciders = vec!["Zoë"];
     adr.date = Some("2023-02-02".into());
     adr.sections.push(SearchSection {
-        anchor: Some("decision-outcome".into()),
-        heading: "Decision outcome".into(),
-        text: "Chosen option: Postgres.".into(),
+        anchor: Some("decision-outcome"),
+        heading: "Decision outcome",
+        text: "Chosen option: Postgres.",
     });
     v.push(adr);
     let mut adr2 = doc(
@@ -85,8 +85,8 @@ fn corpus() -> Vec<SearchDoc<'static>> {
     );
     adr2.number = Some(8);
     adr2.label = Some("ADR 8".into());
-    adr2.status = Some("proposed".into());
-    adr2.tags = vec!["queues".into()];
+    adr2.status = Some("proposed");
+    adr2.tags = vec!["queues"];
     v.push(adr2);
     v
 }
@@ -262,7 +262,7 @@ fn empty_and_odd_input_never_panics() {
     let files = write_index(&[], &an);
     assert!(files.iter().any(|f| f.0 == "manifest.js"));
     let d = SearchDoc {
-        title: "\u{0}\u{301}".into(),
+        title: "\u{0}\u{301}",
         sections: vec![],
         ..Default::default()
     };
