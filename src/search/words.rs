@@ -350,7 +350,7 @@ impl Words {
         }
     }
 
-    /// An alias's (word, global id of the word, global id of its stem), after `resolve`.
+    /// An alias's (global id of the word, global id of its stem), after `resolve`.
     pub(crate) fn alias_globals(&self, alias: u32) -> (u32, u32) {
         let (_, term, global) = &self.aliases[alias as usize];
         (*global, self.terms[*term as usize].1)
