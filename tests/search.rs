@@ -2,20 +2,20 @@
 //! facets and deterministic output, queried through the Rust copy of the browser client.
 
 use lore::search::query::{Filters, View, search, search_in};
-use lore::search::{Analyzer, SearchDoc, SearchSection, index_page, write_index};
+use lore::search::{Analyzer, PageIndex, SearchDoc, SearchSection, index_page, write_index};
 use std::collections::BTreeMap;
 
-fn doc(url: &str, kind: &str, title: &str, body: &str) -> SearchDoc {
+fn doc<'a>(url: &'a str, kind: &'a str, title: &'a str, body: &'a str) -> SearchDoc<'a> {
     SearchDoc {
-        url: url.into(),
-        title: title.into(),
-        kind: kind.into(),
+        url,
+        title,
+        kind,
         date: Some("2024-05-01".into()),
-        excerpt: String::new(),
+        excerpt: "",
         sections: vec![SearchSection {
             anchor: None,
-            heading: String::new(),
-            text: body.into(),
+            heading: "",
+            text: body,
         }],
         ..Default::default()
     }
@@ -36,7 +36,7 @@ fn urls(files: &BTreeMap<String, Vec<u8>>, q: &str, typing: bool, f: &Filters) -
         .collect()
 }
 
-fn corpus() -> Vec<SearchDoc> {
+fn corpus() -> Vec<SearchDoc<'static>> {
     let mut v = vec![
         doc(
             "/a/",
@@ -67,14 +67,14 @@ fn corpus() -> Vec<SearchDoc> {
     );
     adr.number = Some(7);
     adr.label = Some("ADR 7".into());
-    adr.status = Some("accepted".into());
-    adr.tags = vec!["database".into()];
-    adr.deciders = vec!["Zoë".into()];
+    adr.status = Some("accepted");
+    adr.tags = vec!["database"];
+    adr.deciders = vec!["Zoë"];
     adr.date = Some("2023-02-02".into());
     adr.sections.push(SearchSection {
-        anchor: Some("decision-outcome".into()),
-        heading: "Decision outcome".into(),
-        text: "Chosen option: Postgres.".into(),
+        anchor: Some("decision-outcome"),
+        heading: "Decision outcome",
+        text: "Chosen option: Postgres.",
     });
     v.push(adr);
     let mut adr2 = doc(
@@ -85,8 +85,8 @@ fn corpus() -> Vec<SearchDoc> {
     );
     adr2.number = Some(8);
     adr2.label = Some("ADR 8".into());
-    adr2.status = Some("proposed".into());
-    adr2.tags = vec!["queues".into()];
+    adr2.status = Some("proposed");
+    adr2.tags = vec!["queues"];
     v.push(adr2);
     v
 }
@@ -262,7 +262,7 @@ fn empty_and_odd_input_never_panics() {
     let files = write_index(&[], &an);
     assert!(files.iter().any(|f| f.0 == "manifest.js"));
     let d = SearchDoc {
-        title: "\u{0}\u{301}".into(),
+        title: "\u{0}\u{301}",
         sections: vec![],
         ..Default::default()
     };
@@ -270,4 +270,51 @@ fn empty_and_odd_input_never_panics() {
     let files: BTreeMap<_, _> = write_index(&[&p, &p], &an).into_iter().collect();
     let _ = search(&files, "", true, &Filters::default(), 5);
     let _ = search(&files, "\u{FFFF}\u{10FFFF}", true, &Filters::default(), 5);
+}
+
+/// `lore serve` keeps each page's `PageIndex` and indexes again only the page that changed:
+/// writing the kept ones with the new one gives the bytes of indexing every page afresh.
+#[test]
+fn replacing_one_page_gives_the_bytes_of_indexing_all_again() {
+    let (an, _) = Analyzer::for_language("en");
+    let docs = corpus();
+    let kept: Vec<PageIndex> = docs.iter().map(|d| index_page(d, &an)).collect();
+    // The edit: "hurts" (only on this page) goes, new words and a section come.
+    let at = docs.iter().position(|d| d.url == "/c/").unwrap();
+    let mut edited = docs.clone();
+    edited[at] = doc(
+        "/c/",
+        "post",
+        "Caching, revised",
+        "Zwieback quokkas replicate; lag stays.",
+    );
+    edited[at].sections.push(SearchSection {
+        anchor: Some("eviction"),
+        heading: "Eviction",
+        text: "Least recently used entries go first.",
+    });
+    let mut pages = kept.clone();
+    pages[at] = index_page(&edited[at], &an);
+    let refs: Vec<&PageIndex> = pages.iter().collect();
+    let incremental = write_index(&refs, &an);
+    // Afresh, on another thread (word tables of its own), pages in another order.
+    let analyzer = an.clone();
+    let fresh = std::thread::spawn(move || {
+        let an = analyzer;
+        let pages: Vec<PageIndex> = edited.iter().rev().map(|d| index_page(d, &an)).collect();
+        let refs: Vec<&PageIndex> = pages.iter().collect();
+        write_index(&refs, &an)
+    })
+    .join()
+    .unwrap();
+    assert!(incremental == fresh, "the written files differ");
+    let files: BTreeMap<String, Vec<u8>> = incremental.into_iter().collect();
+    let f = Filters::default();
+    assert_eq!(urls(&files, "quokka", false, &f), ["/c/"]);
+    assert_eq!(urls(&files, "least recently", false, &f), ["/c/"]);
+    assert!(urls(&files, "hurts", false, &f).is_empty());
+    // The kept pages alone still write the old index, and "hurts" is found there.
+    let refs: Vec<&PageIndex> = kept.iter().collect();
+    let old: BTreeMap<String, Vec<u8>> = write_index(&refs, &an).into_iter().collect();
+    assert_eq!(urls(&old, "hurts", false, &f), ["/c/"]);
 }

@@ -184,31 +184,37 @@ pub fn search_index(site: &Site) -> Vec<(String, Vec<u8>)> {
     crate::search::write_index(&refs, &analyzer)
 }
 
-fn search_doc(page: &crate::site::Page, body: &crate::markdown::Body) -> crate::search::SearchDoc {
+/// The page's text as search indexes it, borrowed from the page and its rendered body.
+fn search_doc<'a>(
+    page: &'a crate::site::Page,
+    body: &'a crate::markdown::Body,
+) -> crate::search::SearchDoc<'a> {
     let adr = page.adr();
-    let mut tags = page.doc.meta.tags.clone();
-    tags.extend(adr.map(|a| a.tags.clone()).unwrap_or_default());
+    let mut tags: Vec<&str> = page.doc.meta.tags.iter().map(String::as_str).collect();
+    tags.extend(adr.iter().flat_map(|a| a.tags.iter().map(String::as_str)));
     crate::search::SearchDoc {
-        url: page.url.clone(),
-        title: page.doc.title.clone(),
-        kind: page.doc.kind.as_str().to_string(),
-        status: adr.map(|a| a.status.clone().unwrap_or_else(|| "unknown".into())),
-        label: page.adr_label(),
+        url: &page.url,
+        title: &page.doc.title,
+        kind: page.doc.kind.as_str(),
+        status: adr.map(|a| a.status.as_deref().unwrap_or("unknown")),
+        label: page.adr_label().map(Into::into),
         number: adr.and_then(|a| a.number),
-        date: page.doc.date.as_ref().map(|d| d.day.to_string()),
+        date: page.doc.date.as_ref().map(|d| d.day.to_string().into()),
         tags,
-        deciders: adr.map(|a| a.deciders.clone()).unwrap_or_default(),
-        excerpt: page.excerpt.clone(),
+        deciders: adr
+            .map(|a| a.deciders.iter().map(String::as_str).collect())
+            .unwrap_or_default(),
+        excerpt: &page.excerpt,
         sections: body
             .sections
             .iter()
             .map(|s| crate::search::SearchSection {
-                anchor: s.anchor.clone(),
-                heading: s.heading.clone(),
-                text: s.text.clone(),
+                anchor: s.anchor.as_deref(),
+                heading: &s.heading,
+                text: &s.text,
             })
             .collect(),
-        code: body.code_text.clone(),
+        code: &body.code_text,
     }
 }
 

@@ -7,8 +7,6 @@
 //! across browsers).
 
 use rust_stemmers::{Algorithm, Stemmer};
-use rustc_hash::FxHashMap as HashMap;
-use std::cell::RefCell;
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
 /// Longest token indexed, in bytes (longer runs are base64 blobs, hashes, ...).
@@ -114,42 +112,14 @@ impl Analyzer {
         self.join_apostrophe
     }
 
+    /// The Snowball stemmer, if the language has one (cheap to create: a function pointer).
+    pub(crate) fn stemmer(&self) -> Option<Stemmer> {
+        self.algorithm.map(Stemmer::create)
+    }
+
     /// Stems one folded word (only purely alphabetic words are stemmed).
     pub(crate) fn stem_into(&self, word: &str, out: &mut String) {
-        out.clear();
-        let Some(alg) = self.algorithm else {
-            out.push_str(word);
-            return;
-        };
-        if !word.chars().all(char::is_alphabetic) {
-            out.push_str(word);
-            return;
-        }
-        STEM_CACHE.with(|cell| {
-            let mut cache = cell.borrow_mut();
-            if cache.alg != Some(alg) || cache.map.len() > 400_000 {
-                cache.map.clear();
-                cache.alg = Some(alg);
-                cache.stemmer = Some(Stemmer::create(alg));
-            }
-            if let Some(s) = cache.map.get(word) {
-                out.push_str(s);
-                return;
-            }
-            let stemmed: Box<str> = match &cache.stemmer {
-                Some(st) => {
-                    let s = st.stem(word);
-                    if s.is_empty() {
-                        word.into()
-                    } else {
-                        s.as_ref().into()
-                    }
-                }
-                None => word.into(),
-            };
-            out.push_str(&stemmed);
-            cache.map.insert(word.into(), stemmed);
-        });
+        stem_with(self.stemmer().as_ref(), word, out);
     }
 
     /// Folds and tokenizes `text`, then stems: the terms a query or a field
@@ -178,14 +148,18 @@ impl Analyzer {
     }
 }
 
-struct StemCache {
-    alg: Option<Algorithm>,
-    stemmer: Option<Stemmer>,
-    map: HashMap<Box<str>, Box<str>>,
-}
-
-thread_local! {
-    static STEM_CACHE: RefCell<StemCache> = RefCell::new(StemCache { alg: None, stemmer: None, map: HashMap::default() });
+/// Stems one folded word with the analyzer's stemmer (`Analyzer::stemmer`): only purely
+/// alphabetic words are stemmed. Indexing stems each word once per thread (`words::Words`
+/// keeps the result), so there is no cache here.
+pub(crate) fn stem_with(stemmer: Option<&Stemmer>, word: &str, out: &mut String) {
+    out.clear();
+    match stemmer {
+        Some(st) if word.chars().all(char::is_alphabetic) => {
+            let s = st.stem(word);
+            out.push_str(if s.is_empty() { word } else { &s });
+        }
+        _ => out.push_str(word),
+    }
 }
 
 /// Han, Hiragana, Katakana, Hangul (and their compatibility / extension blocks).
@@ -262,85 +236,122 @@ fn is_apostrophe(c: char) -> bool {
 /// Splits folded text into tokens. With `join_apostrophe`, an apostrophe
 /// between two word characters is removed ("don't" -> "dont"); otherwise it
 /// separates words. Underscores at the ends of a word are trimmed.
-pub(crate) fn tokenize<'a>(text: &'a str, join_apostrophe: bool, f: &mut dyn FnMut(Token<'_>)) {
+///
+/// ASCII bytes are classified as bytes (most text is ASCII); other characters go through
+/// the Unicode tables.
+pub(crate) fn tokenize<F: FnMut(Token<'_>)>(text: &str, join_apostrophe: bool, f: &mut F) {
     let bytes = text.as_bytes();
     let mut i = 0;
     let mut scratch = String::new();
-    while i < text.len() {
-        let c = match text[i..].chars().next() {
-            Some(c) => c,
-            None => break,
-        };
-        let cl = c.len_utf8();
-        if is_cjk(c) {
-            let start = i;
-            let mut prev: Option<(usize, usize)> = None; // (start, len) of previous char
-            let mut count = 0;
-            let mut j = i;
-            while j < text.len() {
-                let Some(d) = text[j..].chars().next() else {
-                    break;
-                };
-                if !is_cjk(d) {
-                    break;
-                }
-                let dl = d.len_utf8();
-                if let Some((ps, _)) = prev {
-                    f(Token::Cjk(&text[ps..j + dl]));
-                }
-                prev = Some((j, dl));
-                count += 1;
-                j += dl;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            if !(b.is_ascii_alphanumeric() || b == b'_') {
+                i += 1;
+                continue;
             }
-            if count == 1 {
-                f(Token::Cjk(&text[start..j]));
+        } else {
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
+            if is_cjk(c) {
+                i = cjk_run(text, i, f);
+                continue;
             }
-            i = j;
-            continue;
-        }
-        if !is_word_char(c) {
-            i += cl;
-            continue;
+            if !is_word_char(c) {
+                i += c.len_utf8();
+                continue;
+            }
         }
         // A word: word chars, possibly joined by apostrophes.
         let start = i;
         let mut j = i;
         let mut has_apos = false;
-        while j < text.len() {
+        let mut has_underscore = false;
+        while j < bytes.len() {
+            let b = bytes[j];
+            if b < 0x80 {
+                if b.is_ascii_alphanumeric() {
+                    j += 1;
+                    continue;
+                }
+                if b == b'_' {
+                    has_underscore = true;
+                    j += 1;
+                    continue;
+                }
+                if b == b'\'' && join_apostrophe && word_char_at(text, j + 1) {
+                    has_apos = true;
+                    j += 1;
+                    continue;
+                }
+                break;
+            }
             let Some(d) = text[j..].chars().next() else {
                 break;
             };
+            let dl = d.len_utf8();
             if is_word_char(d) && !is_cjk(d) {
-                j += d.len_utf8();
-            } else if join_apostrophe && is_apostrophe(d) {
-                let after = j + d.len_utf8();
-                match text[after..].chars().next() {
-                    Some(n) if is_word_char(n) && !is_cjk(n) && j > start => {
-                        has_apos = true;
-                        j = after;
-                    }
-                    _ => break,
-                }
+                j += dl;
+            } else if join_apostrophe && is_apostrophe(d) && word_char_at(text, j + dl) {
+                has_apos = true;
+                j += dl;
             } else {
                 break;
             }
         }
         let raw = &text[start..j];
         i = j;
-        let word: &str = if has_apos {
+        let mut word: &str = if has_apos {
             scratch.clear();
             scratch.extend(raw.chars().filter(|c| !is_apostrophe(*c)));
             &scratch
         } else {
             raw
         };
-        let word = word.trim_matches('_');
+        if has_underscore {
+            word = word.trim_matches('_');
+        }
         if word.is_empty() || word.len() > MAX_TOKEN_BYTES {
             continue;
         }
         f(Token::Word(word));
     }
-    let _ = bytes;
+}
+
+/// Whether a (non-CJK) word character starts at byte `at` of `text`.
+fn word_char_at(text: &str, at: usize) -> bool {
+    match text.get(at..).and_then(|t| t.chars().next()) {
+        Some(n) => is_word_char(n) && !is_cjk(n),
+        None => false,
+    }
+}
+
+/// Emits the bigrams of the CJK run starting at byte `i` (the character alone when the run
+/// has one); returns where the run ends.
+fn cjk_run<F: FnMut(Token<'_>)>(text: &str, i: usize, f: &mut F) -> usize {
+    let mut prev: Option<usize> = None; // start of the previous character
+    let mut count = 0;
+    let mut j = i;
+    while j < text.len() {
+        let Some(d) = text[j..].chars().next() else {
+            break;
+        };
+        if !is_cjk(d) {
+            break;
+        }
+        let dl = d.len_utf8();
+        if let Some(ps) = prev {
+            f(Token::Cjk(&text[ps..j + dl]));
+        }
+        prev = Some(j);
+        count += 1;
+        j += dl;
+    }
+    if count == 1 {
+        f(Token::Cjk(&text[i..j]));
+    }
+    j
 }
 
 #[cfg(test)]

@@ -14,38 +14,40 @@ pub use write::{unwrap_js, write_index};
 
 use analyze::{Token, tokenize};
 use serde::Serialize;
+use std::borrow::Cow;
 use unicode_segmentation::UnicodeSegmentation;
 
-/// One page as the pipeline knows it (no HTML re-parsing).
+/// One page as the pipeline knows it (no HTML re-parsing), borrowing the pipeline's text:
+/// building one copies nothing but the small computed fields (`label`, `date`).
 #[derive(Clone, Debug, Default)]
-pub struct SearchDoc {
+pub struct SearchDoc<'a> {
     /// With base path, e.g. "/kb/adr/0007-use-postgres/".
-    pub url: String,
-    pub title: String,
+    pub url: &'a str,
+    pub title: &'a str,
     /// "post" | "adr" | "doc".
-    pub kind: String,
+    pub kind: &'a str,
     /// Normalised ADR status, e.g. "accepted".
-    pub status: Option<String>,
+    pub status: Option<&'a str>,
     /// "ADR 7".
-    pub label: Option<String>,
+    pub label: Option<Cow<'a, str>>,
     pub number: Option<u32>,
     /// "YYYY-MM-DD".
-    pub date: Option<String>,
+    pub date: Option<Cow<'a, str>>,
     /// Display names.
-    pub tags: Vec<String>,
-    pub deciders: Vec<String>,
-    pub excerpt: String,
+    pub tags: Vec<&'a str>,
+    pub deciders: Vec<&'a str>,
+    pub excerpt: &'a str,
     /// In order; the first has anchor None (text before the first heading).
-    pub sections: Vec<SearchSection>,
+    pub sections: Vec<SearchSection<'a>>,
     /// Text of code blocks (indexed, weighs less).
-    pub code: String,
+    pub code: &'a str,
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct SearchSection {
-    pub anchor: Option<String>,
-    pub heading: String,
-    pub text: String,
+pub struct SearchSection<'a> {
+    pub anchor: Option<&'a str>,
+    pub heading: &'a str,
+    pub text: &'a str,
 }
 
 // Field weights. Body-like fields feed a BM25 saturating term frequency; the
@@ -75,10 +77,9 @@ pub(crate) struct Entry {
 #[derive(Clone, Debug)]
 pub struct PageIndex {
     entries: Box<[Entry]>,
-    /// surface\u{1}stem pairs concatenated, each ending with \u{2}.
-    aliases: Box<str>,
-    /// The global id of each alias's surface word, in the same order.
-    alias_ids: Box<[u32]>,
+    /// (surface word, its stem) by global id (`words::spellings`), for the words the page
+    /// indexes under a different stem.
+    aliases: Box<[(u32, u32)]>,
     /// Length of body-like text in tokens (BM25 length normalisation).
     len: f32,
     pub(crate) url: Box<str>,
@@ -91,18 +92,13 @@ pub struct PageIndex {
 }
 
 impl PageIndex {
-    /// The page's terms (by global id) and weights, in the order the page first uses them.
+    /// The page's terms (by global id, ascending) and weights.
     pub(crate) fn entries(&self) -> &[Entry] {
         &self.entries
     }
-    /// (surface word, stem, the surface's global id).
-    pub(crate) fn aliases(&self) -> impl Iterator<Item = (&str, &str, u32)> {
-        self.aliases
-            .split('\u{2}')
-            .filter(|s| !s.is_empty())
-            .filter_map(|p| p.split_once('\u{1}'))
-            .zip(self.alias_ids.iter())
-            .map(|((s, t), &id)| (s, t, id))
+    /// (surface word, stem) by global id.
+    pub(crate) fn aliases(&self) -> &[(u32, u32)] {
+        &self.aliases
     }
     pub(crate) fn len(&self) -> f32 {
         self.len
@@ -131,12 +127,22 @@ struct Builder<'a> {
     words: &'a mut words::Words,
     /// (term id, its weights) in the order the page first uses each term.
     accs: Vec<(u32, Acc)>,
-    /// Word ids of the page's aliases (words indexed under a different stem).
+    /// Alias ids of the page's words indexed under a different stem.
     aliases: Vec<u32>,
     folded: String,
-    stem_buf: String,
+    batch: Batch,
     len: f32,
 }
+
+/// Tokens on their way from `tokenize` to the tables, copied (a word joined over an
+/// apostrophe is not a slice of the text): each token's end in `text`, and whether it is CJK.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    tokens: Vec<(usize, bool)>,
+}
+
+const BATCH: usize = 16;
 
 #[derive(Clone, Copy)]
 enum Field {
@@ -224,12 +230,14 @@ impl<'a> Builder<'a> {
     }
 
     fn word(&mut self, w: &str, field: Field) {
-        let id = self.words.word(w, self.an, &mut self.stem_buf);
-        if !self.words.alias_listed[id as usize] && self.words.is_alias(id) {
-            self.words.alias_listed[id as usize] = true;
-            self.aliases.push(id);
+        let info = self.words.word(w);
+        if let Some(a) = info.alias()
+            && !self.words.alias_listed[a as usize]
+        {
+            self.words.alias_listed[a as usize] = true;
+            self.aliases.push(a);
         }
-        let i = self.acc_index(self.words.term_of(id));
+        let i = self.acc_index(info.term);
         self.bump(i, field);
     }
 
@@ -247,38 +255,67 @@ impl<'a> Builder<'a> {
         let mut folded = std::mem::take(&mut self.folded);
         fold_into(text, &mut folded);
         let join = self.an.join_apostrophe();
+        let mut batch = std::mem::take(&mut self.batch);
         let mut count = 0u32;
         tokenize(&folded, join, &mut |tok| {
             count += 1;
-            match tok {
-                Token::Word(w) => {
-                    if w.contains('_') {
-                        self.raw_term(w, field);
-                        for part in w.split('_').filter(|p| !p.is_empty()) {
-                            self.word(part, field);
-                        }
-                    } else {
-                        self.word(w, field);
-                    }
-                }
-                Token::Cjk(c) => self.raw_term(c, field),
+            let (t, cjk) = match tok {
+                Token::Word(w) => (w, false),
+                Token::Cjk(c) => (c, true),
+            };
+            batch.text.push_str(t);
+            batch.tokens.push((batch.text.len(), cjk));
+            if batch.tokens.len() == BATCH {
+                self.flush(&mut batch, field);
             }
         });
+        self.flush(&mut batch, field);
         if matches!(field, Field::Body(_) | Field::Code) {
             self.len += count as f32;
         }
         self.folded = folded;
+        self.batch = batch;
+    }
+
+    /// Indexes the batch's tokens. First the table slot of every word is read: a page's rare
+    /// words miss the cache, and profiling showed indexing waiting on those misses one by
+    /// one; read back to back, they overlap.
+    fn flush(&mut self, batch: &mut Batch, field: Field) {
+        let mut start = 0;
+        for &(end, cjk) in &batch.tokens {
+            if !cjk {
+                self.words.touch(&batch.text[start..end]);
+            }
+            start = end;
+        }
+        let mut start = 0;
+        for &(end, cjk) in &batch.tokens {
+            let t = &batch.text[start..end];
+            start = end;
+            if cjk {
+                self.raw_term(t, field);
+            } else if t.contains('_') {
+                self.raw_term(t, field);
+                for part in t.split('_').filter(|p| !p.is_empty()) {
+                    self.word(part, field);
+                }
+            } else {
+                self.word(t, field);
+            }
+        }
+        batch.text.clear();
+        batch.tokens.clear();
     }
 }
 
-/// A page's entries, its aliases (`surface\u{1}stem\u{2}`...), the aliases' global ids and
-/// its body length.
-type Postings = (Vec<Entry>, String, Vec<u32>, f32);
+/// A page's entries, its aliases (surface, stem) by global id, and its body length.
+type Postings = (Vec<Entry>, Vec<(u32, u32)>, f32);
 
 impl Builder<'_> {
-    /// Closes the running section of each term; terms stay ids, in first-use order
+    /// Closes the running section of each term; terms stay ids, sorted by id
     /// (`write_index` spells and sorts them once for all pages).
     fn postings(&mut self) -> Postings {
+        self.words.resolve(&self.aliases);
         let mut entries = Vec::with_capacity(self.accs.len());
         for (term, acc) in &self.accs {
             let (best_sec, best_w) = if acc.cur_w > acc.best_w {
@@ -293,29 +330,27 @@ impl Builder<'_> {
                 sec: if best_w > 0.0 { best_sec } else { 0 },
             });
         }
-        let mut aliases = String::new();
-        let mut alias_ids = Vec::with_capacity(self.aliases.len());
-        for &w in &self.aliases {
-            aliases.push_str(self.words.word_str(w));
-            aliases.push('\u{1}');
-            aliases.push_str(self.words.term_str(self.words.term_of(w)));
-            aliases.push('\u{2}');
-            alias_ids.push(self.words.word_global(w));
-        }
-        (entries, aliases, alias_ids, self.len)
+        // In id order: `write_index` takes each range of ids as a slice of every page.
+        entries.sort_unstable_by_key(|e| e.id);
+        let aliases = self
+            .aliases
+            .iter()
+            .map(|&a| self.words.alias_globals(a))
+            .collect();
+        (entries, aliases, self.len)
     }
 }
 
 /// Feeds every indexed field of `doc` to the builder, with its weight.
 fn add_fields(b: &mut Builder<'_>, doc: &SearchDoc, analyzer: &Analyzer) {
-    b.add(&doc.title, Field::Title);
+    b.add(doc.title, Field::Title);
     for (i, s) in doc.sections.iter().enumerate() {
         let sec = u8::try_from(i).ok().filter(|&s| s < 255).unwrap_or(0);
-        b.add(&s.heading, Field::Heading(sec));
-        b.add(&s.text, Field::Body(sec));
+        b.add(s.heading, Field::Heading(sec));
+        b.add(s.text, Field::Body(sec));
     }
-    b.add(&doc.code, Field::Code);
-    b.add(&doc.excerpt, Field::Excerpt);
+    b.add(doc.code, Field::Code);
+    b.add(doc.excerpt, Field::Excerpt);
     for t in &doc.tags {
         b.add(t, Field::Meta);
     }
@@ -335,7 +370,7 @@ fn add_fields(b: &mut Builder<'_>, doc: &SearchDoc, analyzer: &Analyzer) {
             }
         }
     }
-    if let Some(s) = &doc.status {
+    if let Some(s) = doc.status {
         b.add(s, Field::Meta);
     }
     for d in &doc.deciders {
@@ -355,21 +390,29 @@ struct Record<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     d: Option<&'a str>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    g: &'a [String],
+    g: &'a [&'a str],
     e: String,
     /// [anchor, heading] per section, index-aligned with postings' section
     /// numbers; the intro is ["", ""].
-    h: Vec<Vec<String>>,
+    h: Vec<(&'a str, String)>,
 }
 
 /// Cuts `text` to at most `max` characters at a grapheme boundary, preferring a
 /// word boundary, and appends "…" when cut. Whitespace is collapsed.
 fn clip(text: &str, max: usize) -> String {
-    let mut out = String::with_capacity(max.min(text.len()) + 3);
+    if text.is_ascii() && !text.contains('\r') {
+        // Each byte a grapheme (only "\r\n" joins two ASCII characters).
+        return clip_graphemes(text.split_inclusive(|_: char| true), max);
+    }
+    clip_graphemes(text.graphemes(true), max)
+}
+
+fn clip_graphemes<'a>(graphemes: impl Iterator<Item = &'a str>, max: usize) -> String {
+    let mut out = String::with_capacity(max + 3);
     let mut n = 0;
     let mut cut = false;
     let mut last_space = false;
-    for g in text.graphemes(true) {
+    for g in graphemes {
         let space = g.chars().all(char::is_whitespace);
         if space {
             if !last_space && !out.is_empty() {
@@ -401,14 +444,14 @@ fn clip(text: &str, max: usize) -> String {
 /// Indexes one page. Pure function of its inputs; safe to call from many
 /// threads at once.
 pub fn index_page(doc: &SearchDoc, analyzer: &Analyzer) -> PageIndex {
-    let (entries, aliases, alias_ids, len) = words::Words::with(analyzer, |words| {
+    let (entries, aliases, len) = words::Words::with(analyzer, |words| {
         let mut b = Builder {
             an: analyzer,
             words,
             accs: Vec::with_capacity(512),
             aliases: Vec::new(),
             folded: String::new(),
-            stem_buf: String::new(),
+            batch: Batch::default(),
             len: 0.0,
         };
         add_fields(&mut b, doc, analyzer);
@@ -416,35 +459,31 @@ pub fn index_page(doc: &SearchDoc, analyzer: &Analyzer) -> PageIndex {
         b.release();
         postings
     });
-    let h: Vec<Vec<String>> = doc
+    let h: Vec<(&str, String)> = doc
         .sections
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let anchor = if i == 0 { None } else { s.anchor.as_deref() };
-            vec![
-                anchor.unwrap_or("").to_string(),
-                if anchor.is_some() {
-                    clip(&s.heading, 120)
-                } else {
-                    String::new()
-                },
-            ]
+            let anchor = if i == 0 { None } else { s.anchor };
+            match anchor {
+                Some(anchor) => (anchor, clip(s.heading, 120)),
+                None => ("", String::new()),
+            }
         })
         .collect();
-    let mut tags: Vec<String> = doc.tags.iter().map(|t| t.trim().to_string()).collect();
+    let mut tags: Vec<&str> = doc.tags.iter().map(|t| t.trim()).collect();
     tags.retain(|t| !t.is_empty());
     let mut seen = std::collections::BTreeSet::new();
-    tags.retain(|t| seen.insert(t.clone()));
+    tags.retain(|t| seen.insert(*t));
     let rec = Record {
-        u: &doc.url,
-        t: &doc.title,
-        k: &doc.kind,
-        s: doc.status.as_deref(),
+        u: doc.url,
+        t: doc.title,
+        k: doc.kind,
+        s: doc.status,
         l: doc.label.as_deref(),
         d: doc.date.as_deref(),
         g: &tags,
-        e: clip(&doc.excerpt, EXCERPT_CHARS),
+        e: clip(doc.excerpt, EXCERPT_CHARS),
         h,
     };
     let record = serde_json::to_string(&rec).unwrap_or_else(|_| "{}".to_string());
@@ -457,11 +496,10 @@ pub fn index_page(doc: &SearchDoc, analyzer: &Analyzer) -> PageIndex {
     PageIndex {
         entries: entries.into(),
         aliases: aliases.into(),
-        alias_ids: alias_ids.into(),
         len,
-        url: doc.url.as_str().into(),
-        kind: doc.kind.as_str().into(),
-        status: doc.status.as_deref().map(Into::into),
+        url: doc.url.into(),
+        kind: doc.kind.into(),
+        status: doc.status.map(Into::into),
         year,
         tags: tags.into_iter().map(Into::into).collect(),
         record: record.into(),

@@ -6,8 +6,15 @@
 //! seen before costs one hash lookup and no allocation, and a page accumulates by dense ids.
 //! Ids never leave the thread; pages still come out as strings, so the index does not depend
 //! on which thread saw which page first.
+//!
+//! A second profile still showed the lookup as the largest part of indexing (two cache
+//! misses per word met rarely: the map's control bytes, then the key behind its pointer, plus
+//! `memcmp`). Words of up to 11 bytes, nearly all, are now kept in the table itself with their
+//! id, 16 bytes a slot (`SmallTable`): one cache line per lookup, no pointer, no `memcmp`.
 
 use super::Analyzer;
+use super::analyze::stem_with;
+use rust_stemmers::Stemmer;
 use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -16,7 +23,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// `write_index` gathers postings by array index: profiling showed its string-keyed merge
 /// of ~5 million (term, page) entries as the largest part of writing the index. An id is a
 /// name only; output depends on the strings, so which thread came first changes no byte.
-/// The table only grows (`lore serve` meets few new words), and ids stay valid for cached pages.
+/// The table only grows (`lore serve` meets few new words), and ids stay valid for cached
+/// pages: a `PageIndex` can be kept and written again with pages indexed later.
 struct Global {
     ids: HashMap<Arc<str>, u32>,
     spellings: Vec<Arc<str>>,
@@ -32,17 +40,17 @@ fn global() -> &'static Mutex<Global> {
     })
 }
 
-/// The process-wide id of a string (see `Global`). Threads ask only for strings new to them.
-pub(crate) fn global_id(s: &str) -> u32 {
-    let mut g = global().lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(&id) = g.ids.get(s) {
-        return id;
+impl Global {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.spellings.len() as u32;
+        let s: Arc<str> = s.into();
+        self.spellings.push(s.clone());
+        self.ids.insert(s, id);
+        id
     }
-    let id = g.spellings.len() as u32;
-    let s: Arc<str> = s.into();
-    g.spellings.push(s.clone());
-    g.ids.insert(s, id);
-    id
 }
 
 /// Runs `f` with the strings of all global ids, indexed by id.
@@ -54,24 +62,194 @@ pub(crate) fn spellings<R>(f: impl FnOnce(&[Arc<str>]) -> R) -> R {
 /// Past this many words a thread starts afresh (bounds memory in a long `lore serve`).
 const MAX_WORDS: usize = 1 << 20;
 const NONE: u32 = u32::MAX;
+/// Marks a word's value in `word_ids` as an alias id (ids stay below 2^31: `MAX_WORDS`).
+const ALIAS: u32 = 1 << 31;
+
+/// String keys to ids. Words of up to 11 bytes (nearly all) live in `small`, key and value
+/// in 16 bytes; up to 15 bytes, packed into a `u128`; longer ones boxed.
+#[derive(Default)]
+struct StrMap {
+    small: SmallTable,
+    mid: HashMap<u128, u32>,
+    long: HashMap<Box<str>, u32>,
+}
+
+/// Up to 15 bytes and their length, as one number.
+fn pack(b: &[u8]) -> u128 {
+    let mut key = [0u8; 16];
+    key[..b.len()].copy_from_slice(b);
+    key[15] = b.len() as u8;
+    u128::from_le_bytes(key)
+}
+
+impl StrMap {
+    fn get(&self, s: &str) -> Option<u32> {
+        let b = s.as_bytes();
+        match b.len() {
+            1..=SMALL => self.small.get(small_key(b)),
+            0..=15 => self.mid.get(&pack(b)).copied(),
+            _ => self.long.get(s).copied(),
+        }
+    }
+
+    fn insert(&mut self, s: &str, v: u32) {
+        let b = s.as_bytes();
+        match b.len() {
+            1..=SMALL => self.small.insert(small_key(b), v),
+            0..=15 => {
+                self.mid.insert(pack(b), v);
+            }
+            _ => {
+                self.long.insert(s.into(), v);
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.small.len + self.mid.len() + self.long.len()
+    }
+
+    fn touch(&self, s: &str) {
+        let b = s.as_bytes();
+        if (1..=SMALL).contains(&b.len()) {
+            self.small.touch(small_key(b));
+        }
+    }
+}
+
+/// The longest key of a `SmallTable`.
+const SMALL: usize = 11;
+
+/// Bytes 0..8, then bytes 8..11 and the length (never 0, so a key is never 0).
+fn small_key(b: &[u8]) -> (u64, u32) {
+    let n = b.len();
+    let (k0, rest) = match b.split_first_chunk::<8>() {
+        Some((first, rest)) => (u64::from_le_bytes(*first), rest),
+        None => (load_le(b), &[][..]),
+    };
+    (k0, load_le(rest) as u32 | (n as u32) << 24)
+}
+
+/// Up to 8 bytes as a little-endian number, read with two overlapping loads (profiling showed
+/// a stall when the key was copied into a buffer and read back).
+fn load_le(b: &[u8]) -> u64 {
+    let n = b.len();
+    let (Some(first), Some(last)) = (b.first(), b.last()) else {
+        return 0;
+    };
+    if let (Some(lo), Some(hi)) = (b.first_chunk::<4>(), b.last_chunk::<4>()) {
+        return u64::from(u32::from_le_bytes(*lo))
+            | u64::from(u32::from_le_bytes(*hi)) << (8 * (n - 4));
+    }
+    if let (Some(lo), Some(hi)) = (b.first_chunk::<2>(), b.last_chunk::<2>()) {
+        return u64::from(u16::from_le_bytes(*lo))
+            | u64::from(u16::from_le_bytes(*hi)) << (8 * (n - 2));
+    }
+    u64::from(*first) | u64::from(*last) << (8 * (n - 1))
+}
+
+/// Open addressing with linear probing; a slot is `[bytes 0..8, bytes 8..11 + length + value
+/// << 32]`, four to a cache line, so a lookup usually reads one line (a general hash map
+/// reads its control bytes, then the key, then follows the key's pointer).
+#[derive(Default)]
+struct SmallTable {
+    slots: Vec<[u64; 2]>,
+    len: usize,
+}
+
+impl SmallTable {
+    fn slot(&self, (k0, k1): (u64, u32)) -> usize {
+        let h = (k0 ^ u64::from(k1).rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let h = h ^ (h >> 29);
+        (h.wrapping_mul(0xBF58_476D_1CE4_E5B9) >> 32) as usize & (self.slots.len() - 1)
+    }
+
+    /// Reads the key's first slot, so that the lookup that follows finds it in the cache:
+    /// a batch of words touched one after the other waits for memory once, not once per word.
+    fn touch(&self, key: (u64, u32)) {
+        if !self.slots.is_empty() {
+            std::hint::black_box(self.slots[self.slot(key)][0]);
+        }
+    }
+
+    fn get(&self, key: (u64, u32)) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(key);
+        loop {
+            let [s0, s1] = self.slots[i];
+            if s1 as u32 == key.1 && s0 == key.0 {
+                return Some((s1 >> 32) as u32);
+            }
+            if s1 as u32 == 0 {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Inserts a key that is not in the table.
+    fn insert(&mut self, key: (u64, u32), v: u32) {
+        if (self.len + 1) * 8 > self.slots.len() * 5 {
+            let size = (self.slots.len() * 2).max(1024);
+            let old = std::mem::replace(&mut self.slots, vec![[0; 2]; size]);
+            for [s0, s1] in old {
+                if s1 as u32 != 0 {
+                    self.put((s0, s1 as u32), s1);
+                }
+            }
+        }
+        self.put(key, u64::from(key.1) | (u64::from(v) << 32));
+        self.len += 1;
+    }
+
+    fn put(&mut self, key: (u64, u32), s1: u64) {
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(key);
+        while self.slots[i][1] as u32 != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = [key.0, s1];
+    }
+}
+
+/// What a word is indexed as: its term (stem) id, and its alias id if the two differ.
+#[derive(Clone, Copy)]
+pub(crate) struct WordInfo {
+    pub(crate) term: u32,
+    pub(crate) alias: u32,
+}
+
+impl WordInfo {
+    pub(crate) fn alias(self) -> Option<u32> {
+        (self.alias != NONE).then_some(self.alias)
+    }
+}
 
 #[derive(Default)]
 pub(crate) struct Words {
     /// Which analyzer the tables were filled with (language, apostrophe rule).
     key: Option<(String, bool)>,
-    /// Folded word -> word id.
-    word_ids: HashMap<Box<str>, u32>,
-    /// Per word id: the word, the id of the term it is indexed under (its stem), whether the
-    /// two differ (an alias), and the word's global id once it is needed (aliases), else NONE.
-    words: Vec<(Box<str>, u32, bool, u32)>,
+    stemmer: Option<Stemmer>,
+    /// Folded word -> its term id, or its alias id | `ALIAS` (one lookup gives what the
+    /// common case needs).
+    word_ids: StrMap,
+    /// Per alias id (a word that differs from its stem): the word, its term id, and the
+    /// word's global id once known, else NONE.
+    aliases: Vec<(Box<str>, u32, u32)>,
     /// Term (stem, snake_case identifier, CJK bigram) -> term id.
-    term_ids: HashMap<Box<str>, u32>,
-    /// Per term id: the term and its global id.
+    term_ids: StrMap,
+    /// Per term id: the term and its global id (NONE until the page that met it ends).
     terms: Vec<(Box<str>, u32)>,
+    /// Terms whose global id is still NONE.
+    pending: Vec<u32>,
     /// Per term id: its slot in the current page's accumulators, or NONE.
     pub(crate) slot: Vec<u32>,
-    /// Per word id: whether the current page has listed it as an alias.
+    /// Per alias id: whether the current page has listed it.
     pub(crate) alias_listed: Vec<bool>,
+    stem_buf: String,
 }
 
 thread_local! {
@@ -84,10 +262,16 @@ impl Words {
     pub(crate) fn with<R>(analyzer: &Analyzer, f: impl FnOnce(&mut Words) -> R) -> R {
         WORDS.with(|cell| {
             let mut words = cell.borrow_mut();
-            let key = (analyzer.language().to_string(), analyzer.join_apostrophe());
-            if words.key.as_ref() != Some(&key) || words.words.len() > MAX_WORDS {
+            let fresh = match &words.key {
+                Some((lang, join)) => {
+                    lang != analyzer.language() || *join != analyzer.join_apostrophe()
+                }
+                None => true,
+            };
+            if fresh || words.word_ids.len() > MAX_WORDS {
                 *words = Words {
-                    key: Some(key),
+                    key: Some((analyzer.language().to_string(), analyzer.join_apostrophe())),
+                    stemmer: analyzer.stemmer(),
                     ..Words::default()
                 };
             }
@@ -97,58 +281,82 @@ impl Words {
 
     /// The id of a term indexed as it is (no stemming).
     pub(crate) fn term(&mut self, term: &str) -> u32 {
-        if let Some(&id) = self.term_ids.get(term) {
+        if let Some(id) = self.term_ids.get(term) {
             return id;
         }
         let id = self.terms.len() as u32;
-        self.terms.push((term.into(), global_id(term)));
-        self.term_ids.insert(term.into(), id);
+        self.terms.push((term.into(), NONE));
+        self.pending.push(id);
+        self.term_ids.insert(term, id);
         self.slot.push(NONE);
         id
     }
 
-    /// The id of a folded word; its term is its stem.
-    pub(crate) fn word(&mut self, word: &str, analyzer: &Analyzer, stem_buf: &mut String) -> u32 {
-        if let Some(&id) = self.word_ids.get(word) {
-            return id;
+    /// What a folded word is indexed as; its term is its stem.
+    pub(crate) fn word(&mut self, word: &str) -> WordInfo {
+        if let Some(v) = self.word_ids.get(word) {
+            return if v & ALIAS == 0 {
+                WordInfo {
+                    term: v,
+                    alias: NONE,
+                }
+            } else {
+                let alias = v & !ALIAS;
+                WordInfo {
+                    term: self.aliases[alias as usize].1,
+                    alias,
+                }
+            };
         }
-        analyzer.stem_into(word, stem_buf);
-        let term = self.term(stem_buf);
-        let id = self.words.len() as u32;
-        let alias = **stem_buf != *word;
-        self.words.push((word.into(), term, alias, NONE));
-        self.word_ids.insert(word.into(), id);
-        self.alias_listed.push(false);
-        id
+        let mut stem = std::mem::take(&mut self.stem_buf);
+        stem_with(self.stemmer.as_ref(), word, &mut stem);
+        let term = self.term(&stem);
+        let info = if *stem != *word {
+            self.aliases.push((word.into(), term, NONE));
+            self.alias_listed.push(false);
+            let alias = (self.aliases.len() - 1) as u32;
+            self.word_ids.insert(word, alias | ALIAS);
+            WordInfo { term, alias }
+        } else {
+            self.word_ids.insert(word, term);
+            WordInfo { term, alias: NONE }
+        };
+        self.stem_buf = stem;
+        info
     }
 
-    /// The term a word is indexed under.
-    pub(crate) fn term_of(&self, word: u32) -> u32 {
-        self.words[word as usize].1
+    /// Brings the table slot of `word` into the cache (see `SmallTable::touch`).
+    pub(crate) fn touch(&self, word: &str) {
+        self.word_ids.touch(word);
     }
 
-    /// A word that differs from its term is an alias (the client maps typed words to stems).
-    pub(crate) fn is_alias(&self, word: u32) -> bool {
-        self.words[word as usize].2
-    }
-
-    pub(crate) fn word_str(&self, word: u32) -> &str {
-        &self.words[word as usize].0
-    }
-
-    /// The global id of a word (interned on first use).
-    pub(crate) fn word_global(&mut self, word: u32) -> u32 {
-        let entry = &mut self.words[word as usize];
-        if entry.3 == NONE {
-            entry.3 = global_id(&entry.0);
+    /// Gives global ids to the terms met since the last call and to `aliases`, under one
+    /// lock (per page, not per word: the two threads no longer queue for it word by word).
+    pub(crate) fn resolve(&mut self, aliases: &[u32]) {
+        let unresolved = aliases.iter().any(|&a| self.aliases[a as usize].2 == NONE);
+        if self.pending.is_empty() && !unresolved {
+            return;
         }
-        entry.3
+        let mut g = global().lock().unwrap_or_else(|e| e.into_inner());
+        for t in self.pending.drain(..) {
+            let term = &mut self.terms[t as usize];
+            term.1 = g.id(&term.0);
+        }
+        for &a in aliases {
+            let alias = &mut self.aliases[a as usize];
+            if alias.2 == NONE {
+                alias.2 = g.id(&alias.0);
+            }
+        }
     }
 
-    pub(crate) fn term_str(&self, term: u32) -> &str {
-        &self.terms[term as usize].0
+    /// An alias's (global id of the word, global id of its stem), after `resolve`.
+    pub(crate) fn alias_globals(&self, alias: u32) -> (u32, u32) {
+        let (_, term, global) = &self.aliases[alias as usize];
+        (*global, self.terms[*term as usize].1)
     }
 
+    /// A term's global id, after `resolve`.
     pub(crate) fn term_global(&self, term: u32) -> u32 {
         self.terms[term as usize].1
     }

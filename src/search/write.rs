@@ -24,6 +24,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::sync::Arc;
 
 /// Target size of a shard's postings + terms, before base64 (a single term
@@ -38,11 +39,39 @@ const B: f32 = 0.75;
 /// Format version, also in the manifest.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The order of the strings' UTF-16 code units (JavaScript's `<`), without encoding them.
 fn utf16_cmp(a: &str, b: &str) -> Ordering {
-    if a.is_ascii() && b.is_ascii() {
-        return a.cmp(b);
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    let Some(i) = x.iter().zip(y).position(|(p, q)| p != q) else {
+        return x.len().cmp(&y.len());
+    };
+    // UTF-8 byte order is code point order. UTF-16 differs in one respect: characters from
+    // U+10000 up (lead bytes F0..F4) are surrogates, before U+E000..U+FFFF (lead bytes EE, EF).
+    // Where the strings first differ, both bytes lead a character or both continue one.
+    let (p, q) = (x[i], y[i]);
+    match (p >= 0xF0, q >= 0xF0) {
+        (true, false) if q >= 0xEE => Ordering::Less,
+        (false, true) if p >= 0xEE => Ordering::Greater,
+        _ => p.cmp(&q),
     }
-    a.encode_utf16().cmp(b.encode_utf16())
+}
+
+fn varint_len(v: u64) -> usize {
+    (64 - v.leading_zeros() as usize).div_ceil(7).max(1)
+}
+
+/// Writes `v` as a varint at `out[at..]`; returns where it ends.
+fn put_varint(out: &mut [u8], mut at: usize, mut v: u64) -> usize {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out[at] = byte;
+            return at + 1;
+        }
+        out[at] = byte | 0x80;
+        at += 1;
+    }
 }
 
 fn push_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -60,25 +89,46 @@ fn push_varint(out: &mut Vec<u8>, mut v: u64) {
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 pub(crate) fn base64(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for c in data.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        out.push(B64[(n >> 18) as usize & 63] as char);
-        out.push(B64[(n >> 12) as usize & 63] as char);
-        out.push(if c.len() > 1 {
-            B64[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        out.push(if c.len() > 2 {
-            B64[n as usize & 63] as char
-        } else {
-            '='
-        });
+    let mut out = Vec::with_capacity(data.len().div_ceil(3) * 4);
+    base64_into(&mut out, data);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends `data` in base64 (RFC 4648, padded): four bytes at a time, no per-character check
+/// (profiling showed `String::push` per character in writing the shards).
+fn base64_into(out: &mut Vec<u8>, data: &[u8]) {
+    out.reserve(data.len().div_ceil(3) * 4);
+    let (whole, rest) = data.split_at(data.len() / 3 * 3);
+    for c in whole.chunks_exact(3) {
+        let n = (u32::from(c[0]) << 16) | (u32::from(c[1]) << 8) | u32::from(c[2]);
+        out.extend_from_slice(&[
+            B64[(n >> 18) as usize & 63],
+            B64[(n >> 12) as usize & 63],
+            B64[(n >> 6) as usize & 63],
+            B64[n as usize & 63],
+        ]);
     }
-    out
+    match *rest {
+        [a] => {
+            let n = u32::from(a) << 16;
+            out.extend_from_slice(&[
+                B64[(n >> 18) as usize & 63],
+                B64[(n >> 12) as usize & 63],
+                b'=',
+                b'=',
+            ]);
+        }
+        [a, b] => {
+            let n = (u32::from(a) << 16) | (u32::from(b) << 8);
+            out.extend_from_slice(&[
+                B64[(n >> 18) as usize & 63],
+                B64[(n >> 12) as usize & 63],
+                B64[(n >> 6) as usize & 63],
+                b'=',
+            ]);
+        }
+        _ => {}
+    }
 }
 
 /// The shortest prefix of `first` that still sorts after `prev`.
@@ -91,14 +141,6 @@ fn separator(prev: &str, first: &str) -> String {
         }
     }
     first[..end].to_string()
-}
-
-#[derive(Serialize)]
-struct Shard<'a> {
-    t: Vec<&'a str>,
-    o: Vec<usize>,
-    p: String,
-    a: Vec<[&'a str; 2]>,
 }
 
 #[derive(Serialize)]
@@ -125,99 +167,105 @@ struct Facets {
     dtags: String,
 }
 
-fn fnv1a(h: &mut u64, bytes: &[u8]) {
-    for &b in bytes {
-        *h ^= u64::from(b);
-        *h = h.wrapping_mul(0x100_0000_01b3);
-    }
+/// A file as written: `window.__loreSearch("key",` + the JSON `body` writes + `);\n`.
+fn script(key: &str, body: impl FnOnce(&mut Vec<u8>)) -> (String, Vec<u8>) {
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(b"window.__loreSearch(");
+    json_str(&mut out, key);
+    out.push(b',');
+    body(&mut out);
+    out.extend_from_slice(b");\n");
+    (format!("{key}.js"), out)
 }
 
-fn js_wrap(key: &str, json: &str) -> Vec<u8> {
-    let key = serde_json::to_string(key).unwrap_or_else(|_| "\"\"".into());
-    let mut s = String::with_capacity(json.len() + key.len() + 30);
-    s.push_str("window.__loreSearch(");
-    s.push_str(&key);
-    s.push(',');
-    s.push_str(json);
-    s.push_str(");\n");
-    s.into_bytes()
+/// `s` as a JSON string, as serde_json writes it.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    // serde_json escapes only these; other text goes as it is.
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
+    // Writing to a Vec cannot fail, and a &str always serializes.
+    let _ = serde_json::to_writer(&mut *out, s);
 }
 
-/// Every term with its postings (doc id, entry) in doc id order, and every alias.
-///
-/// Profiling showed the string-keyed merge of ~5 million (term, page) entries as the largest
-/// part of `write_index` (hashing, `memcmp` against cold keys, growing one Vec per term).
-/// Terms carry process-wide ids (`words::global_id`), so this is a counting sort by id:
-/// count, prefix-sum, fill one flat array. No string is hashed or compared.
-struct Vocabulary<'a> {
-    postings: Vec<(u32, Entry)>,
-    /// (term, range in `postings`).
-    terms: Vec<(Arc<str>, std::ops::Range<usize>)>,
-    aliases: Vec<(&'a str, &'a str)>,
+/// `items` as a JSON array, each written by `item`.
+fn json_array<T>(out: &mut Vec<u8>, items: &[T], mut item: impl FnMut(&mut Vec<u8>, &T)) {
+    out.push(b'[');
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        item(out, x);
+    }
+    out.push(b']');
 }
 
-fn vocabulary<'a>(docs: &[&'a PageIndex]) -> Vocabulary<'a> {
-    // Per id: the number of postings, then where the next one goes.
-    let mut count: Vec<u32> = Vec::new();
-    for d in docs {
-        for e in d.entries() {
-            let id = e.id as usize;
-            if id >= count.len() {
-                count.resize(id + 1, 0);
-            }
-            count[id] += 1;
-        }
-    }
-    let mut next = Vec::with_capacity(count.len());
-    let mut terms = Vec::new();
-    let mut total = 0usize;
-    super::words::spellings(|spelling| {
-        for (id, &c) in count.iter().enumerate() {
-            next.push(total);
-            let term = spelling.get(id).filter(|t| c > 0 && !t.is_empty());
-            if let Some(term) = term {
-                terms.push((term.clone(), total..total + c as usize));
-            }
-            total += c as usize;
-        }
-    });
-    let mut postings = vec![(0u32, Entry::default()); total];
-    for (doc, d) in docs.iter().enumerate() {
-        for e in d.entries() {
-            let at = &mut next[e.id as usize];
-            postings[*at] = (doc as u32, *e);
-            *at += 1;
-        }
-    }
-    Vocabulary {
-        postings,
-        terms,
-        aliases: distinct_aliases(docs),
-    }
+/// How many ranges of term ids the postings are split into, to count and encode in parallel.
+fn parts() -> usize {
+    (rayon::current_num_threads() * 4).max(1)
 }
 
-/// Each alias once (a word's stem is a function of the word, so any page's pair will do).
-fn distinct_aliases<'a>(docs: &[&'a PageIndex]) -> Vec<(&'a str, &'a str)> {
-    let mut seen: Vec<bool> = Vec::new();
-    let mut out = Vec::new();
-    for d in docs {
-        for (surface, stem, id) in d.aliases() {
-            let id = id as usize;
-            if id >= seen.len() {
-                seen.resize(id + 1, false);
-            }
-            if !seen[id] {
-                seen[id] = true;
-                out.push((surface, stem));
-            }
+/// Boundaries of about `parts` ranges of global ids holding about equal numbers of postings,
+/// from a sample of the pages (the ids of common words, met first, are small).
+fn id_ranges(docs: &[&PageIndex], ids: usize, parts: usize) -> Vec<u32> {
+    let step = (docs.len() / 256).max(1);
+    let mut sample: Vec<u32> = docs
+        .iter()
+        .step_by(step)
+        .flat_map(|d| d.entries().iter().map(|e| e.id))
+        .collect();
+    sample.sort_unstable();
+    let mut cuts = vec![0u32];
+    for p in 1..parts {
+        if let Some(&id) = sample.get(sample.len() * p / parts)
+            && cuts.last().is_some_and(|&last| id > last)
+            && (id as usize) < ids
+        {
+            cuts.push(id);
         }
     }
-    out
+    cuts.push(ids as u32);
+    cuts
+}
+
+/// A term in use: its sort key (`utf16_key`), where it is in the buffer of term text, and its
+/// global id.
+struct Term {
+    key: u64,
+    start: u32,
+    end: u32,
+    id: u32,
+}
+
+/// The first 8 bytes of `s`, as a number that sorts as [`utf16_cmp`] does (lead bytes of
+/// U+E000..U+FFFF moved after those of U+10000 and up), so that most comparisons in the
+/// sort of all terms touch no string.
+fn utf16_key(s: &str) -> u64 {
+    let mut k = [0u8; 8];
+    for (k, &b) in k.iter_mut().zip(s.as_bytes()) {
+        *k = match b {
+            0xEE | 0xEF => b + 5,
+            0xF0..=0xF4 => b - 2,
+            _ => b,
+        };
+    }
+    u64::from_be_bytes(k)
 }
 
 /// Writes the whole index. Output is a pure function of the pages' contents
 /// (their order in `pages` does not matter) and the analyzer: byte-identical
 /// across runs. Returns `(path relative to search/, bytes)` sorted by path.
+///
+/// Nothing here depends on how or when the pages were indexed: a `PageIndex` kept from an
+/// earlier build (`lore serve`) writes the same bytes as a fresh one of the same page.
+///
+/// Profiling showed this merge running mostly on one core (counting and scattering ~5
+/// million postings, scoring each one twice with three logarithms, string sorts, one hash
+/// over the whole output). Now every pass over the postings is split: by doc to count and
+/// score, by term range to encode, by file to write.
 pub fn write_index(pages: &[&PageIndex], analyzer: &Analyzer) -> Vec<(String, Vec<u8>)> {
     // 1. Doc ids: (kind, status, year, url) order.
     let mut order: Vec<usize> = (0..pages.len()).collect();
@@ -228,73 +276,180 @@ pub fn write_index(pages: &[&PageIndex], analyzer: &Analyzer) -> Vec<(String, Ve
     });
     let docs: Vec<&PageIndex> = order.iter().map(|&i| pages[i]).collect();
     let n = docs.len();
+    let doc_chunk = n.div_ceil(parts()).max(1);
 
-    // 2. Global vocabulary and postings (doc ids ascending by construction).
-    let vocabulary = vocabulary(&docs);
-    let mut terms: Vec<(&str, &[(u32, Entry)])> = vocabulary
-        .terms
-        .iter()
-        .map(|(t, range)| (&**t, &vocabulary.postings[range.clone()]))
-        .collect();
-    terms.par_sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
-    let mut aliases = vocabulary.aliases;
-    aliases.par_sort_unstable_by(|a, b| utf16_cmp(a.0, b.0).then(a.1.cmp(b.1)));
+    // 2. Document frequencies, by chunks of pages in parallel. A page's entries are in id
+    // order, so each range of ids (`cuts`) is a slice of every page's entries: where each
+    // slice starts is noted on the way (binary searches there were cache misses).
+    let ids = super::words::spellings(<[_]>::len);
+    let cuts = id_ranges(&docs, ids, parts());
+    let ranges: Vec<(u32, u32)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+    let stride = cuts.len();
+    let mut splits = vec![0u32; n * stride];
+    let df: Vec<u32> = docs
+        .par_chunks(doc_chunk)
+        .zip(splits.par_chunks_mut(doc_chunk * stride))
+        .map(|(chunk, splits)| {
+            let mut df = vec![0u32; ids];
+            for (d, splits) in chunk.iter().zip(splits.chunks_mut(stride)) {
+                let mut part = 0;
+                for (i, e) in d.entries().iter().enumerate() {
+                    df[e.id as usize] += 1;
+                    while e.id >= cuts[part + 1] {
+                        part += 1;
+                        splits[part] = i as u32;
+                    }
+                }
+                let len = d.entries().len() as u32;
+                for s in &mut splits[part + 1..] {
+                    *s = len;
+                }
+            }
+            df
+        })
+        .reduce_with(|mut a, b| {
+            a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+            a
+        })
+        .unwrap_or_else(|| vec![0; ids]);
 
-    // 3. BM25F impacts.
+    // 3. The terms in use, sorted by spelling. Their strings are copied into one buffer, in id
+    // order, the order they were allocated in: read where they were allocated, in sorted
+    // order, each term was a cache miss (the profile showed it in the sort and in writing).
+    let mut text = String::new();
+    let (mut terms, live) = super::words::spellings(|spelling| {
+        let live: Vec<bool> = (0..ids)
+            .map(|id| df[id] > 0 && !spelling[id].is_empty())
+            .collect();
+        let mut terms: Vec<Term> = Vec::with_capacity(live.iter().filter(|&&l| l).count());
+        for id in (0..ids).filter(|&id| live[id]) {
+            let start = text.len() as u32;
+            text.push_str(&spelling[id]);
+            terms.push(Term {
+                key: utf16_key(&spelling[id]),
+                start,
+                end: text.len() as u32,
+                id: id as u32,
+            });
+        }
+        (terms, live)
+    });
+    let spell = |t: &Term| &text[t.start as usize..t.end as usize];
+    terms.par_sort_unstable_by(|a, b| {
+        a.key
+            .cmp(&b.key)
+            .then_with(|| utf16_cmp(spell(a), spell(b)))
+    });
+
+    // 4. BM25F impacts: the largest score (per doc, in parallel) scales the impact bytes.
     let avgdl = if n == 0 {
         1.0
     } else {
         (docs.iter().map(|d| f64::from(d.len())).sum::<f64>() / n as f64).max(1.0) as f32
     };
     let nf = n as f32;
-    let score = |df: usize, e: &Entry, len: f32| -> f32 {
-        let df = df as f32;
-        let idf = (1.0 + (nf - df + 0.5) / (df + 0.5)).ln();
-        let norm = K1 * (1.0 - B + B * len / avgdl);
+    let idf: Vec<f32> = df
+        .par_iter()
+        .map(|&df| {
+            let df = df as f32;
+            (1.0 + (nf - df + 0.5) / (df + 0.5)).ln()
+        })
+        .collect();
+    let norms: Vec<f32> = docs
+        .iter()
+        .map(|d| K1 * (1.0 - B + B * d.len() / avgdl))
+        .collect();
+    let score = |e: &Entry, norm: f32| -> f32 {
         let sat = if e.tf > 0.0 {
             e.tf * (K1 + 1.0) / (e.tf + norm)
         } else {
             0.0
         };
-        let s = idf * (sat + e.boost);
+        let s = idf[e.id as usize] * (sat + e.boost);
         if s.is_finite() { s.max(0.0) } else { 0.0 }
     };
-    let qmax = terms
+    let qmax = docs
         .par_iter()
-        .map(|(_, ps)| {
-            ps.iter()
-                .map(|(d, e)| score(ps.len(), e, docs[*d as usize].len()))
-                .fold(0.0f32, f32::max)
+        .zip(&norms)
+        .map(|(d, &norm)| {
+            let live = d.entries().iter().filter(|e| live[e.id as usize]);
+            live.map(|e| score(e, norm)).fold(0.0f32, f32::max)
         })
         .reduce(|| 0.0f32, f32::max)
         .max(1e-3);
     let lq = (1.0 + qmax).ln();
-    let encoded: Vec<Vec<u8>> = terms
+
+    // Per id range in parallel, each term's postings in doc order: per doc,
+    // varint((doc delta << 1) | has_section), impact byte, [section byte].
+    let most = varint_len(((n as u64) << 1) | 1) + 2;
+    let encoded: Vec<(Vec<u8>, Vec<usize>)> = ranges
         .par_iter()
-        .map(|(_, ps)| {
-            let mut out = Vec::with_capacity(ps.len() * 3);
-            let mut prev = 0u32;
-            for (d, e) in ps.iter() {
-                let s = score(ps.len(), e, docs[*d as usize].len());
-                let q = (1.0 + ((1.0 + s).ln() / lq * 254.0).round()).clamp(1.0, 255.0) as u8;
-                let delta = u64::from(d - prev);
-                prev = *d;
-                let has_sec = e.sec != 0;
-                push_varint(&mut out, (delta << 1) | u64::from(has_sec));
-                out.push(q);
-                if has_sec {
-                    out.push(e.sec);
+        .enumerate()
+        .map(|(part, &(lo, hi))| {
+            let df = &df[lo as usize..hi as usize];
+            // Each term's room: the most bytes its postings can take.
+            let mut at: Vec<usize> = Vec::with_capacity(df.len());
+            let mut end = 0;
+            for &c in df {
+                at.push(end);
+                end += c as usize * most;
+            }
+            let starts = at.clone();
+            let mut bytes = vec![0u8; end];
+            let mut prev = vec![0u32; df.len()];
+            for (doc, (d, &norm)) in docs.iter().zip(&norms).enumerate() {
+                let split = &splits[doc * stride + part..];
+                let entries = &d.entries()[split[0] as usize..split[1] as usize];
+                let doc = doc as u32;
+                for e in entries {
+                    if !live[e.id as usize] {
+                        continue;
+                    }
+                    let s = score(e, norm);
+                    let q = (1.0 + ((1.0 + s).ln() / lq * 254.0).round()).clamp(1.0, 255.0) as u8;
+                    let t = (e.id - lo) as usize;
+                    let delta = u64::from(doc - prev[t]);
+                    prev[t] = doc;
+                    let has_sec = e.sec != 0;
+                    let mut i = put_varint(&mut bytes, at[t], (delta << 1) | u64::from(has_sec));
+                    bytes[i] = q;
+                    i += 1;
+                    if has_sec {
+                        bytes[i] = e.sec;
+                        i += 1;
+                    }
+                    at[t] = i;
                 }
             }
-            out
+            // Close the gaps: the terms' bytes back to back, and where each one starts.
+            let mut begin = Vec::with_capacity(df.len() + 1);
+            let mut w = 0;
+            for (start, stop) in starts.iter().zip(&at) {
+                begin.push(w);
+                bytes.copy_within(*start..*stop, w);
+                w += stop - start;
+            }
+            begin.push(w);
+            bytes.truncate(w);
+            (bytes, begin)
+        })
+        .collect();
+    // Each term's bytes, in spelling order.
+    let postings: Vec<&[u8]> = terms
+        .iter()
+        .map(|&Term { id, .. }| {
+            let part = cuts.partition_point(|&c| c <= id) - 1;
+            let (bytes, begin) = &encoded[part];
+            let t = (id - cuts[part]) as usize;
+            &bytes[begin[t]..begin[t + 1]]
         })
         .collect();
 
-    // 4. Shards: contiguous runs of terms up to SHARD_BYTES.
+    // 5. Shards: contiguous runs of terms up to SHARD_BYTES.
     let mut bounds: Vec<usize> = vec![0];
     let mut size = 0usize;
-    for (i, ((t, _), p)) in terms.iter().zip(&encoded).enumerate() {
-        let add = p.len() + t.len() + 6;
+    for (i, (t, p)) in terms.iter().zip(&postings).enumerate() {
+        let add = p.len() + spell(t).len() + 6;
         if size > 0 && size + add > SHARD_BYTES {
             bounds.push(i);
             size = 0;
@@ -303,7 +458,7 @@ pub fn write_index(pages: &[&PageIndex], analyzer: &Analyzer) -> Vec<(String, Ve
     }
     let mut keys: Vec<String> = vec![String::new()];
     for w in bounds.windows(2) {
-        keys.push(separator(terms[w[1] - 1].0, terms[w[1]].0));
+        keys.push(separator(spell(&terms[w[1] - 1]), spell(&terms[w[1]])));
     }
     let nshards = if terms.is_empty() { 1 } else { bounds.len() };
     let shard_of = |s: &str| -> usize {
@@ -311,55 +466,67 @@ pub fn write_index(pages: &[&PageIndex], analyzer: &Analyzer) -> Vec<(String, Ve
         let idx = keys.partition_point(|k| utf16_cmp(k, s) != Ordering::Greater);
         idx.saturating_sub(1)
     };
-    let mut shard_aliases: Vec<Vec<[&str; 2]>> = vec![Vec::new(); nshards];
-    for (s, t) in &aliases {
-        if let Some(v) = shard_aliases.get_mut(shard_of(s)) {
-            v.push([s, t]);
+    let aliases = super::words::spellings(|spelling| {
+        let mut aliases: Vec<(Arc<str>, Arc<str>)> = distinct_aliases(&docs, spelling.len())
+            .into_iter()
+            .map(|(s, t)| (spelling[s as usize].clone(), spelling[t as usize].clone()))
+            .collect();
+        aliases.par_sort_unstable_by(|a, b| utf16_cmp(&a.0, &b.0).then(a.1.cmp(&b.1)));
+        aliases
+    });
+    let mut shard_aliases: Vec<Vec<&(Arc<str>, Arc<str>)>> = vec![Vec::new(); nshards];
+    for pair in &aliases {
+        if let Some(v) = shard_aliases.get_mut(shard_of(&pair.0)) {
+            v.push(pair);
         }
     }
-    let mut files: Vec<(String, String)> = (0..nshards)
+    let mut files: Vec<(String, Vec<u8>)> = (0..nshards)
         .into_par_iter()
         .map(|i| {
             let start = bounds.get(i).copied().unwrap_or(0);
             let end = bounds.get(i + 1).copied().unwrap_or(terms.len());
-            let mut blob = Vec::new();
-            let mut o = Vec::with_capacity(end - start);
-            for p in &encoded[start..end] {
-                blob.extend_from_slice(p);
-                o.push(p.len());
-            }
-            let shard = Shard {
-                t: terms[start..end].iter().map(|(t, _)| *t).collect(),
-                o,
-                p: base64(&blob),
-                a: shard_aliases[i].clone(),
-            };
-            (
-                format!("s/{i}"),
-                serde_json::to_string(&shard).unwrap_or_default(),
-            )
+            let postings = &postings[start..end];
+            script(&format!("s/{i}"), |out| {
+                let blob: Vec<u8> = postings.concat();
+                out.reserve(blob.len() * 4 / 3 + (end - start) * 16 + 64);
+                out.extend_from_slice(b"{\"t\":");
+                json_array(out, &terms[start..end], |out, t| json_str(out, spell(t)));
+                out.extend_from_slice(b",\"o\":");
+                json_array(out, postings, |out, p| {
+                    let _ = write!(out, "{}", p.len());
+                });
+                out.extend_from_slice(b",\"p\":\"");
+                base64_into(out, &blob);
+                out.extend_from_slice(b"\",\"a\":");
+                json_array(out, &shard_aliases[i], |out, (s, t)| {
+                    out.push(b'[');
+                    json_str(out, s);
+                    out.push(b',');
+                    json_str(out, t);
+                    out.push(b']');
+                });
+                out.push(b'}');
+            })
         })
         .collect();
+    drop(encoded);
 
-    // 5. Records, in chunks.
+    // 6. Records, in chunks.
     let nchunks = n.div_ceil(CHUNK);
-    let recs: Vec<(String, String)> = (0..nchunks)
+    let recs: Vec<(String, Vec<u8>)> = (0..nchunks)
         .into_par_iter()
         .map(|j| {
-            let mut s = String::from("[");
-            for (k, d) in docs[j * CHUNK..((j + 1) * CHUNK).min(n)].iter().enumerate() {
-                if k > 0 {
-                    s.push(',');
-                }
-                s.push_str(&d.record);
-            }
-            s.push(']');
-            (format!("r/{j}"), s)
+            script(&format!("r/{j}"), |out| {
+                let docs = &docs[j * CHUNK..((j + 1) * CHUNK).min(n)];
+                json_array(out, docs, |out, d| {
+                    out.extend_from_slice(d.record.as_bytes())
+                });
+            })
         })
         .collect();
     files.extend(recs);
 
-    // 6. Manifest: facets as runs + per-doc tag lists.
+    // 7. Manifest: facets as runs + per-doc tag lists.
     let mut kinds: Vec<&str> = docs.iter().map(|d| &*d.kind).collect();
     kinds.dedup();
     let mut statuses: Vec<&str> = docs.iter().filter_map(|d| d.status.as_deref()).collect();
@@ -410,15 +577,33 @@ pub fn write_index(pages: &[&PageIndex], analyzer: &Analyzer) -> Vec<(String, Ve
             }
         }
     }
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for (p, c) in &files {
-        fnv1a(&mut h, p.as_bytes());
-        fnv1a(&mut h, c.as_bytes());
+    let facets = Facets {
+        enc: if tag_ids.len() < 127 { 1 } else { 2 },
+        dtags: base64(&dtags),
+    };
+    files.push(script("facets", |out| {
+        let _ = serde_json::to_writer(out, &facets);
+    }));
+    files.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    // The build id: a hash of every other file (each hashed in parallel, then the list).
+    let hashes: Vec<blake3::Hash> = files
+        .par_iter()
+        .map(|(p, c)| {
+            let mut h = blake3::Hasher::new();
+            h.update(&(p.len() as u64).to_le_bytes());
+            h.update(p.as_bytes());
+            h.update(c);
+            h.finalize()
+        })
+        .collect();
+    let mut h = blake3::Hasher::new();
+    for file in &hashes {
+        h.update(file.as_bytes());
     }
+    let build_id = h.finalize().to_hex()[..12].to_string();
     let manifest = Manifest {
         v: FORMAT_VERSION,
-        b: format!("{:012x}", h & 0xffff_ffff_ffff),
+        b: build_id,
         lang: analyzer.language(),
         join: analyzer.join_apostrophe(),
         n,
@@ -430,26 +615,28 @@ pub fn write_index(pages: &[&PageIndex], analyzer: &Analyzer) -> Vec<(String, Ve
         tags: tag_ids.keys().copied().collect(),
         runs,
     };
-    let facets = Facets {
-        enc: if tag_ids.len() < 127 { 1 } else { 2 },
-        dtags: base64(&dtags),
-    };
-    files.push((
-        "facets".to_string(),
-        serde_json::to_string(&facets).unwrap_or_default(),
-    ));
-    files.push((
-        "manifest".to_string(),
-        serde_json::to_string(&manifest).unwrap_or_default(),
-    ));
+    files.push(script("manifest", |out| {
+        let _ = serde_json::to_writer(out, &manifest);
+    }));
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files
+}
 
-    // One file per key, as a script: `<script>` loads it under `file://` (where fetch is
-    // blocked) and fetch reads the same bytes over http, so nothing is written twice.
-    let mut out: Vec<(String, Vec<u8>)> = files
-        .into_par_iter()
-        .map(|(key, json)| (format!("{key}.js"), js_wrap(&key, &json)))
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+/// Each alias once (a word's stem is a function of the word, so any page's pair will do),
+/// as (surface, stem) global ids.
+fn distinct_aliases(docs: &[&PageIndex], ids: usize) -> Vec<(u32, u32)> {
+    let mut seen = vec![false; ids];
+    let mut out = Vec::new();
+    for d in docs {
+        for &(surface, stem) in d.aliases() {
+            if let Some(seen) = seen.get_mut(surface as usize)
+                && !*seen
+            {
+                *seen = true;
+                out.push((surface, stem));
+            }
+        }
+    }
     out
 }
 
@@ -470,6 +657,9 @@ mod tests {
         assert_eq!(base64(b"f"), "Zg==");
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64(b"fooba"), "Zm9vYmE=");
+        assert_eq!(base64(b"foob"), "Zm9vYg==");
+        assert_eq!(base64(&[0xff, 0xfe, 0x00, 0x80]), "//4AgA==");
     }
 
     #[test]
@@ -479,5 +669,36 @@ mod tests {
         assert_eq!(separator("ab", "abz"), "abz");
         assert_eq!(separator("apple", "banana"), "b");
         assert_eq!(utf16_cmp("\u{FF5E}", "\u{20000}"), Ordering::Greater);
+    }
+
+    #[test]
+    fn utf16_order_is_javascripts() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "b",
+            "é",
+            "z",
+            "\u{7FF}",
+            "\u{800}",
+            "\u{D7FF}",
+            "\u{E000}",
+            "\u{FF5E}",
+            "\u{FFFF}",
+            "\u{10000}",
+            "\u{10FFFF}",
+            "a\u{E000}",
+            "a\u{10000}",
+            "東京",
+            "東\u{20000}",
+            "東\u{FFFD}",
+        ];
+        for a in words {
+            for b in words {
+                let js = a.encode_utf16().cmp(b.encode_utf16());
+                assert_eq!(utf16_cmp(a, b), js, "{a:?} {b:?}");
+            }
+        }
     }
 }
