@@ -942,6 +942,17 @@ async fn first_pages_are_rendered_on_demand_and_the_rest_waits_for_the_whole_sit
         StatusCode::MOVED_PERMANENTLY
     );
 
+    // An edit while the first site renders: its page is served as published, with a reload;
+    // everything else is still rendered on demand.
+    let mut events = state.subscribe();
+    state.publish_early_page("posts/hello/index.html".into(), b"edited early".to_vec());
+    assert_eq!(
+        events.try_recv().unwrap().kind,
+        lore::serve::ReloadKind::Reload
+    );
+    assert_eq!(get(&state, "/posts/hello/").await.body, "edited early");
+    assert_eq!(Ok(get(&state, "/").await.body), whole_text("index.html"));
+
     let feed = tokio::spawn({
         let state = state.clone();
         async move { get(&state, "/atom.xml").await }

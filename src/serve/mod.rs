@@ -55,7 +55,7 @@ pub fn run(options: ServeOptions, ui: Ui) -> anyhow::Result<ExitCode> {
     let mut rebuilder = Rebuilder::new(&options.root, overrides);
     let (state, first) = initial_state(&mut rebuilder, ui, &cwd);
     let state = Arc::new(state);
-    let watcher = Watcher::new(&options.root, rebuilder.config())?;
+    let mut watcher = Watcher::new(&options.root, rebuilder.config())?;
     let mut rebuilder = rebuilder.cancelled_by(watcher.pending());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -84,7 +84,7 @@ pub fn run(options: ServeOptions, ui: Ui) -> anyhow::Result<ExitCode> {
         std::thread::spawn(move || {
             let owed = first.and_then(|first| {
                 let cwd = std::env::current_dir().unwrap_or_default();
-                finish_first_build(&mut rebuilder, first, &state, ui, &cwd)
+                finish_first_build(&mut rebuilder, first, &mut watcher, &state, ui, &cwd)
             });
             watch_loop(watcher, rebuilder, &state, ui, &stop, owed)
         })
@@ -175,11 +175,28 @@ fn initial_state(
     }
 }
 
-/// Renders the whole first site while answering requests for single files, then serves it.
-/// Returns the changes owed when newer changes cancelled it.
+/// Renders the whole first site while answering requests for single files and rendering
+/// edited pages ahead, then serves it. Returns the changes made meanwhile, owed to a rebuild.
 pub fn finish_first_build(
     rebuilder: &mut Rebuilder,
     first: FirstBuild,
+    watcher: &mut Watcher,
+    state: &ServeState,
+    ui: Ui,
+    cwd: &Path,
+) -> Option<ChangeSet> {
+    // Not given up for edits made meanwhile: starting again would leave every page waiting
+    // for the whole site. The edits are rendered ahead, and rebuilt after.
+    let cancel = rebuilder.cancel.take();
+    let owed = render_first(rebuilder, first, watcher, state, ui, cwd);
+    rebuilder.cancel = cancel;
+    owed
+}
+
+fn render_first(
+    rebuilder: &mut Rebuilder,
+    first: FirstBuild,
+    watcher: &mut Watcher,
     state: &ServeState,
     ui: Ui,
     cwd: &Path,
@@ -189,39 +206,30 @@ pub fn finish_first_build(
         requests,
         started,
     } = first;
-    // Not given up for edits made meanwhile: starting again would leave every page waiting
-    // for the whole site; the edits are rendered ahead as soon as there is a site.
-    let cancel = rebuilder.cancel.take();
-    let owed = render_first(rebuilder, site, requests, started, state, ui, cwd);
-    rebuilder.cancel = cancel;
-    owed
-}
-
-fn render_first(
-    rebuilder: &mut Rebuilder,
-    site: crate::site::Site,
-    requests: std::sync::mpsc::Receiver<state::OnDemandRequest>,
-    started: Instant,
-    state: &ServeState,
-    ui: Ui,
-    cwd: &Path,
-) -> Option<ChangeSet> {
-    let theme = rebuilder.theme()?;
+    let theme = rebuilder.theme()?.clone();
+    let config = rebuilder.config().cloned();
     let done = AtomicBool::new(false);
-    let (rendered, _requests) = std::thread::scope(|scope| {
-        let (site, done) = (&site, &done);
+    let (rendered, _requests, (owed, edited)) = std::thread::scope(|scope| {
+        let (site, done, theme) = (&site, &done, &theme);
         let answering = scope.spawn(move || {
             answer_on_demand(site, theme, &requests, done);
             requests
         });
+        let editing = scope
+            .spawn(move || edits_meanwhile(watcher, config.as_ref(), site, theme, state, done));
         let rendered = rebuilder.render(site);
         done.store(true, Ordering::SeqCst);
-        (rendered, answering.join())
+        let edits = editing.join().unwrap_or_default();
+        (rendered, answering.join(), edits)
     });
     // `_requests` lives on until the whole site is published: a request sent meanwhile then
     // finds its answer in the new snapshot.
     match rendered {
-        Ok((output, warnings)) => {
+        Ok((mut output, warnings)) => {
+            // The pages edited meanwhile as they were served; the owed rebuild does the rest.
+            for (path, bytes) in edited {
+                output.insert(path, bytes);
+            }
             ui.report(&warnings, cwd);
             if !ui.quiet {
                 eprintln!(
@@ -233,15 +241,45 @@ fn render_first(
             // Pages rendered on demand are the same as these: no page needs to reload.
             state.replace_site_quietly(output, &site.config.base_path);
             rebuilder.keep_site(site);
-            None
+            owed
         }
         Err(err) if err.is_cancelled() => Some(ChangeSet::everything()),
         Err(err) => {
             let text = report_failure(&err, ui, cwd);
             state.publish_error(text);
-            None
+            owed
         }
     }
+}
+
+/// While the first site renders: takes the watcher's changes, rendering edited pages ahead
+/// against a copy of the site and serving them at once. Returns the changes, owed to a
+/// rebuild, and the pages served. The copy is made up front, while no one is editing yet:
+/// made at the first edit, it was most of that edit's wait.
+fn edits_meanwhile(
+    watcher: &mut Watcher,
+    config: Option<&crate::config::SiteConfig>,
+    site: &crate::site::Site,
+    theme: &Arc<Theme>,
+    state: &ServeState,
+    done: &AtomicBool,
+) -> (Option<ChangeSet>, Vec<(String, Vec<u8>)>) {
+    let mut owed: Option<ChangeSet> = None;
+    let mut served = Vec::new();
+    let copy = Preview::new(site.clone(), theme.clone());
+    let copy: SharedPreview = Arc::new(std::sync::Mutex::new(Some(copy)));
+    while !done.load(Ordering::SeqCst) {
+        let Some(changes) = watcher.next_change(Duration::from_millis(10)) else {
+            continue;
+        };
+        watcher.sync(config, &changes);
+        for (path, bytes) in edited_pages(&copy, &changes).unwrap_or_default() {
+            state.publish_early_page(path.clone(), bytes.clone());
+            served.push((path, bytes));
+        }
+        owed.get_or_insert_with(ChangeSet::default).merge(changes);
+    }
+    (owed, served)
 }
 
 /// Renders the files asked for, one at a time, until `done`.

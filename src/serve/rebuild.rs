@@ -37,6 +37,12 @@ pub struct Preview {
     theme: Arc<Theme>,
 }
 
+impl Preview {
+    pub fn new(site: crate::site::Site, theme: Arc<Theme>) -> Preview {
+        Preview { site, theme }
+    }
+}
+
 pub type SharedPreview = Arc<std::sync::Mutex<Option<Preview>>>;
 
 impl Rebuilder {
@@ -112,8 +118,8 @@ impl Rebuilder {
     }
 
     /// The theme of the last load.
-    pub fn theme(&self) -> Option<&Theme> {
-        self.theme.as_deref()
+    pub fn theme(&self) -> Option<&Arc<Theme>> {
+        self.theme.as_ref()
     }
 
     /// The first half of [`Rebuilder::rebuild`]: the site read, parsed and assembled (its

@@ -51,7 +51,9 @@ async fn handle(
             reload::LIVE_JS.as_bytes().to_vec(),
         ),
         Some(_) => request.not_found(),
-        None if snapshot.on_demand.is_some() => {
+        None if snapshot.on_demand.is_some()
+            && matches!(resolve(&snapshot, rest), Lookup::Missing) =>
+        {
             answer_early(&request, rest, &path, uri.query()).await
         }
         None => request.lookup(rest, &path, uri.query()),

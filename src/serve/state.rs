@@ -154,23 +154,46 @@ impl ServeState {
         self.send(ReloadKind::Reload, version);
     }
 
+    /// While the first build renders: a page an edit changed, served in place of what would be
+    /// rendered on demand from the files as they were read.
+    pub fn publish_early_page(&self, path: String, bytes: Vec<u8>) {
+        let version = self.swap_keeping_on_demand(true, |old| {
+            let mut output = (*old.output).clone();
+            output.insert(path, bytes);
+            (Arc::new(output), old.base_path.clone(), None)
+        });
+        self.send(ReloadKind::Reload, version);
+    }
+
     fn swap(
         &self,
         next: impl FnOnce(&Snapshot) -> (Arc<OutputSet>, String, Option<String>),
     ) -> String {
+        self.swap_keeping_on_demand(false, next)
+    }
+
+    fn swap_keeping_on_demand(
+        &self,
+        keep_on_demand: bool,
+        next: impl FnOnce(&Snapshot) -> (Arc<OutputSet>, String, Option<String>),
+    ) -> String {
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         let (output, base_path, error) = next(&current);
+        let on_demand = current.on_demand.clone().filter(|_| keep_on_demand);
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let version = format!("{}-{generation}", self.instance);
+        let whole = on_demand.is_none();
         *current = Arc::new(Snapshot {
             output,
             base_path,
             error,
             version: version.clone(),
-            on_demand: None,
+            on_demand,
         });
         drop(current);
-        self.whole.send_replace(true);
+        if whole {
+            self.whole.send_replace(true);
+        }
         version
     }
 
