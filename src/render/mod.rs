@@ -171,14 +171,32 @@ pub fn render_site(site: &Site, theme: &Theme, out: &Sink) -> BuildResult<()> {
 }
 
 /// The search index alone: paths under `search/` and their bytes. A build makes it while
-/// rendering pages; this renders every page's Markdown again, for the benchmark
-/// (`tests/bench/search.rs`) and tests.
+/// rendering pages; this renders every page's Markdown again, for tests.
 pub fn search_index(site: &Site) -> Vec<(String, Vec<u8>)> {
-    let (analyzer, _) = crate::search::Analyzer::for_language(&site.config.language);
-    let pages: Vec<crate::search::PageIndex> = (0..site.pages.len())
+    search_index_from(site, &page_bodies(site))
+}
+
+/// Every listed page's rendered body (`None` for pages without output), as the page pass makes
+/// them: for timing the search index apart from Markdown (`tests/bench/search.rs`).
+pub fn page_bodies(site: &Site) -> Vec<Option<crate::markdown::Body>> {
+    (0..site.pages.len())
         .into_par_iter()
-        .filter(|&i| site.pages[i].is_listed())
-        .map(|i| crate::search::index_page(&search_doc(&site.pages[i], &site.body(i)), &analyzer))
+        .map(|i| site.pages[i].is_listed().then(|| site.body(i)))
+        .collect()
+}
+
+/// The search index from bodies [`page_bodies`] made: what indexing adds to a build (every
+/// page indexed in parallel, then written).
+pub fn search_index_from(
+    site: &Site,
+    bodies: &[Option<crate::markdown::Body>],
+) -> Vec<(String, Vec<u8>)> {
+    let (analyzer, _) = crate::search::Analyzer::for_language(&site.config.language);
+    let pages: Vec<crate::search::PageIndex> = bodies
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, body)| Some((i, body.as_ref()?)))
+        .map(|(i, body)| crate::search::index_page(&search_doc(&site.pages[i], body), &analyzer))
         .collect();
     let refs: Vec<&crate::search::PageIndex> = pages.iter().collect();
     crate::search::write_index(&refs, &analyzer)
