@@ -25,20 +25,23 @@ pub fn render_page(site: &Site, theme: &Theme, i: usize) -> BuildResult<Option<(
         return Ok(None);
     };
     let contexts = Contexts::new(site, theme);
-    let body = site.body(i);
-    let html = render_page_html(site, theme, &contexts, i, &body.html)?;
-    Ok(Some((output.clone(), relative_html(site, output, html))))
+    let bytes = page_bytes(site, theme, &contexts, i, output, &site.body(i).html)?;
+    Ok(Some((output.clone(), bytes)))
 }
 
-fn render_page_html(
+/// Page `i`'s file at `output`: its template filled with `content` (its Markdown as HTML), URLs
+/// made relative.
+fn page_bytes(
     site: &Site,
     theme: &Theme,
     contexts: &Contexts<'_>,
     i: usize,
+    output: &str,
     content: &str,
-) -> BuildResult<String> {
+) -> BuildResult<Vec<u8>> {
     let source = Some(site.pages[i].doc.source.path.as_path());
-    theme.render(&page_template(site, i), &contexts.page(i, content), source)
+    let html = theme.render(&page_template(site, i), &contexts.page(i, content), source)?;
+    Ok(relative_html(site, output, html))
 }
 
 /// What rendering one page leaves for the rest of the site: its search entries, and its HTML
@@ -65,8 +68,8 @@ fn render_one_page(
         return Ok(PageLeftovers::default());
     };
     let body = site.body(i);
-    let html = render_page_html(site, theme, contexts, i, &body.html)?;
-    out.insert_page(output.clone(), relative_html(site, output, html));
+    let bytes = page_bytes(site, theme, contexts, i, output, &body.html)?;
+    out.insert_page(output.clone(), bytes);
     let search = crate::search::index_page(&search_doc(page, &body), search);
     let feed_html = feed_pages.contains(&i).then_some(body.html);
     Ok(PageLeftovers {
@@ -404,8 +407,7 @@ impl<'a> OnDemand<'a> {
     pub fn render(&self, path: &str) -> Option<BuildResult<Vec<u8>>> {
         let (site, theme, contexts) = (self.site, self.theme, &self.contexts);
         Some(match self.sources.get(path)? {
-            Source::Page(i) => render_page_html(site, theme, contexts, *i, &site.body(*i).html)
-                .map(|html| relative_html(site, path, html)),
+            Source::Page(i) => page_bytes(site, theme, contexts, *i, path, &site.body(*i).html),
             Source::List(list) => render_list(site, theme, contexts, path, *list),
             Source::ThemeAsset(name) => Ok(theme.assets[name].clone()),
             Source::HighlightCss => Ok(contexts.highlight_css.clone().into_bytes()),

@@ -185,22 +185,6 @@ pub fn finish_first_build(
     ui: Ui,
     cwd: &Path,
 ) -> Option<ChangeSet> {
-    // Not given up for edits made meanwhile: starting again would leave every page waiting
-    // for the whole site. The edits are rendered ahead, and rebuilt after.
-    let cancel = rebuilder.cancel.take();
-    let owed = render_first(rebuilder, first, watcher, state, ui, cwd);
-    rebuilder.cancel = cancel;
-    owed
-}
-
-fn render_first(
-    rebuilder: &mut Rebuilder,
-    first: FirstBuild,
-    watcher: &mut Watcher,
-    state: &ServeState,
-    ui: Ui,
-    cwd: &Path,
-) -> Option<ChangeSet> {
     let FirstBuild {
         site,
         requests,
@@ -217,7 +201,9 @@ fn render_first(
         });
         let editing = scope
             .spawn(move || edits_meanwhile(watcher, config.as_ref(), site, theme, state, done));
-        let rendered = rebuilder.render(site);
+        // Not given up for edits made meanwhile: starting again would leave every page
+        // waiting for the whole site. The edits are rendered ahead, and rebuilt after.
+        let rendered = rebuilder.render(site, false);
         done.store(true, Ordering::SeqCst);
         let edits = editing.join().unwrap_or_default();
         (rendered, answering.join(), edits)
@@ -243,7 +229,6 @@ fn render_first(
             rebuilder.keep_site(site);
             owed
         }
-        Err(err) if err.is_cancelled() => Some(ChangeSet::everything()),
         Err(err) => {
             let text = report_failure(&err, ui, cwd);
             state.publish_error(text);
@@ -384,15 +369,8 @@ fn watch_loop(
         if let Some(changes) = watcher.next_change(Duration::from_millis(wait)) {
             // Watch new folders first, so files written into them during the rebuild are seen.
             watcher.sync(config.as_ref(), &changes);
-            let started = Instant::now();
-            if publish_edited(&preview, state, &changes) {
+            if publish_edited(&preview, state, &changes, ui) {
                 owed_early = true;
-                if !ui.quiet {
-                    eprintln!(
-                        "Updated the edited page in {} ms; rebuilding the rest",
-                        started.elapsed().as_millis()
-                    );
-                }
             }
             if let Some(run) = running.as_mut() {
                 run.superseded = true;

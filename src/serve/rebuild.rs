@@ -28,7 +28,7 @@ pub struct Rebuilder {
     /// shared, so the watch loop renders an edit while a rebuild runs.
     preview: SharedPreview,
     /// When set (by the watcher, on a newer change), a rebuild stops early.
-    pub(super) cancel: Option<Arc<AtomicBool>>,
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 /// The last site that built and its theme: what an edited page is rendered against.
@@ -78,7 +78,7 @@ impl Rebuilder {
     }
 
     /// See [`edited_pages`].
-    pub fn edited_pages(&mut self, changes: &ChangeSet) -> Option<Vec<(String, Vec<u8>)>> {
+    pub fn edited_pages(&self, changes: &ChangeSet) -> Option<Vec<(String, Vec<u8>)>> {
         edited_pages(&self.preview, changes)
     }
 
@@ -97,7 +97,7 @@ impl Rebuilder {
     /// configuration changed. [`ChangeSet::everything`] rebuilds from scratch.
     pub fn rebuild(&mut self, changes: &ChangeSet) -> BuildResult<Built> {
         let site = self.load(changes)?;
-        let (output, warnings) = self.render(&site)?;
+        let (output, warnings) = self.render(&site, true)?;
         Ok(Built {
             site,
             output,
@@ -105,11 +105,16 @@ impl Rebuilder {
         })
     }
 
-    /// Renders a site [`Rebuilder::load`] gave, into memory.
-    pub fn render(&self, site: &crate::site::Site) -> BuildResult<(OutputSet, Vec<Diagnostic>)> {
+    /// Renders a site [`Rebuilder::load`] gave, into memory; newer changes cancel it only when
+    /// `may_cancel`.
+    pub fn render(
+        &self,
+        site: &crate::site::Site,
+        may_cancel: bool,
+    ) -> BuildResult<(OutputSet, Vec<Diagnostic>)> {
         let theme = self.theme.as_deref().ok_or_else(BuildError::cancelled)?;
         let mut sink = crate::output::Sink::memory();
-        if let Some(flag) = &self.cancel {
+        if let Some(flag) = self.cancel.as_ref().filter(|_| may_cancel) {
             sink = sink.cancelled_by(flag.clone());
         }
         let rendered = crate::pipeline::render_loaded(site, theme, sink)?;
@@ -202,13 +207,7 @@ pub fn rebuild_and_publish(
     cwd: &Path,
 ) -> bool {
     let started = Instant::now();
-    let early = publish_edited(&rebuilder.preview(), state, changes);
-    if early && !ui.quiet {
-        eprintln!(
-            "Updated the edited page in {} ms; rebuilding the rest",
-            started.elapsed().as_millis()
-        );
-    }
+    let early = publish_edited(&rebuilder.preview(), state, changes, ui);
     let result = rebuilder.rebuild(changes);
     if matches!(&result, Err(err) if err.is_cancelled()) {
         return false;
@@ -288,7 +287,9 @@ pub(super) fn publish_edited(
     preview: &SharedPreview,
     state: &ServeState,
     changes: &ChangeSet,
+    ui: Ui,
 ) -> bool {
+    let started = Instant::now();
     let before = state.snapshot();
     if before.error.is_some() {
         return false;
@@ -301,6 +302,12 @@ pub(super) fn publish_edited(
         output.insert(path, bytes);
     }
     state.publish_site(output, &before.base_path, ReloadKind::Reload);
+    if !ui.quiet {
+        eprintln!(
+            "Updated the edited page in {} ms; rebuilding the rest",
+            started.elapsed().as_millis()
+        );
+    }
     true
 }
 
