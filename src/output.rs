@@ -32,6 +32,11 @@ impl OutputSet {
         self.files.entry(path).or_insert(Content::File(source));
     }
 
+    /// Keeps only the files whose path `keep` accepts.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.files.retain(|path, _| keep(path));
+    }
+
     pub fn get(&self, path: &str) -> Option<&Content> {
         self.files.get(path)
     }

@@ -42,6 +42,15 @@ fn peak_memory_mb() -> u64 {
 pub struct Built {
     pub site: Site,
     pub output: OutputSet,
+    /// Every page's search entries (`lore serve` keeps them to re-index one edited page).
+    pub search: crate::search::PageEntries,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// A loaded site rendered: its files, every page's search entries, its warnings.
+pub struct Rendered {
+    pub output: OutputSet,
+    pub search: crate::search::PageEntries,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -201,25 +210,26 @@ pub fn build_site_with_theme(
     sink: Sink,
 ) -> BuildResult<Built> {
     let site = load_site_cached(config, cache)?;
-    let (output, warnings) = render_loaded(&site, theme, sink)?;
+    let rendered = render_loaded(&site, theme, sink)?;
     Ok(Built {
         site,
-        output,
-        warnings,
+        output: rendered.output,
+        search: rendered.search,
+        warnings: rendered.warnings,
     })
 }
 
-/// Renders a loaded site into `sink`: what it kept, and the site's warnings.
-pub fn render_loaded(
-    site: &Site,
-    theme: &Theme,
-    sink: Sink,
-) -> BuildResult<(OutputSet, Vec<Diagnostic>)> {
+/// Renders a loaded site into `sink`.
+pub fn render_loaded(site: &Site, theme: &Theme, sink: Sink) -> BuildResult<Rendered> {
     if sink.is_cancelled() {
         return Err(BuildError::cancelled());
     }
-    let output = timed("render", || render::render_into(site, theme, sink))?;
-    Ok((output, warnings_of(site)))
+    let (output, search) = timed("render", || render::render_into(site, theme, sink))?;
+    Ok(Rendered {
+        output,
+        search,
+        warnings: warnings_of(site),
+    })
 }
 
 /// The site's warnings, and one for a language search cannot stem.
@@ -290,6 +300,7 @@ pub fn build_to_disk(
         bar.set_length(site.pages.len() as u64);
         sink = sink.with_progress(bar);
     }
+    // The search entries are written into the index already: nothing keeps them.
     timed("render and write", || {
         render::render_site(&site, &theme, &sink)
     })?;

@@ -219,6 +219,40 @@ impl Page {
     }
 }
 
+/// A word no page has until the test writes it.
+const NEW_WORD: &str = "zephyrquill";
+
+/// Types `query` into the header search box and waits for its panel to settle on an answer:
+/// the first result's title, or "No results". A search the server tells the page to redo (the
+/// index of an edit arriving) counts: the answer is read until it is the same twice, 300 ms apart.
+fn search_header_box(page: &mut Page, query: &str, limit: Duration) -> String {
+    let query = serde_json::to_string(query).unwrap();
+    let first_answer = format!(
+        r#"(() => {{
+            const input = document.getElementById('search-input');
+            const panel = document.getElementById('search-panel');
+            if (!input || !panel) return null;
+            if (input.value !== {query} || panel.hidden) {{
+                input.focus();
+                input.value = {query};
+                input.dispatchEvent(new Event('input'));
+                return null;
+            }}
+            const title = panel.querySelector('.search-result-title');
+            if (title) return title.innerText.trim();
+            return panel.querySelector('.search-empty') ? 'No results' : null;
+        }})()"#
+    );
+    let mut last = String::new();
+    wait_for("the search panel", limit, || {
+        let answer = page.eval(&first_answer)?.as_str()?.to_string();
+        let settled = answer == last;
+        last = answer;
+        std::thread::sleep(Duration::from_millis(300));
+        settled.then(|| last.clone())
+    })
+}
+
 fn fixture() -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
         .prefix("browser-")
@@ -279,14 +313,22 @@ fn live_reload_and_error_overlay_in_headless_chromium() {
         page.text().contains("First version").then_some(())
     });
 
+    // The header search box does not know a word before it is written.
+    assert_eq!(
+        search_header_box(&mut page, NEW_WORD, limit),
+        "No results",
+        "before the edit"
+    );
     write(
         root,
         PAGE,
-        "---\ntitle: Hello\n---\n\nSecond version, saved in the editor.\n",
+        &format!("---\ntitle: Hello\n---\n\nSecond version, saved in the editor: {NEW_WORD}.\n"),
     );
     wait_for("the edit to appear", limit, || {
         page.text().contains("Second version").then_some(())
     });
+    // Right after the page reloads, search finds the edited page by its new word.
+    assert_eq!(search_header_box(&mut page, NEW_WORD, limit), "Hello");
 
     write(
         root,

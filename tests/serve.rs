@@ -8,7 +8,9 @@ use http_body_util::BodyExt;
 use lore::commands::Ui;
 use lore::output::OutputSet;
 use lore::serve::watch::{ChangeKind, ChangeSet, Watcher};
-use lore::serve::{Rebuilder, ServeState, rebuild_and_publish, server};
+use lore::serve::{
+    Rebuilder, ServeState, publish_edited, rebuild_and_publish, refresh_search, server,
+};
 use lore::{Overrides, SiteConfig};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -798,20 +800,26 @@ fn a_taken_port_is_reported_and_the_next_free_one_used() {
 
 // ---- The edited page first, then the rest ----
 
+/// A rebuilder and the state it published the site at `root` into, as `lore serve` starts.
+fn serving(root: &Path) -> (Rebuilder, ServeState) {
+    let mut rebuilder = Rebuilder::new(root, Overrides::default());
+    let state = ServeState::new(OutputSet::default(), "/", None);
+    assert!(rebuild_everything(&mut rebuilder, &state));
+    (rebuilder, state)
+}
+
+/// A rebuild from scratch, published.
+fn rebuild_everything(rebuilder: &mut Rebuilder, state: &ServeState) -> bool {
+    let cwd = std::env::current_dir().unwrap();
+    rebuild_and_publish(rebuilder, state, &ChangeSet::everything(), QUIET_UI, &cwd)
+}
+
 #[test]
 fn a_body_edit_is_published_first_then_the_full_rebuild_catches_up() {
     let site = fixture();
     let root = site.path();
     let cwd = std::env::current_dir().unwrap();
-    let mut rebuilder = Rebuilder::new(root, Overrides::default());
-    let state = ServeState::new(OutputSet::default(), "/", None);
-    rebuild_and_publish(
-        &mut rebuilder,
-        &state,
-        &ChangeSet::everything(),
-        QUIET_UI,
-        &cwd,
-    );
+    let (mut rebuilder, state) = serving(root);
     let mut events = state.subscribe();
     let hello = "content/posts/2026-01-01-hello.md";
 
@@ -851,6 +859,98 @@ fn a_body_edit_is_published_first_then_the_full_rebuild_catches_up() {
             .edited_pages(&changes_of(root, &[hello]))
             .is_none()
     );
+}
+
+/// Gives the fixture's hello post a new body, its front matter as it was.
+fn edit_body(root: &Path, hello: &str, body: &str) {
+    write(
+        root,
+        hello,
+        format!("---\ntitle: Hello\n---\n\n{body}\n").as_bytes(),
+    );
+}
+
+/// The files of the search index in `output` (not the search page).
+fn search_files(output: &OutputSet) -> Vec<(String, Vec<u8>)> {
+    output
+        .iter()
+        .filter(|(path, _)| path.starts_with("search/") && *path != "search/index.html")
+        .map(|(path, _)| {
+            (
+                path.clone(),
+                output.read(path).unwrap().unwrap().into_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn an_edit_re_indexes_its_page_alone_and_serves_the_index_a_clean_build_writes() {
+    let site = fixture();
+    let root = site.path();
+    let (mut rebuilder, state) = serving(root);
+    let preview = rebuilder.preview();
+    let hello = "content/posts/2026-01-01-hello.md";
+    let before = search_files(&state.snapshot().output);
+    assert!(!before.is_empty());
+    // Nothing edited: nothing to write.
+    assert!(!refresh_search(&preview, &state));
+
+    edit_body(root, hello, "Hello body text about quokkaflux.");
+    assert!(publish_edited(
+        &preview,
+        &state,
+        &changes_of(root, &[hello]),
+        QUIET_UI
+    ));
+    assert_eq!(
+        search_files(&state.snapshot().output),
+        before,
+        "the page goes first; the index follows"
+    );
+    let mut events = state.subscribe();
+    assert!(
+        refresh_search(&preview, &state),
+        "an edit's index is served"
+    );
+    assert_eq!(
+        events.try_recv().unwrap().kind,
+        lore::serve::ReloadKind::Search,
+        "open pages are told to load the index afresh"
+    );
+    let served = search_files(&state.snapshot().output);
+    assert_ne!(served, before);
+    assert_eq!(
+        served,
+        search_files(&clean_build(root)),
+        "one page re-indexed gives the index of a clean build, byte for byte"
+    );
+    let index: std::collections::BTreeMap<String, Vec<u8>> = served
+        .into_iter()
+        .map(|(p, b)| (p.trim_start_matches("search/").to_string(), b))
+        .collect();
+    let found = lore::search::query::search(&index, "quokkaflux", false, &Default::default(), 5);
+    assert_eq!(found.hits.len(), 1);
+    assert_eq!(found.hits[0].url, "/posts/hello/");
+    assert!(!refresh_search(&preview, &state), "written once per edit");
+
+    // A new site published before the index of an edit is written: that index is never served
+    // over the new site's.
+    edit_body(root, hello, "Hello body text, edited again.");
+    assert!(publish_edited(
+        &preview,
+        &state,
+        &changes_of(root, &[hello]),
+        QUIET_UI
+    ));
+    write(
+        root,
+        "content/posts/2026-01-03-new.md",
+        b"# New\n\nA new page.\n",
+    );
+    assert!(rebuild_everything(&mut rebuilder, &state));
+    assert!(!refresh_search(&preview, &state));
+    assert!(*state.snapshot().output == clean_build(root));
 }
 
 #[test]
@@ -945,7 +1045,10 @@ async fn first_pages_are_rendered_on_demand_and_the_rest_waits_for_the_whole_sit
     // An edit while the first site renders: its page is served as published, with a reload;
     // everything else is still rendered on demand.
     let mut events = state.subscribe();
-    state.publish_early_page("posts/hello/index.html".into(), b"edited early".to_vec());
+    state.publish_pages(vec![(
+        "posts/hello/index.html".into(),
+        b"edited early".to_vec(),
+    )]);
     assert_eq!(
         events.try_recv().unwrap().kind,
         lore::serve::ReloadKind::Reload

@@ -17,16 +17,34 @@ use std::collections::HashSet;
 
 pub use context::status_label;
 
-/// Renders page `i` alone: its output path and bytes (`None` for a page without output). For
-/// `lore serve`'s first answer to an edit.
-pub fn render_page(site: &Site, theme: &Theme, i: usize) -> BuildResult<Option<(String, Vec<u8>)>> {
+/// Page `i` rendered alone, for `lore serve`'s first answer to an edit: its output path, its
+/// bytes and its search entries.
+pub struct PageAlone {
+    pub output: String,
+    pub bytes: Vec<u8>,
+    pub search: crate::search::PageIndex,
+}
+
+/// Renders page `i` alone (`None` for a page without output).
+pub fn render_page(
+    site: &Site,
+    theme: &Theme,
+    analyzer: &crate::search::Analyzer,
+    i: usize,
+) -> BuildResult<Option<PageAlone>> {
     let page = &site.pages[i];
     let Some(output) = &page.output else {
         return Ok(None);
     };
     let contexts = Contexts::new(site, theme);
-    let bytes = page_bytes(site, theme, &contexts, i, output, &site.body(i).html)?;
-    Ok(Some((output.clone(), bytes)))
+    let body = site.body(i);
+    let bytes = page_bytes(site, theme, &contexts, i, output, &body.html)?;
+    let search = crate::search::index_page(&search_doc(page, &body), analyzer);
+    Ok(Some(PageAlone {
+        output: output.clone(),
+        bytes,
+        search,
+    }))
 }
 
 /// Page `i`'s file at `output`: its template filled with `content` (its Markdown as HTML), URLs
@@ -80,18 +98,26 @@ fn render_one_page(
 
 /// Renders the whole site into memory.
 pub fn render_to_memory(site: &Site, theme: &Theme) -> BuildResult<OutputSet> {
-    render_into(site, theme, Sink::memory())
+    Ok(render_into(site, theme, Sink::memory())?.0)
 }
 
-/// Renders the whole site into `sink` and returns what it kept.
-pub fn render_into(site: &Site, theme: &Theme, sink: Sink) -> BuildResult<OutputSet> {
-    render_site(site, theme, &sink)?;
-    sink.finish()
+/// Renders the whole site into `sink`: what it kept, and every page's search entries.
+pub fn render_into(
+    site: &Site,
+    theme: &Theme,
+    sink: Sink,
+) -> BuildResult<(OutputSet, crate::search::PageEntries)> {
+    let search = render_site(site, theme, &sink)?;
+    Ok((sink.finish()?, search))
 }
 
 /// Renders every file of the site into `out`, pages in parallel, each handed over as soon as
-/// it is rendered.
-pub fn render_site(site: &Site, theme: &Theme, out: &Sink) -> BuildResult<()> {
+/// it is rendered. Returns every page's search entries (`lore build` drops them at once).
+pub fn render_site(
+    site: &Site,
+    theme: &Theme,
+    out: &Sink,
+) -> BuildResult<crate::search::PageEntries> {
     let missing = missing_templates(site, theme);
     if !missing.is_empty() {
         return Err(BuildError::new(missing));
@@ -114,13 +140,13 @@ pub fn render_site(site: &Site, theme: &Theme, out: &Sink) -> BuildResult<()> {
         return Err(BuildError::cancelled());
     }
     let mut diagnostics = Vec::new();
-    let mut search_pages = Vec::new();
+    let mut search_entries = Vec::with_capacity(site.pages.len());
     let mut feed_content = feed::FeedContent::new();
     // In page order (rayon keeps it), so reports and the index are the same on every run.
     for (i, result) in rendered.into_iter().enumerate() {
         match result {
             Ok(left) => {
-                search_pages.extend(left.search);
+                search_entries.push(left.search.map(std::sync::Arc::new));
                 if let Some(html) = left.feed_html {
                     feed_content.insert(i, html);
                 }
@@ -133,10 +159,8 @@ pub fn render_site(site: &Site, theme: &Theme, out: &Sink) -> BuildResult<()> {
     }
     crate::pipeline::timed("render lists", || render_lists(site, theme, &contexts, out))?;
     let index = crate::pipeline::timed("search index", || {
-        let refs: Vec<&crate::search::PageIndex> = search_pages.iter().collect();
-        crate::search::write_index(&refs, &analyzer)
+        crate::search::write_entries(&search_entries, &analyzer)
     });
-    drop(search_pages);
     if out.is_cancelled() {
         return Err(BuildError::cancelled());
     }
@@ -170,7 +194,7 @@ pub fn render_site(site: &Site, theme: &Theme, out: &Sink) -> BuildResult<()> {
         "sitemap.xml".into(),
         feed::sitemap(site, &out.paths()).into_bytes(),
     );
-    Ok(())
+    Ok(search_entries)
 }
 
 /// The search index alone: paths under `search/` and their bytes. A build makes it while

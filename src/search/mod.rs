@@ -91,6 +91,17 @@ pub struct PageIndex {
     pub(crate) record: Box<str>,
 }
 
+/// Every page's search entries, by the page's place in the site (`None` for a page without
+/// output). Kept by `lore serve`, so an edit re-indexes one page and writes the index again from
+/// the rest as they were; shared, so writing can run apart from the edit.
+pub type PageEntries = Vec<Option<std::sync::Arc<PageIndex>>>;
+
+/// Writes the index from every page's entries (see [`write_index`]).
+pub fn write_entries(entries: &PageEntries, analyzer: &Analyzer) -> Vec<(String, Vec<u8>)> {
+    let pages: Vec<&PageIndex> = entries.iter().flatten().map(|p| p.as_ref()).collect();
+    write_index(&pages, analyzer)
+}
+
 impl PageIndex {
     /// The page's terms (by global id, ascending) and weights.
     pub(crate) fn entries(&self) -> &[Entry] {

@@ -7,7 +7,7 @@ use super::state::{ReloadKind, ServeState};
 use super::watch::{self, ChangeSet};
 use crate::commands::Ui;
 use crate::config::{Overrides, SiteConfig};
-use crate::error::{BuildError, BuildResult, Diagnostic};
+use crate::error::{BuildError, BuildResult};
 use crate::output::OutputSet;
 use crate::pipeline::{Built, DocumentCache};
 use crate::theme::Theme;
@@ -31,15 +31,35 @@ pub struct Rebuilder {
     cancel: Option<Arc<AtomicBool>>,
 }
 
-/// The last site that built and its theme: what an edited page is rendered against.
+/// The last site that built, its theme and its pages' search entries: what an edited page is
+/// rendered and indexed against.
 pub struct Preview {
     site: crate::site::Site,
     theme: Arc<Theme>,
+    search: crate::search::PageEntries,
+    analyzer: crate::search::Analyzer,
+    /// Changes with every edit rendered here and with every new site: a search index written
+    /// from an older edition is out of date.
+    edition: u64,
+    /// An edit changed a page's search entries since the served index was written.
+    search_stale: bool,
 }
 
 impl Preview {
-    pub fn new(site: crate::site::Site, theme: Arc<Theme>) -> Preview {
-        Preview { site, theme }
+    pub fn new(
+        site: crate::site::Site,
+        theme: Arc<Theme>,
+        search: crate::search::PageEntries,
+    ) -> Preview {
+        let (analyzer, _) = crate::search::Analyzer::for_language(&site.config.language);
+        Preview {
+            site,
+            theme,
+            search,
+            analyzer,
+            edition: 0,
+            search_stale: false,
+        }
     }
 }
 
@@ -64,11 +84,16 @@ impl Rebuilder {
         self
     }
 
-    /// Keeps the site of a successful build for [`Rebuilder::edited_pages`].
-    pub fn keep_site(&mut self, site: crate::site::Site) {
+    /// Keeps the site of a successful build and its search entries for
+    /// [`Rebuilder::edited_pages`]. Call before serving its output: from then on a search index
+    /// written for an older site is not served ([`refresh_search`]).
+    pub fn keep_site(&mut self, site: crate::site::Site, search: crate::search::PageEntries) {
         if let Some(theme) = &self.theme {
-            let theme = theme.clone();
-            *lock(&self.preview) = Some(Preview { site, theme });
+            let mut preview = lock(&self.preview);
+            let edition = preview.as_ref().map_or(0, |p| p.edition + 1);
+            let mut next = Preview::new(site, theme.clone(), search);
+            next.edition = edition;
+            *preview = Some(next);
         }
     }
 
@@ -97,11 +122,12 @@ impl Rebuilder {
     /// configuration changed. [`ChangeSet::everything`] rebuilds from scratch.
     pub fn rebuild(&mut self, changes: &ChangeSet) -> BuildResult<Built> {
         let site = self.load(changes)?;
-        let (output, warnings) = self.render(&site, true)?;
+        let rendered = self.render(&site, true)?;
         Ok(Built {
             site,
-            output,
-            warnings,
+            output: rendered.output,
+            search: rendered.search,
+            warnings: rendered.warnings,
         })
     }
 
@@ -111,7 +137,7 @@ impl Rebuilder {
         &self,
         site: &crate::site::Site,
         may_cancel: bool,
-    ) -> BuildResult<(OutputSet, Vec<Diagnostic>)> {
+    ) -> BuildResult<crate::pipeline::Rendered> {
         let theme = self.theme.as_deref().ok_or_else(BuildError::cancelled)?;
         let mut sink = crate::output::Sink::memory();
         if let Some(flag) = self.cancel.as_ref().filter(|_| may_cancel) {
@@ -153,9 +179,9 @@ impl Rebuilder {
 
 /// When every change is an edit of a page's body (its front matter, title and decision record
 /// unchanged), renders just those pages again against the last site that built: their output
-/// paths and bytes. This is what the writer looks at, so it is published first; the full rebuild
-/// that always follows brings the rest of the site (backlinks, lists, search) in step. `None`
-/// otherwise.
+/// paths and bytes. Their search entries are replaced in the preview, for [`refresh_search`].
+/// This is what the writer looks at, so it is published first; the full rebuild that always
+/// follows brings the rest of the site (backlinks, lists, feeds) in step. `None` otherwise.
 pub fn edited_pages(
     preview: &SharedPreview,
     changes: &ChangeSet,
@@ -164,12 +190,13 @@ pub fn edited_pages(
         return None;
     }
     let mut preview = lock(preview);
-    let Preview { site, theme } = preview.as_mut()?;
+    let preview = preview.as_mut()?;
     let mut edited = Vec::new();
     for (path, kind) in &changes.paths {
         if *kind != watch::ChangeKind::Content || !crate::discover::is_markdown(path) {
             return None;
         }
+        let site = &mut preview.site;
         let i = site.pages.iter().position(|p| p.doc.source.path == *path)?;
         let bytes = std::fs::read(path).ok()?;
         let doc = crate::document::parse(site.pages[i].doc.source.clone(), &bytes).ok()?;
@@ -180,15 +207,45 @@ pub fn edited_pages(
             edited.push(i);
         }
     }
-    let rendered = edited
-        .into_iter()
-        .map(|i| {
-            crate::pipeline::timed("template of the edited page", || {
-                crate::render::render_page(site, theme, i).ok()
-            })
-        })
-        .collect::<Option<Vec<_>>>()?;
-    Some(rendered.into_iter().flatten().collect())
+    let mut pages = Vec::new();
+    for i in edited {
+        let alone = crate::pipeline::timed("template of the edited page", || {
+            crate::render::render_page(&preview.site, &preview.theme, &preview.analyzer, i).ok()
+        })?;
+        let Some(alone) = alone else { continue };
+        if let Some(entry) = preview.search.get_mut(i) {
+            *entry = Some(Arc::new(alone.search));
+            preview.search_stale = true;
+        }
+        pages.push((alone.output, alone.bytes));
+    }
+    preview.edition += 1;
+    Some(pages)
+}
+
+/// Writes the search index again from the preview's entries after edits changed some, and
+/// serves it in place of the old one, telling open pages. Nothing is served when the preview
+/// moved on meanwhile (a newer edit, whose own refresh follows, or a new site, which brought its
+/// own index). Writing runs without the lock, so edits are not held up. True when served.
+pub fn refresh_search(preview: &SharedPreview, state: &ServeState) -> bool {
+    let (edition, entries, analyzer) = {
+        let guard = lock(preview);
+        let Some(p) = guard.as_ref().filter(|p| p.search_stale) else {
+            return false;
+        };
+        (p.edition, p.search.clone(), p.analyzer.clone())
+    };
+    let files = crate::pipeline::timed("search index of the edit", || {
+        crate::search::write_entries(&entries, &analyzer)
+    });
+    let mut guard = lock(preview);
+    let Some(p) = guard.as_mut().filter(|p| p.edition == edition) else {
+        return false;
+    };
+    // Under the preview's lock: no new site can be published between the check and this.
+    state.publish_search(files);
+    p.search_stale = false;
+    true
 }
 
 fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -247,8 +304,9 @@ pub(super) fn publish_rebuild(
     match result {
         Ok(built) => {
             ui.report(&built.warnings, cwd);
-            let before = state.snapshot();
             let base_path = built.site.config.base_path.clone();
+            rebuilder.keep_site(built.site, built.search);
+            let before = state.snapshot();
             let unchanged = before.error.is_none()
                 && before.base_path == base_path
                 && (changes.markdown_only() || early)
@@ -263,7 +321,6 @@ pub(super) fn publish_rebuild(
                 };
                 state.publish_site(built.output, &base_path, kind);
             }
-            rebuilder.keep_site(built.site);
             if !ui.quiet {
                 eprintln!(
                     "Rebuilt in {} ms ({} changed, {} parsed){}",
@@ -283,25 +340,20 @@ pub(super) fn publish_rebuild(
 
 /// Publishes the edited pages alone, ahead of the full rebuild, when that is possible and the
 /// site on show has no error (an error's overlay goes only with a full, good build).
-pub(super) fn publish_edited(
+pub fn publish_edited(
     preview: &SharedPreview,
     state: &ServeState,
     changes: &ChangeSet,
     ui: Ui,
 ) -> bool {
     let started = Instant::now();
-    let before = state.snapshot();
-    if before.error.is_some() {
+    if state.snapshot().error.is_some() {
         return false;
     }
     let Some(pages) = edited_pages(preview, changes).filter(|p| !p.is_empty()) else {
         return false;
     };
-    let mut output = (*before.output).clone();
-    for (path, bytes) in pages {
-        output.insert(path, bytes);
-    }
-    state.publish_site(output, &before.base_path, ReloadKind::Reload);
+    state.publish_pages(pages);
     if !ui.quiet {
         eprintln!(
             "Updated the edited page in {} ms; rebuilding the rest",

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
-/// The browser side: reload on `reload`, swap stylesheets on `css`, and on (re)connecting compare
+/// The browser side: reload on `reload`, swap stylesheets on `css`, load the search index afresh
+/// on `search`, and on (re)connecting compare
 /// the server's version with the page's, so a change made while disconnected is not missed.
 pub const LIVE_JS: &str = r#"// Live reload for `lore serve` (never part of a built site).
 (() => {
@@ -39,6 +40,10 @@ pub const LIVE_JS: &str = r#"// Live reload for `lore serve` (never part of a bu
   events.addEventListener("hello", (e) => { if (e.data !== version) reload(); });
   events.addEventListener("reload", (e) => { version = e.data; reload(); });
   events.addEventListener("css", (e) => { version = e.data; swapStylesheets(); });
+  events.addEventListener("search", (e) => {
+    version = e.data;
+    if (window.LoreSearch && window.LoreSearch.refresh) window.LoreSearch.refresh();
+  });
 })();
 "#;
 
@@ -76,6 +81,7 @@ fn event_name(kind: ReloadKind) -> &'static str {
     match kind {
         ReloadKind::Reload => "reload",
         ReloadKind::Css => "css",
+        ReloadKind::Search => "search",
     }
 }
 

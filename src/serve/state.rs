@@ -13,6 +13,8 @@ pub enum ReloadKind {
     Reload,
     /// Only stylesheets changed: swap them without reloading.
     Css,
+    /// Only the search index changed: open pages drop what they loaded of it.
+    Search,
 }
 
 /// One message on the reload channel: what to do, and the version it brings pages to.
@@ -148,20 +150,37 @@ impl ServeState {
         self.swap(|_| (Arc::new(output), base_path.to_string(), None));
     }
 
-    /// A failed build: keep serving the last good site, with the error over it.
-    pub fn publish_error(&self, error: String) {
-        let version = self.swap(|old| (old.output.clone(), old.base_path.clone(), Some(error)));
+    /// Pages rendered ahead of a rebuild (an edit): served in place of their old versions in the
+    /// site as it is now (during the first build, in place of what would be rendered on demand),
+    /// read and replaced under one lock, so nothing published meanwhile is lost. Open pages reload.
+    pub fn publish_pages(&self, pages: Vec<(String, Vec<u8>)>) {
+        let version = self.swap_keeping_on_demand(true, |old| {
+            let mut output = (*old.output).clone();
+            for (path, bytes) in pages {
+                output.insert(path, bytes);
+            }
+            (Arc::new(output), old.base_path.clone(), old.error.clone())
+        });
         self.send(ReloadKind::Reload, version);
     }
 
-    /// While the first build renders: a page an edit changed, served in place of what would be
-    /// rendered on demand from the files as they were read.
-    pub fn publish_early_page(&self, path: String, bytes: Vec<u8>) {
-        let version = self.swap_keeping_on_demand(true, |old| {
+    /// A search index written again after an edit: replaces the served one (every file under
+    /// `search/` but its page), and open pages are told to load it afresh.
+    pub fn publish_search(&self, files: Vec<(String, Vec<u8>)>) {
+        let version = self.swap(|old| {
             let mut output = (*old.output).clone();
-            output.insert(path, bytes);
-            (Arc::new(output), old.base_path.clone(), None)
+            output.retain(|path| !is_index_file(path));
+            for (path, bytes) in files {
+                output.insert(format!("search/{path}"), bytes);
+            }
+            (Arc::new(output), old.base_path.clone(), old.error.clone())
         });
+        self.send(ReloadKind::Search, version);
+    }
+
+    /// A failed build: keep serving the last good site, with the error over it.
+    pub fn publish_error(&self, error: String) {
+        let version = self.swap(|old| (old.output.clone(), old.base_path.clone(), Some(error)));
         self.send(ReloadKind::Reload, version);
     }
 
@@ -201,6 +220,12 @@ impl ServeState {
         // An error only means no page is listening right now.
         let _ = self.reload.send(ReloadEvent { kind, version });
     }
+}
+
+/// A file of the search index (not the search page, `search/index.html`).
+fn is_index_file(path: &str) -> bool {
+    path.strip_prefix("search/")
+        .is_some_and(|rest| rest != "index.html")
 }
 
 fn instance_id() -> String {

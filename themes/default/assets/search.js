@@ -591,6 +591,14 @@
     }
   }
 
-  // Exposed for tests and themes.
-  window.LoreSearch = { query: query, fold: fold, tokenize: tokenize, manifest: manifest };
+  // `lore serve` tells open pages when an edit changed the index: drop what was loaded and
+  // show the results on screen again from the new one.
+  function refresh() {
+    cache = {}; shards = {}; M = null; manifestP = null; facetsP = null; docTags = null; build = '';
+    if (typeof runPage === 'function') runPage();
+    else if (panel && !panel.hidden) runPanel();
+  }
+
+  // Exposed for tests, themes and `lore serve`.
+  window.LoreSearch = { query: query, fold: fold, tokenize: tokenize, manifest: manifest, refresh: refresh };
 })();
