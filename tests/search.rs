@@ -318,3 +318,39 @@ fn replacing_one_page_gives_the_bytes_of_indexing_all_again() {
     let old: BTreeMap<String, Vec<u8>> = write_index(&refs, &an).into_iter().collect();
     assert_eq!(urls(&old, "hurts", false, &f), ["/c/"]);
 }
+
+/// The client as the default theme ships it: under 15 KB compressed, no framework, nothing
+/// fetched from outside the site, loaded without holding up the page.
+#[test]
+fn the_client_is_small_self_contained_and_deferred() {
+    use std::io::Write;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default");
+    let client = std::fs::read_to_string(root.join("assets/search.js")).unwrap();
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gzip.write_all(client.as_bytes()).unwrap();
+    let compressed = gzip.finish().unwrap().len();
+    assert!(
+        compressed < 15 * 1024,
+        "search.js is {compressed} bytes gzipped"
+    );
+    for outside in [
+        "import ",
+        "require(",
+        "//cdn",
+        "googleapis",
+        "unpkg",
+        "jsdelivr",
+    ] {
+        assert!(!client.contains(outside), "search.js has {outside:?}");
+    }
+    assert!(
+        !client.contains("fetch('http") && !client.contains("fetch(\"http"),
+        "no absolute URLs fetched"
+    );
+    let base = std::fs::read_to_string(root.join("templates/base.html")).unwrap();
+    let tag = base
+        .lines()
+        .find(|l| l.contains("assets.search_js"))
+        .expect("base.html loads the client");
+    assert!(tag.contains(" defer"), "{tag}");
+}
