@@ -39,6 +39,8 @@ pub struct Document {
     /// serve` keeps every document between rebuilds and hands out copies of unchanged ones.
     pub body: std::sync::Arc<str>,
     pub body_line: usize,
+    /// Where `body` starts in the file's bytes, to read it again ([`Document::read_body_again`]).
+    pub body_at: usize,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -90,6 +92,8 @@ pub fn parse(source: SourceFile, bytes: &[u8]) -> Result<Document, Vec<Diagnosti
     for (key, line) in &meta.unknown_keys {
         warnings.push(unknown_key_warning(&source.path, key, *line));
     }
+    // `body` is the end of the file's text, so it starts where its bytes do.
+    let body_at = body.as_ptr() as usize - bytes.as_ptr() as usize;
     Ok(Document {
         source,
         hash,
@@ -100,8 +104,32 @@ pub fn parse(source: SourceFile, bytes: &[u8]) -> Result<Document, Vec<Diagnosti
         adr,
         body: body.into(),
         body_line,
+        body_at,
         warnings,
     })
+}
+
+impl Document {
+    /// Its Markdown, read from its file again: for a build that let it go after reading it
+    /// (`Site::release_bodies`). Fails, naming the file, when the file changed meanwhile: what
+    /// was built from it so far (lists, links, the index) would not match.
+    pub fn read_body_again(&self) -> Result<String, Diagnostic> {
+        let path = &self.source.path;
+        let bytes =
+            std::fs::read(path).map_err(|e| crate::error::io_diagnostic(path, "read", &e))?;
+        let changed = || {
+            Diagnostic::error(
+                Location::file(path),
+                "this file changed while the site was being built",
+            )
+            .with_help("run the build again once the file is saved")
+        };
+        if *blake3::hash(&bytes).as_bytes() != self.hash {
+            return Err(changed());
+        }
+        let body = bytes.get(self.body_at..).ok_or_else(changed)?;
+        String::from_utf8(body.to_vec()).map_err(|_| changed())
+    }
 }
 
 fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, Diagnostic> {
@@ -270,6 +298,32 @@ mod tests {
             role,
         };
         parse(source, text.as_bytes())
+    }
+
+    #[test]
+    fn the_body_read_again_is_the_body_parsed_and_a_changed_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let texts = [
+            "---\ntitle: T\n---\nBody with front matter.\n",
+            "\u{feff}---\r\ntitle: T\r\n---\r\n\r\nBOM and CRLF, caf\u{e9}.\r\n",
+            "A Pasted Article\n\nIt starts here.\n",
+            "# Heading\n\nText.\n",
+            "",
+        ];
+        for (n, text) in texts.iter().enumerate() {
+            let path = dir.path().join(format!("{n}.md"));
+            std::fs::write(&path, text).unwrap();
+            let source = SourceFile {
+                path: path.clone(),
+                rel: format!("{n}.md"),
+                role: Role::Doc,
+            };
+            let parsed = load(source).unwrap();
+            assert_eq!(parsed.read_body_again().unwrap(), &*parsed.body, "{text:?}");
+            std::fs::write(&path, format!("{text}more")).unwrap();
+            let refused = parsed.read_body_again().unwrap_err();
+            assert!(refused.message.contains("changed while"), "{refused:?}");
+        }
     }
 
     #[test]

@@ -293,7 +293,8 @@ pub fn build_to_disk(
         return Ok(Outcome::Unchanged(stamp));
     }
     cache::forget(&output_dir);
-    let site = load_found(config, found, &mut DocumentCache::default())?;
+    let mut site = load_found(config, found, &mut DocumentCache::default())?;
+    render::release_bodies(&mut site);
     let staging = Staging::create(&output_dir)?;
     let mut sink = Sink::disk(staging.path());
     if let Some(bar) = progress {

@@ -27,6 +27,8 @@ pub struct Page {
     pub adr_id: Option<String>,
     /// Index into `Site::sections` for docs and posts.
     pub section: Option<usize>,
+    /// Its Markdown was let go ([`Site::release_bodies`]) and is read from its file again.
+    pub body_released: bool,
 }
 
 impl Page {
@@ -129,10 +131,42 @@ impl Site {
 
     /// Page `i`'s HTML and text: its Markdown rendered, code highlighted, links as its outline
     /// resolved them. Made when the page is written, not kept: it is most of a site's memory.
+    /// Page `i`'s Markdown rendered. A page whose Markdown was let go is read again; only
+    /// the page pass renders those ([`Site::release_bodies`]) and it calls [`Site::try_body`],
+    /// so here such a failure can only leave the body empty.
     pub fn body(&self, i: usize) -> Body {
+        self.try_body(i).unwrap_or_default()
+    }
+
+    /// Page `i`'s Markdown rendered, read from its file again if it was let go.
+    pub fn try_body(&self, i: usize) -> BuildResult<Body> {
         let page = &self.pages[i];
         let options = markdown_options(&self.config, Links::Replay(&page.outline.links));
-        markdown::render(&page.doc.body, page.doc.body_line, &options).body
+        let render = |markdown: &str| markdown::render(markdown, page.doc.body_line, &options);
+        if page.body_released {
+            let markdown = page.doc.read_body_again().map_err(BuildError::one)?;
+            return Ok(render(&markdown).body);
+        }
+        Ok(render(&page.doc.body).body)
+    }
+
+    /// Lets go of the Markdown of every page only its own render needs: all but the home page,
+    /// the decision log's introduction, section index pages and `keep` (pages feeds show),
+    /// which lists render too. The page pass reads them again from their files: held through a
+    /// 100,000-page build, they were 800 MB of its peak. For `lore build`, which renders each
+    /// page once; `lore serve` keeps them.
+    pub fn release_bodies(&mut self, keep: &std::collections::HashSet<usize>) {
+        let mut kept: Vec<usize> = keep.iter().copied().collect();
+        kept.extend(self.home);
+        kept.extend(self.adr_intro);
+        kept.extend(self.sections.iter().filter_map(|s| s.index_page));
+        let kept: std::collections::HashSet<usize> = kept.into_iter().collect();
+        for (i, page) in self.pages.iter_mut().enumerate() {
+            if !kept.contains(&i) && page.output.is_some() {
+                page.doc.body = std::sync::Arc::from("");
+                page.body_released = true;
+            }
+        }
     }
 }
 
@@ -244,6 +278,7 @@ pub fn assemble(
                 excerpt,
                 adr_id,
                 section: None,
+                body_released: false,
             }
         })
         .collect();

@@ -85,7 +85,7 @@ fn render_one_page(
     let Some(output) = page.output.as_ref() else {
         return Ok(PageLeftovers::default());
     };
-    let body = site.body(i);
+    let body = site.try_body(i)?;
     let bytes = page_bytes(site, theme, contexts, i, output, &body.html)?;
     out.insert_page(output.clone(), bytes);
     let search = crate::search::index_page(&search_doc(page, &body), search);
@@ -94,6 +94,13 @@ fn render_one_page(
         search: Some(search),
         feed_html,
     })
+}
+
+/// Lets go of the Markdown that only the page pass renders, to be read again there (see
+/// [`Site::release_bodies`]); the pages feeds show keep theirs.
+pub fn release_bodies(site: &mut Site) {
+    let shown_in_feeds = feed::feed_pages(site);
+    site.release_bodies(&shown_in_feeds);
 }
 
 /// Renders the whole site into memory.
@@ -157,6 +164,21 @@ pub fn render_site(
     if !diagnostics.is_empty() {
         return Err(BuildError::new(diagnostics));
     }
+    log::debug!(
+        "search entries: {} MB, records {} MB",
+        search_entries
+            .iter()
+            .flatten()
+            .map(|p| p.heap_bytes())
+            .sum::<usize>()
+            >> 20,
+        search_entries
+            .iter()
+            .flatten()
+            .map(|p| p.record.len())
+            .sum::<usize>()
+            >> 20,
+    );
     crate::pipeline::timed("render lists", || render_lists(site, theme, &contexts, out))?;
     let index = crate::pipeline::timed("search index", || {
         crate::search::write_entries(&search_entries, &analyzer)

@@ -118,6 +118,16 @@ impl PageIndex {
     pub fn term_count(&self) -> usize {
         self.entries.len()
     }
+    /// The bytes it holds on the heap (for `-v`).
+    pub fn heap_bytes(&self) -> usize {
+        std::mem::size_of_val(&*self.entries)
+            + std::mem::size_of_val(&*self.aliases)
+            + self.url.len()
+            + self.kind.len()
+            + self.status.as_ref().map_or(0, |s| s.len())
+            + self.tags.iter().map(|t| t.len() + 16).sum::<usize>()
+            + self.record.len()
+    }
 }
 
 #[derive(Default)]
