@@ -21,19 +21,20 @@ pub fn timed<T>(stage: &str, run: impl FnOnce() -> T) -> T {
     let started = std::time::Instant::now();
     let result = run();
     log::debug!(
-        "{stage}: {} ms, peak memory {} MB",
+        "{stage}: {} ms, memory {} MB (peak {} MB)",
         started.elapsed().as_millis(),
-        peak_memory_mb()
+        memory_mb("VmRSS:"),
+        memory_mb("VmHWM:")
     );
     result
 }
 
-/// The process's peak resident memory so far (Linux; 0 elsewhere).
-fn peak_memory_mb() -> u64 {
+/// The process's resident memory (`VmRSS:`) or its peak so far (`VmHWM:`), Linux; 0 elsewhere.
+fn memory_mb(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0, |kb| kb / 1024)
 }

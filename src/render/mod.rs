@@ -100,7 +100,7 @@ fn render_one_page(
 /// [`Site::release_bodies`]); the pages feeds show keep theirs.
 pub fn release_bodies(site: &mut Site) {
     let shown_in_feeds = feed::feed_pages(site);
-    site.release_bodies(&shown_in_feeds);
+    crate::pipeline::timed("release bodies", || site.release_bodies(&shown_in_feeds));
 }
 
 /// Renders the whole site into memory.

@@ -52,25 +52,57 @@ pub struct SearchSection<'a> {
 
 // Field weights. Body-like fields feed a BM25 saturating term frequency; the
 // "boost" fields add a fixed multiple of the term's IDF, so a title match
-// always outranks any amount of body text.
-const W_BODY: f32 = 1.0;
-const W_CODE: f32 = 0.4;
-const W_EXCERPT: f32 = 0.5;
+// always outranks any amount of body text. Body-like weights are in tenths, as
+// entries count them.
+const W_BODY: u32 = 10;
+const W_CODE: u32 = 4;
+const W_EXCERPT: u32 = 5;
 const B_TITLE: f32 = 3.0;
 const B_HEADING: f32 = 1.2;
 const B_META: f32 = 1.0; // tags, label, number, status, deciders
 const EXCERPT_CHARS: usize = 220;
 
+/// One term of one page, in 8 bytes: what was counted, turned into weights when the index is
+/// written. (100,000 pages hold 75 million entries: at 16 bytes with `f32` weights they were
+/// 1.2 GB of a build's peak.)
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Entry {
     /// The term's process-wide id (`words::global_id`; `words::spellings` gives the term).
     id: u32,
-    /// Weighted term frequency in body-like fields.
-    tf: f32,
-    /// Sum of fixed boosts (title, headings, tags, ...).
-    boost: f32,
+    /// Weighted term frequency in body-like fields, in tenths (saturating).
+    tf_tenths: u16,
+    /// Fixed boosts counted: bit 0 in the title, bit 1 in the ADR label or number, bits 2-3
+    /// heading hits (up to 3), bits 4-7 tag, status and decider hits (up to 15).
+    boosts: u8,
     /// Index of the section where the term weighs most (0 = none / intro).
     sec: u8,
+}
+
+const _: () = assert!(std::mem::size_of::<Entry>() == 8);
+
+impl Entry {
+    /// Weighted term frequency in body-like fields.
+    pub(crate) fn tf(self) -> f32 {
+        f32::from(self.tf_tenths) / 10.0
+    }
+
+    /// Sum of fixed boosts: the title's, the label's, the first heading hit fully and two more
+    /// a little, each tag, status or decider hit.
+    pub(crate) fn boost(self) -> f32 {
+        let b = self.boosts;
+        let heads = (b >> 2) & 3;
+        let mut boost = 0.0;
+        if b & 1 != 0 {
+            boost += B_TITLE;
+        }
+        if b & 2 != 0 {
+            boost += B_TITLE;
+        }
+        if heads > 0 {
+            boost += B_HEADING + B_HEADING * 0.2 * f32::from(heads - 1);
+        }
+        boost + B_META * f32::from(b >> 4)
+    }
 }
 
 /// One page's postings and record. Immutable, `Clone + Send + Sync`.
@@ -132,14 +164,25 @@ impl PageIndex {
 
 #[derive(Default)]
 struct Acc {
-    tf: f32,
-    boost: f32,
+    tf_tenths: u32,
     best_sec: u8,
     best_w: f32,
     cur_sec: u8,
     cur_w: f32,
     heads: u8,
+    meta: u8,
     in_title: bool,
+    in_label: bool,
+}
+
+impl Acc {
+    /// The boosts counted, packed as [`Entry::boosts`].
+    fn boosts(&self) -> u8 {
+        u8::from(self.in_title)
+            | (u8::from(self.in_label) << 1)
+            | (self.heads.min(3) << 2)
+            | (self.meta.min(15) << 4)
+    }
 }
 
 /// Per-page accumulation state, by the thread's word and term ids.
@@ -200,40 +243,31 @@ impl<'a> Builder<'a> {
         };
         let (sec, w) = match field {
             Field::Body(s) => {
-                acc.tf += W_BODY;
-                (Some(s), W_BODY)
+                acc.tf_tenths += W_BODY;
+                (Some(s), 1.0)
             }
             Field::Heading(s) => {
-                // First heading hit counts fully, two more a little.
-                if acc.heads == 0 {
-                    acc.boost += B_HEADING;
-                } else if acc.heads < 3 {
-                    acc.boost += B_HEADING * 0.2;
-                }
                 acc.heads = acc.heads.saturating_add(1);
                 (Some(s), 4.0)
             }
             Field::Code => {
-                acc.tf += W_CODE;
+                acc.tf_tenths += W_CODE;
                 (None, 0.0)
             }
             Field::Excerpt => {
-                acc.tf += W_EXCERPT;
+                acc.tf_tenths += W_EXCERPT;
                 (None, 0.0)
             }
             Field::Title => {
-                if !acc.in_title {
-                    acc.in_title = true;
-                    acc.boost += B_TITLE;
-                }
+                acc.in_title = true;
                 (None, 0.0)
             }
             Field::Meta => {
-                acc.boost += B_META;
+                acc.meta = acc.meta.saturating_add(1);
                 (None, 0.0)
             }
             Field::Label => {
-                acc.boost += B_TITLE;
+                acc.in_label = true;
                 (None, 0.0)
             }
         };
@@ -346,8 +380,8 @@ impl Builder<'_> {
             };
             entries.push(Entry {
                 id: self.words.term_global(*term),
-                tf: acc.tf,
-                boost: acc.boost,
+                tf_tenths: u16::try_from(acc.tf_tenths).unwrap_or(u16::MAX),
+                boosts: acc.boosts(),
                 sec: if best_w > 0.0 { best_sec } else { 0 },
             });
         }

@@ -360,12 +360,13 @@ pub fn write_index(pages: &[&PageIndex], analyzer: &Analyzer) -> Vec<(String, Ve
         .map(|d| K1 * (1.0 - B + B * d.len() / avgdl))
         .collect();
     let score = |e: &Entry, norm: f32| -> f32 {
-        let sat = if e.tf > 0.0 {
-            e.tf * (K1 + 1.0) / (e.tf + norm)
+        let tf = e.tf();
+        let sat = if tf > 0.0 {
+            tf * (K1 + 1.0) / (tf + norm)
         } else {
             0.0
         };
-        let s = idf[e.id as usize] * (sat + e.boost);
+        let s = idf[e.id as usize] * (sat + e.boost());
         if s.is_finite() { s.max(0.0) } else { 0.0 }
     };
     let qmax = docs
