@@ -475,3 +475,46 @@ fn the_build_on_disk_equals_the_build_in_memory() {
         assert!(bytes == &in_memory[path], "{path} differs");
     }
 }
+
+/// A build that takes longer than a second shows a progress bar on a terminal (here a pseudo-
+/// terminal from `script`), and none when its output is piped.
+#[test]
+fn a_progress_bar_on_a_terminal_only() {
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "/usr/bin/script (util-linux) is missing, and under CI this test must run"
+        );
+        eprintln!("NOTICE: skipping: /usr/bin/script is missing");
+        return;
+    }
+    let site = TestSite::empty();
+    site.write("lore.yaml", "title: Many pages\n");
+    // Enough pages (with code to highlight) for a debug build to take well over a second.
+    for n in 0..2500 {
+        site.write(
+            &format!("content/posts/2024-01-01-post-{n}.md"),
+            &format!("---\ntitle: Post {n}\ntags: [t{}]\n---\n\nText {n}.\n\n```rust\nfn main() {{ println!(\"{n}\"); }}\n```\n", n % 10),
+        );
+    }
+    let piped = site.lore(&["build"]);
+    assert!(piped.status.success());
+    assert!(!stderr(&piped).contains("rendering"), "{}", stderr(&piped));
+
+    let command = format!(
+        "{} build --force {}",
+        env!("CARGO_BIN_EXE_lore"),
+        site.root().display()
+    );
+    let on_terminal = std::process::Command::new("/usr/bin/script")
+        .args(["-qfec", &command, "/dev/null"])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&on_terminal.stdout);
+    assert!(on_terminal.status.success(), "{shown}");
+    assert!(
+        shown.contains("rendering") && shown.contains("pages ["),
+        "{shown}"
+    );
+    assert!(shown.contains("Built 2,500 pages"), "{shown}");
+}

@@ -86,3 +86,30 @@ fn output_changed_by_hand_is_rebuilt() {
     build_says(&site, &["build"], "Built ");
     assert!(!site.public().join("stray.txt").exists());
 }
+
+/// Another build of Lore (here the same executable with a byte appended, which still runs)
+/// does not trust the output of this one, even at the same version.
+#[test]
+fn another_build_of_lore_rebuilds() {
+    let site = TestSite::fixture("basic");
+    build_says(&site, &["build"], "Built ");
+    let holder = TestSite::empty();
+    let other = holder.root().join("lore");
+    let mut bytes = std::fs::read(env!("CARGO_BIN_EXE_lore")).unwrap();
+    bytes.push(0);
+    std::fs::write(&other, bytes).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let out = std::process::Command::new(&other)
+        .arg("build")
+        .current_dir(site.root())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(stdout(&out).starts_with("Built "), "{}", stdout(&out));
+    build_says(&site, &["build"], "Built ");
+    build_says(&site, &["build"], "Unchanged since the last build: ");
+}
