@@ -180,14 +180,12 @@ pub fn render_site(
             >> 20,
     );
     crate::pipeline::timed("render lists", || render_lists(site, theme, &contexts, out))?;
-    let index = crate::pipeline::timed("search index", || {
-        crate::search::write_entries(&search_entries, &analyzer)
+    crate::pipeline::timed("search index", || {
+        let emit = |path: String, bytes: Vec<u8>| out.insert(format!("search/{path}"), bytes);
+        crate::search::write_entries_to(&search_entries, &analyzer, &emit);
     });
     if out.is_cancelled() {
         return Err(BuildError::cancelled());
-    }
-    for (path, bytes) in index {
-        out.insert(format!("search/{path}"), bytes);
     }
     feed::render_feeds(site, &feed_content, out);
     out.insert(

@@ -10,7 +10,7 @@ mod words;
 mod write;
 
 pub use analyze::{Analyzer, fold_into};
-pub use write::{unwrap_js, write_index};
+pub use write::{IndexFileSink, unwrap_js, write_index, write_index_to};
 
 use analyze::{Token, tokenize};
 use serde::Serialize;
@@ -132,6 +132,13 @@ pub type PageEntries = Vec<Option<std::sync::Arc<PageIndex>>>;
 pub fn write_entries(entries: &PageEntries, analyzer: &Analyzer) -> Vec<(String, Vec<u8>)> {
     let pages: Vec<&PageIndex> = entries.iter().flatten().map(|p| p.as_ref()).collect();
     write_index(&pages, analyzer)
+}
+
+/// Writes the index from every page's entries, each file handed to `emit` as it is made (see
+/// [`write_index_to`]).
+pub fn write_entries_to(entries: &PageEntries, analyzer: &Analyzer, emit: IndexFileSink<'_>) {
+    let pages: Vec<&PageIndex> = entries.iter().flatten().map(|p| p.as_ref()).collect();
+    write_index_to(&pages, analyzer, emit);
 }
 
 impl PageIndex {
