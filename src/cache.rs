@@ -2,11 +2,10 @@
 //! inputs hash the same and the output is still what was written, there is nothing to do.
 //!
 //! The fingerprint covers everything a build reads: Lore itself (its version and the hash of its
-//! executable, so a rebuilt `lore` of the same version does not trust an older one's output), the
-//! resolved configuration
-//! (command-line overrides included), the working folder (warnings are printed relative to it),
-//! the theme's templates and assets, and every source and static file by path and content
-//! hash. The stamp lives beside the output, in `.lore-cache/`, never inside what is published.
+//! executable, so a rebuilt `lore` of the same version does not trust an older one's output),
+//! the resolved configuration (command-line overrides included), the working folder (warnings
+//! are printed relative to it), the theme's templates and assets, and every source and static
+//! file by path and content hash. The stamp lives beside the output, in `.lore-cache/`, never inside what is published.
 
 use crate::config::SiteConfig;
 use crate::discover::Discovered;

@@ -115,7 +115,7 @@ impl Document {
     /// was built from it so far (lists, links, the index) would not match.
     pub fn read_body_again(&self) -> Result<String, Diagnostic> {
         let path = &self.source.path;
-        let bytes =
+        let mut bytes =
             std::fs::read(path).map_err(|e| crate::error::io_diagnostic(path, "read", &e))?;
         let changed = || {
             Diagnostic::error(
@@ -127,8 +127,11 @@ impl Document {
         if *blake3::hash(&bytes).as_bytes() != self.hash {
             return Err(changed());
         }
-        let body = bytes.get(self.body_at..).ok_or_else(changed)?;
-        String::from_utf8(body.to_vec()).map_err(|_| changed())
+        if self.body_at > bytes.len() {
+            return Err(changed());
+        }
+        bytes.drain(..self.body_at);
+        String::from_utf8(bytes).map_err(|_| changed())
     }
 }
 

@@ -131,14 +131,13 @@ impl Site {
 
     /// Page `i`'s HTML and text: its Markdown rendered, code highlighted, links as its outline
     /// resolved them. Made when the page is written, not kept: it is most of a site's memory.
-    /// Page `i`'s Markdown rendered. A page whose Markdown was let go is read again; only
-    /// the page pass renders those ([`Site::release_bodies`]) and it calls [`Site::try_body`],
-    /// so here such a failure can only leave the body empty.
+    /// Only the page pass renders pages whose Markdown was let go ([`Site::release_bodies`]),
+    /// through [`Site::try_body`]; here reading one again could only fail into an empty body.
     pub fn body(&self, i: usize) -> Body {
         self.try_body(i).unwrap_or_default()
     }
 
-    /// Page `i`'s Markdown rendered, read from its file again if it was let go.
+    /// [`Site::body`], its Markdown read from its file again if it was let go.
     pub fn try_body(&self, i: usize) -> BuildResult<Body> {
         let page = &self.pages[i];
         let options = markdown_options(&self.config, Links::Replay(&page.outline.links));
@@ -156,11 +155,10 @@ impl Site {
     /// 100,000-page build, they were 800 MB of its peak. For `lore build`, which renders each
     /// page once; `lore serve` keeps them.
     pub fn release_bodies(&mut self, keep: &std::collections::HashSet<usize>) {
-        let mut kept: Vec<usize> = keep.iter().copied().collect();
+        let mut kept = keep.clone();
         kept.extend(self.home);
         kept.extend(self.adr_intro);
         kept.extend(self.sections.iter().filter_map(|s| s.index_page));
-        let kept: std::collections::HashSet<usize> = kept.into_iter().collect();
         for (i, page) in self.pages.iter_mut().enumerate() {
             if !kept.contains(&i) && page.output.is_some() {
                 page.doc.body = std::sync::Arc::from("");

@@ -17,12 +17,14 @@ use std::collections::HashSet;
 
 pub use context::status_label;
 
-/// Page `i` rendered alone, for `lore serve`'s first answer to an edit: its output path, its
-/// bytes and its search entries.
+/// Page `i` rendered alone: for `lore serve`'s first answer to an edit, and each page of the
+/// page pass.
 pub struct PageAlone {
     pub output: String,
     pub bytes: Vec<u8>,
     pub search: crate::search::PageIndex,
+    /// Its Markdown as HTML (what feeds show).
+    pub html: String,
 }
 
 /// Renders page `i` alone (`None` for a page without output).
@@ -32,18 +34,29 @@ pub fn render_page(
     analyzer: &crate::search::Analyzer,
     i: usize,
 ) -> BuildResult<Option<PageAlone>> {
+    render_alone(site, theme, &Contexts::new(site, theme), analyzer, i)
+}
+
+/// Page `i`'s Markdown (highlighting code), its template and its search entries.
+fn render_alone(
+    site: &Site,
+    theme: &Theme,
+    contexts: &Contexts<'_>,
+    analyzer: &crate::search::Analyzer,
+    i: usize,
+) -> BuildResult<Option<PageAlone>> {
     let page = &site.pages[i];
     let Some(output) = &page.output else {
         return Ok(None);
     };
-    let contexts = Contexts::new(site, theme);
-    let body = site.body(i);
-    let bytes = page_bytes(site, theme, &contexts, i, output, &body.html)?;
+    let body = site.try_body(i)?;
+    let bytes = page_bytes(site, theme, contexts, i, output, &body.html)?;
     let search = crate::search::index_page(&search_doc(page, &body), analyzer);
     Ok(Some(PageAlone {
         output: output.clone(),
         bytes,
         search,
+        html: body.html,
     }))
 }
 
@@ -70,8 +83,7 @@ struct PageLeftovers {
     feed_html: Option<String>,
 }
 
-/// Renders page `i` into `out`: its Markdown (highlighting code), its template, its search
-/// entries. Only what [`PageLeftovers`] holds outlives the call.
+/// Renders page `i` into `out`. Only what [`PageLeftovers`] holds outlives the call.
 fn render_one_page(
     site: &Site,
     theme: &Theme,
@@ -81,18 +93,13 @@ fn render_one_page(
     i: usize,
     out: &Sink,
 ) -> BuildResult<PageLeftovers> {
-    let page = &site.pages[i];
-    let Some(output) = page.output.as_ref() else {
+    let Some(alone) = render_alone(site, theme, contexts, search, i)? else {
         return Ok(PageLeftovers::default());
     };
-    let body = site.try_body(i)?;
-    let bytes = page_bytes(site, theme, contexts, i, output, &body.html)?;
-    out.insert_page(output.clone(), bytes);
-    let search = crate::search::index_page(&search_doc(page, &body), search);
-    let feed_html = feed_pages.contains(&i).then_some(body.html);
+    out.insert_page(alone.output, alone.bytes);
     Ok(PageLeftovers {
-        search: Some(search),
-        feed_html,
+        search: Some(alone.search),
+        feed_html: feed_pages.contains(&i).then_some(alone.html),
     })
 }
 
@@ -164,25 +171,17 @@ pub fn render_site(
     if !diagnostics.is_empty() {
         return Err(BuildError::new(diagnostics));
     }
-    log::debug!(
-        "search entries: {} MB, records {} MB",
-        search_entries
-            .iter()
-            .flatten()
-            .map(|p| p.heap_bytes())
-            .sum::<usize>()
-            >> 20,
-        search_entries
-            .iter()
-            .flatten()
-            .map(|p| p.record.len())
-            .sum::<usize>()
-            >> 20,
-    );
+    let entry_bytes: usize = search_entries
+        .iter()
+        .flatten()
+        .map(|p| p.heap_bytes())
+        .sum();
+    log::debug!("search entries: {} MB", entry_bytes >> 20);
     crate::pipeline::timed("render lists", || render_lists(site, theme, &contexts, out))?;
     crate::pipeline::timed("search index", || {
         let emit = |path: String, bytes: Vec<u8>| out.insert(format!("search/{path}"), bytes);
-        crate::search::write_entries_to(&search_entries, &analyzer, &emit);
+        let pages = crate::search::indexed_pages(&search_entries);
+        crate::search::write_index_to(&pages, &analyzer, &emit);
     });
     if out.is_cancelled() {
         return Err(BuildError::cancelled());

@@ -128,17 +128,9 @@ pub struct PageIndex {
 /// the rest as they were; shared, so writing can run apart from the edit.
 pub type PageEntries = Vec<Option<std::sync::Arc<PageIndex>>>;
 
-/// Writes the index from every page's entries (see [`write_index`]).
-pub fn write_entries(entries: &PageEntries, analyzer: &Analyzer) -> Vec<(String, Vec<u8>)> {
-    let pages: Vec<&PageIndex> = entries.iter().flatten().map(|p| p.as_ref()).collect();
-    write_index(&pages, analyzer)
-}
-
-/// Writes the index from every page's entries, each file handed to `emit` as it is made (see
-/// [`write_index_to`]).
-pub fn write_entries_to(entries: &PageEntries, analyzer: &Analyzer, emit: IndexFileSink<'_>) {
-    let pages: Vec<&PageIndex> = entries.iter().flatten().map(|p| p.as_ref()).collect();
-    write_index_to(&pages, analyzer, emit);
+/// The pages that have entries, to write the index from ([`write_index`], [`write_index_to`]).
+pub fn indexed_pages(entries: &PageEntries) -> Vec<&PageIndex> {
+    entries.iter().flatten().map(|p| p.as_ref()).collect()
 }
 
 impl PageIndex {

@@ -261,11 +261,6 @@ fn utf16_key(s: &str) -> u64 {
 ///
 /// Nothing here depends on how or when the pages were indexed: a `PageIndex` kept from an
 /// earlier build (`lore serve`) writes the same bytes as a fresh one of the same page.
-///
-/// Profiling showed this merge running mostly on one core (counting and scattering ~5
-/// million postings, scoring each one twice with three logarithms, string sorts, one hash
-/// over the whole output). Now every pass over the postings is split: by doc to count and
-/// score, by term range to encode, by file to write.
 pub fn write_index(pages: &[&PageIndex], analyzer: &Analyzer) -> Vec<(String, Vec<u8>)> {
     let files = std::sync::Mutex::new(Vec::new());
     write_index_to(pages, analyzer, &|path, bytes| {
@@ -286,6 +281,11 @@ pub type IndexFileSink<'a> = &'a (dyn Fn(String, Vec<u8>) + Sync);
 /// build writes it and lets it go: held until the manifest, the files of a 100,000-page index
 /// were 400 MB of the build's peak. The manifest, which names a hash of all the others, comes
 /// last.
+///
+/// Profiling showed this merge running mostly on one core (counting and scattering ~5
+/// million postings, scoring each one twice with three logarithms, string sorts, one hash
+/// over the whole output). Now every pass over the postings is split: by doc to count and
+/// score, by term range to encode, by file to write.
 pub fn write_index_to(pages: &[&PageIndex], analyzer: &Analyzer, emit: IndexFileSink<'_>) {
     // Each file is hashed as it is handed over; the build id is the hash of those hashes in
     // path order.

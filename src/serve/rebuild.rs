@@ -236,7 +236,7 @@ pub fn refresh_search(preview: &SharedPreview, state: &ServeState) -> bool {
         (p.edition, p.search.clone(), p.analyzer.clone())
     };
     let files = crate::pipeline::timed("search index of the edit", || {
-        crate::search::write_entries(&entries, &analyzer)
+        crate::search::write_index(&crate::search::indexed_pages(&entries), &analyzer)
     });
     let mut guard = lock(preview);
     let Some(p) = guard.as_mut().filter(|p| p.edition == edition) else {

@@ -11,8 +11,8 @@ use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
 /// The browser side: reload on `reload`, swap stylesheets on `css`, load the search index afresh
-/// on `search`, and on (re)connecting compare
-/// the server's version with the page's, so a change made while disconnected is not missed.
+/// on `search`, and on (re)connecting compare the server's version with the page's, so a change
+/// made while disconnected is not missed.
 pub const LIVE_JS: &str = r#"// Live reload for `lore serve` (never part of a built site).
 (() => {
   const script = document.currentScript;

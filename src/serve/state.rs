@@ -151,31 +151,36 @@ impl ServeState {
     }
 
     /// Pages rendered ahead of a rebuild (an edit): served in place of their old versions in the
-    /// site as it is now (during the first build, in place of what would be rendered on demand),
-    /// read and replaced under one lock, so nothing published meanwhile is lost. Open pages reload.
+    /// site as it is now (during the first build, in place of what would be rendered on demand).
+    /// Open pages reload.
     pub fn publish_pages(&self, pages: Vec<(String, Vec<u8>)>) {
-        let version = self.swap_keeping_on_demand(true, |old| {
-            let mut output = (*old.output).clone();
-            for (path, bytes) in pages {
-                output.insert(path, bytes);
-            }
-            (Arc::new(output), old.base_path.clone(), old.error.clone())
-        });
-        self.send(ReloadKind::Reload, version);
+        self.replace_files(|_| false, pages, ReloadKind::Reload);
     }
 
     /// A search index written again after an edit: replaces the served one (every file under
     /// `search/` but its page), and open pages are told to load it afresh.
     pub fn publish_search(&self, files: Vec<(String, Vec<u8>)>) {
-        let version = self.swap(|old| {
+        let files = files.into_iter().map(|(p, b)| (format!("search/{p}"), b));
+        self.replace_files(is_index_file, files.collect(), ReloadKind::Search);
+    }
+
+    /// Drops the served files `stale` names and puts `files` in, reading and replacing the site
+    /// under one lock, so nothing published meanwhile is lost; then tells open pages `kind`.
+    fn replace_files(
+        &self,
+        stale: fn(&str) -> bool,
+        files: Vec<(String, Vec<u8>)>,
+        kind: ReloadKind,
+    ) {
+        let version = self.swap_keeping_on_demand(true, |old| {
             let mut output = (*old.output).clone();
-            output.retain(|path| !is_index_file(path));
+            output.retain(|path| !stale(path));
             for (path, bytes) in files {
-                output.insert(format!("search/{path}"), bytes);
+                output.insert(path, bytes);
             }
             (Arc::new(output), old.base_path.clone(), old.error.clone())
         });
-        self.send(ReloadKind::Search, version);
+        self.send(kind, version);
     }
 
     /// A failed build: keep serving the last good site, with the error over it.

@@ -102,6 +102,13 @@ def run_checks(cdp, base, file_mode=False):
         cdp.type('tracing')
         ok = cdp.wait("location.search.includes('q=tracing')")
         check('[http] typing on /search/ updates ?q=', ok, cdp.eval('location.search'))
+        # `lore serve`'s "search" event calls LoreSearch.refresh(): the index is loaded again
+        # and the results on screen are shown anew
+        cdp.goto(page + '?q=kafka')
+        cdp.wait(f"{PAGE_TITLES}.length > 0")
+        cdp.eval("window.__fetched = []; var f = window.fetch; window.fetch = function (u) { window.__fetched.push(String(u)); return f.apply(this, arguments); }; document.getElementById('search-results').textContent = ''; LoreSearch.refresh()")
+        ok = cdp.wait(f"{PAGE_TITLES}.length > 0 && window.__fetched.some(u => u.includes('manifest'))")
+        check('[http] LoreSearch.refresh() reloads the index and shows the results again', ok, cdp.eval('window.__fetched'))
         # diacritics and CJK
         cdp.goto(page + '?q=equipes')
         ok = cdp.wait(f"{PAGE_TITLES}[0] === \"Décision d'architecture: gérer les équipes\"")
