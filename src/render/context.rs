@@ -4,13 +4,36 @@ use crate::adr::record::RelationKind;
 use crate::document::Kind;
 use crate::site::{Page, Site, page_tag_slugs, slugify};
 use crate::theme::Theme;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use tera::Context;
 
+/// A template context being filled. Values go in as they are: `Context::insert` would copy
+/// each one through serde, and a page's context holds its whole HTML.
+type Vars = Map<String, Value>;
+
+fn context(vars: Vars) -> Context {
+    Context::from_value(Value::Object(vars)).expect("an object makes a context")
+}
+
+fn owned(list: Vec<&Value>) -> Value {
+    Value::Array(list.into_iter().cloned().collect())
+}
+
+/// An object of values made already (`json!` would copy each through serde again).
+fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
+}
+
 pub struct Contexts<'a> {
     site: &'a Site,
-    base: Context,
+    /// What every context holds but `site`: assets and the Lore version.
+    base: Vars,
     /// Per page: the object used in lists.
     /// Each page's summary for lists, made when first needed (`lore serve` renders one page).
     summaries: Vec<std::sync::OnceLock<Value>>,
@@ -35,11 +58,10 @@ impl<'a> Contexts<'a> {
         } else {
             String::new()
         };
-        let mut base = Context::new();
+        let mut base = Vars::new();
         let site_value = site_value(site);
-        base.insert("site", &site_value);
-        base.insert("assets", &assets_value(site, theme, &highlight_css));
-        base.insert("lore_version", env!("CARGO_PKG_VERSION"));
+        base.insert("assets".into(), assets_value(site, theme, &highlight_css));
+        base.insert("lore_version".into(), json!(env!("CARGO_PKG_VERSION")));
         let summaries = (0..site.pages.len())
             .map(|_| std::sync::OnceLock::new())
             .collect();
@@ -68,8 +90,8 @@ impl<'a> Contexts<'a> {
         )
     }
 
-    fn with_page_meta(&self, title: Option<&str>, path_or_url: &str, description: &str) -> Context {
-        let mut context = self.base.clone();
+    fn with_page_meta(&self, title: Option<&str>, path_or_url: &str, description: &str) -> Vars {
+        let mut vars = self.base.clone();
         let site_title = &self.site.config.title;
         let page_title = match title {
             Some(t) if t != site_title => format!("{t} · {site_title}"),
@@ -85,12 +107,12 @@ impl<'a> Contexts<'a> {
         } else {
             description
         };
-        context.insert("page_title", &page_title);
-        context.insert("current_url", &url);
-        context.insert("permalink", &self.absolute(&url));
-        context.insert("description", description);
-        context.insert("site", &self.site_value_active(&url));
-        context
+        vars.insert("permalink".into(), json!(self.absolute(&url)));
+        vars.insert("site".into(), self.site_value_active(&url));
+        vars.insert("page_title".into(), json!(page_title));
+        vars.insert("current_url".into(), json!(url));
+        vars.insert("description".into(), json!(description));
+        vars
     }
 
     /// The site object with the navigation entry of the current page marked active.
@@ -117,15 +139,15 @@ impl<'a> Contexts<'a> {
     }
 
     pub fn plain(&self, title: &str, path: &str) -> Context {
-        self.with_page_meta(Some(title), path, "")
+        context(self.with_page_meta(Some(title), path, ""))
     }
 
     /// Page `i`'s context, with `content`, the HTML of its Markdown ([`Site::body`]).
     pub fn page(&self, i: usize, content: &str) -> Context {
         let page = &self.site.pages[i];
-        let mut context = self.with_page_meta(Some(&page.doc.title), &page.url, &page.excerpt);
-        context.insert("page", &self.page_value(i, content));
-        context
+        let mut vars = self.with_page_meta(Some(&page.doc.title), &page.url, &page.excerpt);
+        vars.insert("page".into(), self.page_value(i, content));
+        context(vars)
     }
 
     fn page_value(&self, i: usize, content: &str) -> Value {
@@ -165,15 +187,13 @@ impl<'a> Contexts<'a> {
             .iter()
             .map(|&b| link_value(site, Some(b)))
             .collect();
-        obj.insert("backlinks".into(), json!(backlinks));
+        obj.insert("backlinks".into(), Value::Array(backlinks));
         obj.insert(
             "related".into(),
-            json!(
-                related(site, i)
-                    .into_iter()
-                    .map(|r| link_value(site, Some(r)))
-                    .collect::<Vec<_>>()
-            ),
+            related(site, i)
+                .into_iter()
+                .map(|r| link_value(site, Some(r)))
+                .collect(),
         );
         if page.doc.kind == Kind::Adr {
             obj.insert("adr".into(), self.adr_value(i));
@@ -215,19 +235,15 @@ impl<'a> Contexts<'a> {
 
     pub fn home(&self) -> Context {
         let site = self.site;
-        let mut context = self.with_page_meta(None, "", "");
+        let mut vars = self.with_page_meta(None, "", "");
         let home = site
             .home
             .map(|h| json!({"title": site.pages[h].doc.title, "content": site.body(h).html}));
-        context.insert("home", &home);
+        vars.insert("home".into(), home.unwrap_or(Value::Null));
         let posts = &site.sections[0].pages;
-        context.insert(
-            "recent_posts",
-            &posts
-                .iter()
-                .take(10)
-                .map(|&i| self.summary(i))
-                .collect::<Vec<_>>(),
+        vars.insert(
+            "recent_posts".into(),
+            owned(posts.iter().take(10).map(|&i| self.summary(i)).collect()),
         );
         let mut adrs: Vec<usize> = site.adrs().map(|(i, _)| i).collect();
         adrs.sort_by(|&a, &b| {
@@ -235,15 +251,11 @@ impl<'a> Contexts<'a> {
                 .cmp(&date_key(&site.pages[a]))
                 .then(b.cmp(&a))
         });
-        context.insert(
-            "recent_adrs",
-            &adrs
-                .iter()
-                .take(10)
-                .map(|&i| self.summary(i))
-                .collect::<Vec<_>>(),
+        vars.insert(
+            "recent_adrs".into(),
+            owned(adrs.iter().take(10).map(|&i| self.summary(i)).collect()),
         );
-        context.insert("status_counts", &self.status_counts());
+        vars.insert("status_counts".into(), Value::Array(self.status_counts()));
         let mut tags: Vec<usize> = (0..site.tags.len()).collect();
         tags.sort_by(|&a, &b| {
             site.tags[b]
@@ -252,15 +264,11 @@ impl<'a> Contexts<'a> {
                 .cmp(&site.tags[a].pages.len())
                 .then(a.cmp(&b))
         });
-        context.insert(
-            "top_tags",
-            &tags
-                .iter()
-                .take(20)
-                .map(|&t| tag_value(site, t))
-                .collect::<Vec<_>>(),
+        vars.insert(
+            "top_tags".into(),
+            tags.iter().take(20).map(|&t| tag_value(site, t)).collect(),
         );
-        context
+        context(vars)
     }
 
     fn status_counts(&self) -> Vec<Value> {
@@ -287,7 +295,7 @@ impl<'a> Contexts<'a> {
 
     pub fn adr_log(&self) -> Context {
         let site = self.site;
-        let mut context = self.with_page_meta(
+        let mut vars = self.with_page_meta(
             Some("Decision log"),
             "adr/",
             "Every architecture decision, its status and how decisions relate.",
@@ -295,13 +303,13 @@ impl<'a> Contexts<'a> {
         let intro = site
             .adr_intro
             .map(|i| json!({"title": site.pages[i].doc.title, "content": site.body(i).html}));
-        context.insert("intro", &intro);
+        vars.insert("intro".into(), intro.unwrap_or(Value::Null));
         let adrs = &self.adrs_in_order;
-        context.insert(
-            "adrs",
-            &adrs.iter().map(|&i| self.summary(i)).collect::<Vec<_>>(),
+        vars.insert(
+            "adrs".into(),
+            owned(adrs.iter().map(|&i| self.summary(i)).collect()),
         );
-        context.insert("status_counts", &self.status_counts());
+        vars.insert("status_counts".into(), Value::Array(self.status_counts()));
         let tags: Vec<Value> = (0..site.tags.len())
             .filter(|&t| {
                 site.tags[t]
@@ -311,8 +319,8 @@ impl<'a> Contexts<'a> {
             })
             .map(|t| tag_value(site, t))
             .collect();
-        context.insert("tags", &tags);
-        context.insert("graph_svg", &super::graph::whole_log(site));
+        vars.insert("tags".into(), Value::Array(tags));
+        vars.insert("graph_svg".into(), json!(super::graph::whole_log(site)));
         let mut years: BTreeMap<std::cmp::Reverse<String>, Vec<&Value>> = BTreeMap::new();
         let mut by_date = adrs.clone();
         by_date.sort_by(|&a, &b| {
@@ -334,32 +342,32 @@ impl<'a> Contexts<'a> {
         }
         let timeline: Vec<Value> = years
             .into_iter()
-            .map(|(year, adrs)| json!({"year": year.0, "adrs": adrs}))
+            .map(|(year, adrs)| object([("year", json!(year.0)), ("adrs", owned(adrs))]))
             .collect();
-        context.insert("timeline", &timeline);
-        context
+        vars.insert("timeline".into(), Value::Array(timeline));
+        context(vars)
     }
 
     pub fn tag_index(&self) -> Context {
-        let mut context = self.with_page_meta(Some("Tags"), "tags/", "");
-        context.insert(
-            "tags",
-            &(0..self.site.tags.len())
+        let mut vars = self.with_page_meta(Some("Tags"), "tags/", "");
+        vars.insert(
+            "tags".into(),
+            (0..self.site.tags.len())
                 .map(|t| tag_value(self.site, t))
-                .collect::<Vec<_>>(),
+                .collect(),
         );
-        context
+        context(vars)
     }
 
     pub fn tag(&self, t: usize) -> Context {
         let site = self.site;
         let tag = &site.tags[t];
-        let mut context = self.with_page_meta(
+        let mut vars = self.with_page_meta(
             Some(&format!("Tagged “{}”", tag.name)),
             &format!("tags/{}/", tag.slug),
             "",
         );
-        context.insert("tag", &tag_value(site, t));
+        vars.insert("tag".into(), tag_value(site, t));
         for (key, kind) in [
             ("posts", Kind::Post),
             ("adrs", Kind::Adr),
@@ -371,9 +379,9 @@ impl<'a> Contexts<'a> {
                 .filter(|&&p| site.pages[p].doc.kind == kind)
                 .map(|&p| self.summary(p))
                 .collect();
-            context.insert(key, &list);
+            vars.insert(key.into(), owned(list));
         }
-        context
+        context(vars)
     }
 
     /// The output paths of a section's list pages, the first one's first.
@@ -421,10 +429,15 @@ impl<'a> Contexts<'a> {
         };
         let chunk = section.pages.iter().skip((n - 1) * per_page).take(per_page);
         let pages: Vec<&Value> = chunk.map(|&i| self.summary(i)).collect();
-        let mut context = self.with_page_meta(Some(&section.title), &page_url(n), "");
-        context.insert(
-            "section",
-            &json!({"title": section.title, "url": section.url, "content": content, "pages": pages}),
+        let mut vars = self.with_page_meta(Some(&section.title), &page_url(n), "");
+        vars.insert(
+            "section".into(),
+            object([
+                ("title", json!(section.title)),
+                ("url", json!(section.url)),
+                ("content", json!(content)),
+                ("pages", owned(pages)),
+            ]),
         );
         let paginator = (total > 1).then(|| {
             let pages: Vec<Value> = pager_numbers(n, total)
@@ -441,8 +454,8 @@ impl<'a> Contexts<'a> {
                 "pages": pages,
             })
         });
-        context.insert("paginator", &paginator);
-        context
+        vars.insert("paginator".into(), paginator.unwrap_or(Value::Null));
+        context(vars)
     }
 }
 
@@ -550,7 +563,7 @@ fn related(site: &Site, i: usize) -> Vec<usize> {
             p,
         )
     };
-    let mut scores: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut candidates: Vec<usize> = Vec::new();
     for tag in site.tags.iter().filter(|t| mine.contains(&t.slug)) {
         let at = tag
             .pages
@@ -558,20 +571,29 @@ fn related(site: &Site, i: usize) -> Vec<usize> {
             .unwrap_or_else(|at| at);
         let window =
             at.saturating_sub(RELATED_WINDOW)..(at + RELATED_WINDOW + 1).min(tag.pages.len());
-        for &p in &tag.pages[window] {
-            if p != i {
-                *scores.entry(p).or_default() += 1;
-            }
-        }
+        candidates.extend(tag.pages[window].iter().filter(|&&p| p != i));
     }
-    let mut ranked: Vec<(usize, usize)> = scores.into_iter().collect();
-    ranked.sort_by(|a, b| {
+    // A page's score is how many of the windows it is in.
+    candidates.sort_unstable();
+    let mut ranked: Vec<(usize, usize)> = candidates
+        .chunk_by(|a, b| a == b)
+        .map(|same| (same[0], same.len()))
+        .collect();
+    let rank = |a: &(usize, usize), b: &(usize, usize)| {
         b.1.cmp(&a.1)
             .then(date_key(&site.pages[b.0]).cmp(&date_key(&site.pages[a.0])))
             .then(a.0.cmp(&b.0))
-    });
-    ranked.into_iter().take(5).map(|(p, _)| p).collect()
+    };
+    if ranked.len() > RELATED_COUNT {
+        ranked.select_nth_unstable_by(RELATED_COUNT - 1, rank);
+        ranked.truncate(RELATED_COUNT);
+    }
+    ranked.sort_by(rank);
+    ranked.into_iter().map(|(p, _)| p).collect()
 }
+
+/// How many related pages a page lists.
+const RELATED_COUNT: usize = 5;
 
 fn link_value(site: &Site, page: Option<usize>) -> Value {
     match page {
