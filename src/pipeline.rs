@@ -29,6 +29,18 @@ pub fn timed<T>(stage: &str, run: impl FnOnce() -> T) -> T {
     result
 }
 
+/// Hands memory freed in bulk (released Markdown, per-thread word tables) back to the system.
+/// glibc keeps freed pages in its arenas, and the large buffers that follow (the search
+/// index's) do not reuse the small holes: on 100,000 pages the build's resident memory stayed
+/// some 600 MB above what it used.
+pub fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only reorganises the allocator's own free lists; any thread may call it.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// The process's resident memory (`VmRSS:`) or its peak so far (`VmHWM:`), Linux; 0 elsewhere.
 fn memory_mb(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -302,9 +314,8 @@ pub fn build_to_disk(
         bar.set_length(site.pages.len() as u64);
         sink = sink.with_progress(bar);
     }
-    // The search entries are written into the index already: nothing keeps them.
     timed("render and write", || {
-        render::render_site(&site, &theme, &sink)
+        render::render_site(&site, &theme, &sink, render::SearchEntries::Drop)
     })?;
     sink.finish()?;
     timed("swap in", || staging.swap_in())?;

@@ -107,7 +107,10 @@ fn render_one_page(
 /// [`Site::release_bodies`]); the pages feeds show keep theirs.
 pub fn release_bodies(site: &mut Site) {
     let shown_in_feeds = feed::feed_pages(site);
-    crate::pipeline::timed("release bodies", || site.release_bodies(&shown_in_feeds));
+    crate::pipeline::timed("release bodies", || {
+        site.release_bodies(&shown_in_feeds);
+        crate::pipeline::return_freed_memory();
+    });
 }
 
 /// Renders the whole site into memory.
@@ -121,22 +124,32 @@ pub fn render_into(
     theme: &Theme,
     sink: Sink,
 ) -> BuildResult<(OutputSet, crate::search::PageEntries)> {
-    let search = render_site(site, theme, &sink)?;
+    let search = render_site(site, theme, &sink, SearchEntries::Keep)?;
     Ok((sink.finish()?, search))
 }
 
+/// Whether [`render_site`] returns the pages' search entries once the index is written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum SearchEntries {
+    /// For `lore serve`, which writes the index again from them after an edit.
+    Keep,
+    /// For `lore build`: let go before lists are rendered (100,000 pages: 430 MB).
+    Drop,
+}
+
 /// Renders every file of the site into `out`, pages in parallel, each handed over as soon as
-/// it is rendered. Returns every page's search entries (`lore build` drops them at once).
+/// it is rendered. Returns every page's search entries, or none (see [`SearchEntries`]).
 pub fn render_site(
     site: &Site,
     theme: &Theme,
     out: &Sink,
+    entries_after: SearchEntries,
 ) -> BuildResult<crate::search::PageEntries> {
     let missing = missing_templates(site, theme);
     if !missing.is_empty() {
         return Err(BuildError::new(missing));
     }
-    let contexts = Contexts::new(site, theme);
+    let mut contexts = Contexts::new(site, theme);
     let (analyzer, _) = crate::search::Analyzer::for_language(&site.config.language);
     let feed_pages = feed::feed_pages(site);
     let rendered: Vec<BuildResult<PageLeftovers>> = crate::pipeline::timed("render pages", || {
@@ -171,18 +184,33 @@ pub fn render_site(
     if !diagnostics.is_empty() {
         return Err(BuildError::new(diagnostics));
     }
-    let entry_bytes: usize = search_entries
-        .iter()
-        .flatten()
-        .map(|p| p.heap_bytes())
-        .sum();
-    log::debug!("search entries: {} MB", entry_bytes >> 20);
-    crate::pipeline::timed("render lists", || render_lists(site, theme, &contexts, out))?;
+    let [entries, aliases, rest] = search_entries.iter().flatten().fold([0; 3], |sum, p| {
+        let parts = p.heap_parts();
+        [0, 1, 2].map(|k| sum[k] + parts[k])
+    });
+    log::debug!(
+        "search entries: {} MB (terms {} MB, aliases {} MB, records {} MB)",
+        (entries + aliases + rest) >> 20,
+        entries >> 20,
+        aliases >> 20,
+        rest >> 20
+    );
+    crate::search::release_thread_tables();
+    crate::pipeline::return_freed_memory();
+    // The index before the lists: the search entries go (for `lore build`) before the lists'
+    // summaries come, so the two are never held at once.
     crate::pipeline::timed("search index", || {
         let emit = |path: String, bytes: Vec<u8>| out.insert(format!("search/{path}"), bytes);
         let pages = crate::search::indexed_pages(&search_entries);
         crate::search::write_index_to(&pages, &analyzer, &emit);
     });
+    if entries_after == SearchEntries::Drop {
+        search_entries = Vec::new();
+        crate::pipeline::return_freed_memory();
+    }
+    crate::pipeline::timed("render lists", || render_lists(site, theme, &contexts, out))?;
+    contexts.forget_summaries();
+    crate::pipeline::return_freed_memory();
     if out.is_cancelled() {
         return Err(BuildError::cancelled());
     }

@@ -19,13 +19,12 @@
 //! - `r/<j>`: records of docs `j*chunk .. (j+1)*chunk`: `[{u, t, k, s?, l?, d?,
 //!   g?, e, h: [[anchor, heading, text prefix], ...]}, ...]`.
 
-use super::{Analyzer, Entry, PageIndex};
+use super::{Analyzer, Entry, EntryPos, PageIndex};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::sync::Arc;
 
 /// Target size of a shard's postings + terms, before base64 (a single term
 /// with more postings gets a shard of its own).
@@ -307,16 +306,18 @@ pub fn write_index_to(pages: &[&PageIndex], analyzer: &Analyzer, emit: IndexFile
     });
     let docs: Vec<&PageIndex> = order.iter().map(|&i| pages[i]).collect();
     let n = docs.len();
-    let doc_chunk = n.div_ceil(parts()).max(1);
+    // One chunk a thread: each chunk counts into a table of every id (100,000 pages: 2.3
+    // million ids, 9 MB a table).
+    let doc_chunk = n.div_ceil(rayon::current_num_threads()).max(1);
 
     // 2. Document frequencies, by chunks of pages in parallel. A page's entries are in id
     // order, so each range of ids (`cuts`) is a slice of every page's entries: where each
     // slice starts is noted on the way (binary searches there were cache misses).
-    let ids = super::words::spellings(<[_]>::len);
+    let ids = super::words::spellings(|s| s.len());
     let cuts = id_ranges(&docs, ids, parts());
     let ranges: Vec<(u32, u32)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
     let stride = cuts.len();
-    let mut splits = vec![0u32; n * stride];
+    let mut splits = vec![EntryPos::default(); n * stride];
     let df: Vec<u32> = docs
         .par_chunks(doc_chunk)
         .zip(splits.par_chunks_mut(doc_chunk * stride))
@@ -324,16 +325,18 @@ pub fn write_index_to(pages: &[&PageIndex], analyzer: &Analyzer, emit: IndexFile
             let mut df = vec![0u32; ids];
             for (d, splits) in chunk.iter().zip(splits.chunks_mut(stride)) {
                 let mut part = 0;
-                for (i, e) in d.entries().iter().enumerate() {
+                let mut entries = d.entries().iter();
+                let mut pos = entries.pos();
+                while let Some(e) = entries.next() {
                     df[e.id as usize] += 1;
                     while e.id >= cuts[part + 1] {
                         part += 1;
-                        splits[part] = i as u32;
+                        splits[part] = pos;
                     }
+                    pos = entries.pos();
                 }
-                let len = d.entries().len() as u32;
                 for s in &mut splits[part + 1..] {
-                    *s = len;
+                    *s = pos;
                 }
             }
             df
@@ -405,7 +408,7 @@ pub fn write_index_to(pages: &[&PageIndex], analyzer: &Analyzer, emit: IndexFile
         .zip(&norms)
         .map(|(d, &norm)| {
             let live = d.entries().iter().filter(|e| live[e.id as usize]);
-            live.map(|e| score(e, norm)).fold(0.0f32, f32::max)
+            live.map(|e| score(&e, norm)).fold(0.0f32, f32::max)
         })
         .reduce(|| 0.0f32, f32::max)
         .max(1e-3);
@@ -431,13 +434,15 @@ pub fn write_index_to(pages: &[&PageIndex], analyzer: &Analyzer, emit: IndexFile
             let mut prev = vec![0u32; df.len()];
             for (doc, (d, &norm)) in docs.iter().zip(&norms).enumerate() {
                 let split = &splits[doc * stride + part..];
-                let entries = &d.entries()[split[0] as usize..split[1] as usize];
+                let end = split[1].at;
+                let mut entries = d.entries().resume(split[0]);
                 let doc = doc as u32;
-                for e in entries {
+                while entries.pos().at < end {
+                    let Some(e) = entries.next() else { break };
                     if !live[e.id as usize] {
                         continue;
                     }
-                    let s = score(e, norm);
+                    let s = score(&e, norm);
                     let q = (1.0 + ((1.0 + s).ln() / lq * 254.0).round()).clamp(1.0, 255.0) as u8;
                     let t = (e.id - lo) as usize;
                     let delta = u64::from(doc - prev[t]);
@@ -502,14 +507,14 @@ pub fn write_index_to(pages: &[&PageIndex], analyzer: &Analyzer, emit: IndexFile
         idx.saturating_sub(1)
     };
     let aliases = super::words::spellings(|spelling| {
-        let mut aliases: Vec<(Arc<str>, Arc<str>)> = distinct_aliases(&docs, spelling.len())
+        let mut aliases: Vec<(Box<str>, Box<str>)> = distinct_aliases(&docs, spelling.len())
             .into_iter()
-            .map(|(s, t)| (spelling[s as usize].clone(), spelling[t as usize].clone()))
+            .map(|(s, t)| (spelling[s as usize].into(), spelling[t as usize].into()))
             .collect();
         aliases.par_sort_unstable_by(|a, b| utf16_cmp(&a.0, &b.0).then(a.1.cmp(&b.1)));
         aliases
     });
-    let mut shard_aliases: Vec<Vec<&(Arc<str>, Arc<str>)>> = vec![Vec::new(); nshards];
+    let mut shard_aliases: Vec<Vec<&(Box<str>, Box<str>)>> = vec![Vec::new(); nshards];
     for pair in &aliases {
         if let Some(v) = shard_aliases.get_mut(shard_of(&pair.0)) {
             v.push(pair);
