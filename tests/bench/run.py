@@ -64,18 +64,30 @@ def timed_run(argv, cwd, output_dir=None):
     return wall, usage.ru_maxrss / 1024
 
 
-def tools(lore, work, size, peers):
-    """(name, argv, cwd, output folder to clear) for every tool measured at this size."""
-    found = [("lore", [lore, "build", "--quiet"], generate(work, size, "neutral"), "public")]
+def tools(lore, work, size, peers, output_root=None):
+    """(name, argv, cwd, output folder to clear) for every tool measured at this size.
+
+    With `output_root`, every tool writes under it (e.g. a tmpfs) instead of its site's
+    `public/`: the same work, without the disk's cost of creating files."""
+    def out(name):
+        return os.path.join(output_root, f"{size}-{name}") if output_root else None
+
+    def flag(name, option):
+        return [option, out(name)] if output_root else []
+
+    found = [("lore", [lore, "build", "--quiet"] + flag("lore", "--output"),
+              generate(work, size, "neutral"), out("lore") or "public")]
     if "hugo" in peers and shutil.which("hugo"):
-        found.append(("hugo", [shutil.which("hugo"), "--quiet"], generate(work, size, "hugo"), "public"))
+        found.append(("hugo", [shutil.which("hugo"), "--quiet"] + flag("hugo", "--destination"),
+                      generate(work, size, "hugo"), out("hugo") or "public"))
     if "zola" in peers and shutil.which("zola"):
-        found.append(("zola", ["zola", "build"], generate(work, size, "zola"), "public"))
+        found.append(("zola", ["zola", "build"] + flag("zola", "--output-dir"),
+                      generate(work, size, "zola"), out("zola") or "public"))
     return found
 
 
-def bench_builds(lore, work, size, runs, peers):
-    measured = tools(lore, work, size, peers)
+def bench_builds(lore, work, size, runs, peers, output_root=None):
+    measured = tools(lore, work, size, peers, output_root)
     samples = {name: [] for name, *_ in measured}
     for name, argv, cwd, out in measured:
         log(f"{size}: warm-up {name}")
@@ -86,7 +98,7 @@ def bench_builds(lore, work, size, runs, peers):
             samples[name].append({"wall_s": wall, "peak_mb": rss})
             log(f"{size} run {run + 1}/{runs}: {name} {wall:.2f} s, {rss:.0f} MB")
     lore_cwd = measured[0][2]
-    timed_run(measured[0][1], lore_cwd, "public")
+    timed_run(measured[0][1], lore_cwd, measured[0][3])
     unchanged = []
     for _ in range(runs):
         wall, rss = timed_run(measured[0][1], lore_cwd)
@@ -207,8 +219,13 @@ def main():
     parser.add_argument("--serve-only", action="store_true", help="skip the builds (with --serve)")
     parser.add_argument("--work", default=os.path.join(ROOT, "target", "bench"))
     parser.add_argument("--lore", help="a lore binary (default: build target/release/lore)")
+    parser.add_argument("--output-root", help="every tool writes its site under this folder "
+                        "(e.g. /dev/shm/lore-bench, a tmpfs) instead of the corpus's public/")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
+    if args.output_root:
+        args.output_root = os.path.abspath(args.output_root)
+        os.makedirs(args.output_root, exist_ok=True)
     lore = args.lore
     if not lore:
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
@@ -217,7 +234,8 @@ def main():
     results = {"machine": machine(), "builds": {}, "serve": {}}
     sizes = args.sizes.split(",")
     for size in [] if args.serve_only else sizes:
-        results["builds"][size] = bench_builds(lore, args.work, size, args.runs, args.peers)
+        results["builds"][size] = bench_builds(lore, args.work, size, args.runs, args.peers,
+                                               args.output_root)
     if args.serve:
         size = sizes[-1]
         site = generate(args.work, size, "neutral")
@@ -229,7 +247,8 @@ def main():
             results["serve"]["hugo (page)"] = serve_latency(
                 [shutil.which("hugo"), "server", "--bind", "127.0.0.1", "--port", "PORT"],
                 generate(args.work, size, "hugo"), hugo_url, min(args.edits, 5))
-    name = "results-serve.json" if args.serve_only else "results.json"
+    name = "results-serve.json" if args.serve_only else (
+        "results-output-root.json" if args.output_root else "results.json")
     with open(os.path.join(args.work, name), "w") as f:
         json.dump(results, f, indent=2)
     print(f"Machine: {results['machine']}\n")
