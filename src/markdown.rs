@@ -730,6 +730,13 @@ mod tests {
     }
 
     #[test]
+    fn whitespace_collapses_to_single_spaces() {
+        assert_eq!(collapse_whitespace("  a\t\tb \n c\u{a0}d  "), "a b c d");
+        assert_eq!(collapse_whitespace(" \n\t "), "");
+        assert_eq!(collapse_whitespace("word"), "word");
+    }
+
+    #[test]
     fn headings_get_unique_ids_anchors_and_toc() {
         let r = render_plain(
             "# Title\n\nIntro text.\n\n## Setup\n\n### Step\n\n## Setup\n\n## Custom {#mine}\n",

@@ -518,3 +518,39 @@ fn a_progress_bar_on_a_terminal_only() {
     );
     assert!(shown.contains("Built 2,500 pages"), "{shown}");
 }
+
+#[test]
+fn related_pages_share_the_most_tags_newest_first_five_at_most() {
+    let site = TestSite::empty();
+    let post = |slug: &str, title: &str, date: &str, tags: &str| {
+        site.write(
+            &format!("content/posts/{slug}.md"),
+            &format!("---\ntitle: {title}\ndate: {date}\ntags: [{tags}]\n---\n\nText.\n"),
+        );
+    };
+    post("me", "Me", "2024-01-10", "a, b, c");
+    post("three", "Three shared", "2023-01-01", "a, b, c");
+    post("two-old", "Two shared, older", "2022-01-01", "a, b");
+    post("two-new", "Two shared, newer", "2024-01-05", "a, b");
+    for (n, month) in [(1, "01"), (2, "02"), (3, "03"), (4, "04")] {
+        post(
+            &format!("one-{n}"),
+            &format!("One shared {n}"),
+            &format!("2021-{month}-01"),
+            "c",
+        );
+    }
+    post("none", "Nothing shared", "2024-01-09", "z");
+    site.build_ok();
+    let doc = site.html("posts/me/index.html");
+    assert_eq!(
+        texts(&doc, "section[aria-labelledby=related] li > a"),
+        [
+            "Three shared",
+            "Two shared, newer",
+            "Two shared, older",
+            "One shared 4",
+            "One shared 3"
+        ]
+    );
+}

@@ -5,6 +5,7 @@
 //! of the text; anything else (`on hold`, `implemented`, `approved`) is kept
 //! as written, lower-cased, and never mapped onto a keyword.
 
+use crate::markdown::collapse_whitespace;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -87,10 +88,6 @@ fn strip_decoration(line: &str) -> String {
         .collect::<String>()
         .trim_matches(|c: char| c == '_' || c.is_whitespace())
         .to_string()
-}
-
-fn collapse_whitespace(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn leading_keyword(lower: &str) -> Option<&'static str> {

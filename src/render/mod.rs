@@ -128,12 +128,14 @@ pub fn render_into(
     Ok((sink.finish()?, search))
 }
 
-/// Whether [`render_site`] returns the pages' search entries once the index is written.
+/// Whether [`render_site`] keeps what indexing needs once the index is written: the pages'
+/// search entries (returned) and each thread's word tables.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum SearchEntries {
-    /// For `lore serve`, which writes the index again from them after an edit.
+    /// For `lore serve`, which re-indexes an edited page and writes the index again from them.
     Keep,
-    /// For `lore build`: let go before lists are rendered (100,000 pages: 430 MB).
+    /// For `lore build`: both let go, the tables before the index is written and the entries
+    /// before lists are rendered (100,000 pages: some 400 MB each).
     Drop,
 }
 
@@ -184,10 +186,14 @@ pub fn render_site(
     if !diagnostics.is_empty() {
         return Err(BuildError::new(diagnostics));
     }
-    let [entries, aliases, rest] = search_entries.iter().flatten().fold([0; 3], |sum, p| {
-        let parts = p.heap_parts();
-        [0, 1, 2].map(|k| sum[k] + parts[k])
-    });
+    let mut sizes = [0usize; 3];
+    for page in search_entries.iter().flatten() {
+        sizes
+            .iter_mut()
+            .zip(page.heap_parts())
+            .for_each(|(s, b)| *s += b);
+    }
+    let [entries, aliases, rest] = sizes;
     log::debug!(
         "search entries: {} MB (terms {} MB, aliases {} MB, records {} MB)",
         (entries + aliases + rest) >> 20,
@@ -195,8 +201,10 @@ pub fn render_site(
         aliases >> 20,
         rest >> 20
     );
-    crate::search::release_thread_tables();
-    crate::pipeline::return_freed_memory();
+    if entries_after == SearchEntries::Drop {
+        crate::search::release_thread_tables();
+        crate::pipeline::return_freed_memory();
+    }
     // The index before the lists: the search entries go (for `lore build`) before the lists'
     // summaries come, so the two are never held at once.
     crate::pipeline::timed("search index", || {

@@ -17,6 +17,7 @@ use analyze::{Token, tokenize};
 use serde::Serialize;
 use std::borrow::Cow;
 use unicode_segmentation::UnicodeSegmentation;
+use write::push_varint;
 
 /// One page as the pipeline knows it (no HTML re-parsing), borrowing the pipeline's text:
 /// building one copies nothing but the small computed fields (`label`, `date`).
@@ -122,11 +123,11 @@ impl PackedEntries {
         let mut bytes = Vec::with_capacity(entries.len() * 3);
         let mut prev = 0;
         for e in entries {
-            push_varint(&mut bytes, e.id - prev);
+            push_varint(&mut bytes, u64::from(e.id - prev));
             prev = e.id;
             let (has_sec, has_boosts) = (e.sec != 0, e.boosts != 0);
-            let flags = u32::from(has_sec) << 1 | u32::from(has_boosts);
-            push_varint(&mut bytes, u32::from(e.tf_tenths) << 2 | flags);
+            let flags = u64::from(has_sec) << 1 | u64::from(has_boosts);
+            push_varint(&mut bytes, u64::from(e.tf_tenths) << 2 | flags);
             if has_sec {
                 bytes.push(e.sec);
             }
@@ -214,14 +215,6 @@ impl Iterator for EntryIter<'_> {
     }
 }
 
-fn push_varint(out: &mut Vec<u8>, mut v: u32) {
-    while v >= 0x80 {
-        out.push((v & 0x7f) as u8 | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
 /// One page's postings and record. Immutable, `Clone + Send + Sync`.
 #[derive(Clone, Debug)]
 pub struct PageIndex {
@@ -266,22 +259,18 @@ impl PageIndex {
     pub fn term_count(&self) -> usize {
         self.entries.count as usize
     }
-    /// The bytes it holds on the heap (for `-v`).
-    /// Bytes of (entries, aliases, the rest) on the heap (for `-v`).
+    /// Bytes on the heap of (entries, aliases, the rest) (for `-v`).
     pub fn heap_parts(&self) -> [usize; 3] {
-        let entries = self.entries.bytes.len();
-        let aliases = std::mem::size_of_val(&*self.aliases);
-        [entries, aliases, self.heap_bytes() - entries - aliases]
-    }
-
-    pub fn heap_bytes(&self) -> usize {
-        self.entries.bytes.len()
-            + std::mem::size_of_val(&*self.aliases)
-            + self.url.len()
+        let rest = self.url.len()
             + self.kind.len()
             + self.status.as_ref().map_or(0, |s| s.len())
             + self.tags.iter().map(|t| t.len() + 16).sum::<usize>()
-            + self.record.len()
+            + self.record.len();
+        [
+            self.entries.bytes.len(),
+            std::mem::size_of_val(&*self.aliases),
+            rest,
+        ]
     }
 }
 

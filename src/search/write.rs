@@ -73,7 +73,7 @@ fn put_varint(out: &mut [u8], mut at: usize, mut v: u64) -> usize {
     }
 }
 
-fn push_varint(out: &mut Vec<u8>, mut v: u64) {
+pub(super) fn push_varint(out: &mut Vec<u8>, mut v: u64) {
     loop {
         let byte = (v & 0x7f) as u8;
         v >>= 7;
