@@ -8,7 +8,8 @@
 //! file by path and content hash. The stamp lives beside the output, in `.lore-cache/`, never inside what is published.
 
 use crate::config::SiteConfig;
-use crate::discover::Discovered;
+use crate::discover::{Discovered, SourceFile};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -32,12 +33,36 @@ fn program_hash() -> Vec<u8> {
         .unwrap_or_default()
 }
 
-/// Hashes every input of a build. Reads each source and static file once.
+/// Hashes every input of a build, reading each source and static file once (in parallel).
 pub fn fingerprint(
     config: &SiteConfig,
     theme_fingerprint: &str,
     found: &Discovered,
 ) -> std::io::Result<String> {
+    let hashes: Vec<[u8; 32]> = found
+        .sources
+        .par_iter()
+        .map(|source| hash_file(&source.path))
+        .collect::<std::io::Result<_>>()?;
+    fingerprint_of(
+        config,
+        theme_fingerprint,
+        found.sources.iter().zip(hashes),
+        &found.assets,
+    )
+}
+
+/// [`fingerprint`], with the sources' hashes already known (a build that just read them).
+pub fn fingerprint_of<'a>(
+    config: &SiteConfig,
+    theme_fingerprint: &str,
+    sources: impl Iterator<Item = (&'a SourceFile, [u8; 32])>,
+    assets: &[(PathBuf, String)],
+) -> std::io::Result<String> {
+    let asset_hashes: Vec<[u8; 32]> = assets
+        .par_iter()
+        .map(|(path, _)| hash_file(path))
+        .collect::<std::io::Result<_>>()?;
     let mut hasher = blake3::Hasher::new();
     let mut field = |bytes: &[u8]| {
         hasher.update(&(bytes.len() as u64).to_le_bytes());
@@ -48,15 +73,25 @@ pub fn fingerprint(
     field(format!("{config:?}").as_bytes());
     field(std::env::current_dir()?.as_os_str().as_encoded_bytes());
     field(theme_fingerprint.as_bytes());
-    for source in &found.sources {
+    for (source, hash) in sources {
         field(format!("{:?}", (&source.path, &source.rel, &source.role)).as_bytes());
-        field(blake3::hash(&std::fs::read(&source.path)?).as_bytes());
+        field(&hash);
     }
-    for (path, rel) in &found.assets {
+    for ((path, rel), hash) in assets.iter().zip(asset_hashes) {
         field(format!("{:?}", (path, rel)).as_bytes());
-        field(blake3::hash(&std::fs::read(path)?).as_bytes());
+        field(&hash);
     }
     Ok(hasher.finalize().to_hex().to_string())
+}
+
+fn hash_file(path: &Path) -> std::io::Result<[u8; 32]> {
+    Ok(*blake3::hash(&std::fs::read(path)?).as_bytes())
+}
+
+/// Whether the last build of `output` left a stamp and the folder is there: only then can the
+/// inputs' hashes, taken before reading them, spare a build.
+pub fn may_be_unchanged(output: &Path) -> bool {
+    output.is_dir() && stamp_path(output).is_file()
 }
 
 /// Where the stamp of `output` is kept: `<parent>/.lore-cache/<name>.json`.
@@ -80,8 +115,7 @@ pub fn unchanged(output: &Path, fingerprint: &str) -> Option<Stamp> {
 }
 
 /// Records a finished build. Failing to write it only costs the next build its shortcut.
-pub fn store(output: &Path, mut stamp: Stamp) {
-    stamp.files = output_files(output);
+pub fn store(output: &Path, stamp: Stamp) {
     let path = stamp_path(output);
     let Some(folder) = path.parent() else { return };
     let written = std::fs::create_dir_all(folder).and_then(|_| {

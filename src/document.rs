@@ -52,7 +52,15 @@ pub fn load(source: SourceFile) -> Result<Document, Vec<Diagnostic>> {
 }
 
 pub fn parse(source: SourceFile, bytes: &[u8]) -> Result<Document, Vec<Diagnostic>> {
-    let hash = *blake3::hash(bytes).as_bytes();
+    parse_hashed(source, bytes, *blake3::hash(bytes).as_bytes())
+}
+
+/// [`parse`], for a caller that already hashed `bytes` (BLAKE3).
+pub fn parse_hashed(
+    source: SourceFile,
+    bytes: &[u8],
+    hash: [u8; 32],
+) -> Result<Document, Vec<Diagnostic>> {
     let text = decode(&source.path, bytes).map_err(|d| vec![d])?;
     let text = front_matter::strip_bom(text);
     let split = front_matter::split(text).map_err(|unclosed| {

@@ -1,6 +1,11 @@
 use clap::Parser;
 use std::process::ExitCode;
 
+// mimalloc: a tenth less CPU than glibc's malloc for a 10k build, whose many small strings
+// and event vectors put malloc/free at 15% of the samples.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = lore::cli::Cli::parse();
     // Warnings from libraries always; with -v, the pipeline's stage timings too. RUST_LOG wins.

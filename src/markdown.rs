@@ -126,16 +126,16 @@ fn parser_options(smart: bool) -> Options {
     options
 }
 
-/// Renders `body`; `first_line` is the file line `body` starts on, so link positions are real.
-pub fn render(body: &str, first_line: usize, options: &RenderOptions<'_>) -> Rendered {
+/// Renders `body` to its [`Body`]; its outline comes from [`scan`], which always runs first.
+pub fn render(body: &str, first_line: usize, options: &RenderOptions<'_>) -> Body {
     let (state, events) = run(body, first_line, options, true);
     let mut html = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    state.finish(html)
+    state.finish(html).body
 }
 
-/// The [`Outline`] of `body` without writing HTML or highlighting code: what [`render`] would
-/// give, at a fraction of the cost.
+/// The [`Outline`] of `body` without writing HTML or highlighting code. `first_line` is the
+/// file line `body` starts on, so link positions are real.
 pub fn scan(body: &str, first_line: usize, options: &RenderOptions<'_>) -> Outline {
     let (state, _) = run(body, first_line, options, false);
     state.finish(String::new()).outline
@@ -201,9 +201,14 @@ struct State<'o> {
 
 impl<'o> State<'o> {
     fn new(body: &str, first_line: usize, options: &'o RenderOptions<'o>, writing: bool) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(body.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
+        // Positions are for the outline's links and notes: a render only writes.
+        let line_starts = if writing {
+            Vec::new()
+        } else {
+            std::iter::once(0)
+                .chain(body.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        };
         State {
             options,
             writing,
@@ -245,11 +250,12 @@ impl<'o> State<'o> {
             if let Event::Text(t) | Event::Code(t) = &event {
                 heading.text.push_str(t);
             }
-            let event = self.filter_inline(event, offset);
+            let mut events = Vec::new();
+            self.filter_inline(event, offset, &mut events);
             if let Some(heading) = self.heading.as_mut() {
                 heading
                     .events
-                    .extend(event.into_iter().map(Event::into_static));
+                    .extend(events.into_iter().map(Event::into_static));
             }
             return;
         }
@@ -284,7 +290,7 @@ impl<'o> State<'o> {
                 out.push(Event::Html(CowStr::Borrowed("</div>\n")));
             }
             Event::Start(Tag::Paragraph) => {
-                if self.paragraph.is_none() && self.out.first_paragraph.is_none() {
+                if !self.writing && self.paragraph.is_none() && self.out.first_paragraph.is_none() {
                     self.paragraph = Some(String::new());
                 }
                 self.seen_block = true;
@@ -325,30 +331,32 @@ impl<'o> State<'o> {
                 if matches!(other, Event::Start(_)) {
                     self.seen_block = true;
                 }
-                out.extend(self.filter_inline(other, offset));
+                self.filter_inline(other, offset, out);
             }
         }
     }
 
     /// Inline events: text is collected, links rewritten, raw HTML escaped in safe mode.
-    fn filter_inline<'a>(&mut self, event: Event<'a>, offset: usize) -> Vec<Event<'a>> {
+    fn filter_inline<'a>(&mut self, event: Event<'a>, offset: usize, out: &mut Vec<Event<'a>>) {
         match event {
             Event::Text(text) => {
-                self.note_foreign_syntax(&text, offset);
+                if !self.writing {
+                    self.note_foreign_syntax(&text, offset);
+                }
                 if self.in_image == 0 {
                     self.push_text(&text);
                 }
-                vec![Event::Text(text)]
+                out.push(Event::Text(text));
             }
             Event::Code(code) => {
                 self.push_text(&code);
-                vec![Event::Code(code)]
+                out.push(Event::Code(code));
             }
             Event::SoftBreak | Event::HardBreak => {
                 self.push_text(" ");
-                vec![event]
+                out.push(event);
             }
-            Event::InlineHtml(html) if self.options.safe => vec![Event::Text(html)],
+            Event::InlineHtml(html) if self.options.safe => out.push(Event::Text(html)),
             Event::Start(Tag::Link {
                 link_type,
                 dest_url,
@@ -363,32 +371,32 @@ impl<'o> State<'o> {
                     } else {
                         format!(" title=\"{}\"", escape_html(&title))
                     };
-                    return vec![Event::Html(CowStr::from(format!(
+                    out.push(Event::Html(CowStr::from(format!(
                         "<a href=\"{}\" class=\"link-superseded\"{title_attr}>",
                         escape_html(&dest_url)
-                    )))];
+                    ))));
+                    return;
                 }
-                vec![Event::Start(Tag::Link {
+                out.push(Event::Start(Tag::Link {
                     link_type,
                     dest_url,
                     title,
                     id,
-                })]
+                }));
             }
             Event::End(TagEnd::Link) => {
                 let hint = self.pending_hints.pop().flatten();
-                let mut events = vec![if hint.is_some() {
+                out.push(if hint.is_some() {
                     Event::Html(CowStr::Borrowed("</a>"))
                 } else {
                     Event::End(TagEnd::Link)
-                }];
+                });
                 if let Some(hint) = hint {
-                    events.push(Event::Html(CowStr::from(format!(
+                    out.push(Event::Html(CowStr::from(format!(
                         "<span class=\"superseded-hint\" title=\"{}\">superseded</span>",
                         escape_html(&hint)
                     ))));
                 }
-                events
             }
             Event::Start(Tag::Image {
                 link_type,
@@ -398,33 +406,35 @@ impl<'o> State<'o> {
             }) => {
                 self.in_image += 1;
                 let dest_url = self.link(dest_url, offset, true);
-                vec![Event::Start(Tag::Image {
+                out.push(Event::Start(Tag::Image {
                     link_type,
                     dest_url,
                     title,
                     id,
-                })]
+                }));
             }
             Event::End(TagEnd::Image) => {
                 self.in_image = self.in_image.saturating_sub(1);
-                vec![event]
+                out.push(event);
             }
-            other => vec![other],
+            other => out.push(other),
         }
     }
 
     fn link<'a>(&mut self, dest: CowStr<'a>, offset: usize, is_image: bool) -> CowStr<'a> {
         let resolution = self.resolve(&dest);
-        let (line, col) = self.position(offset);
-        self.out.links.push(LinkRef {
-            written: dest.to_string(),
-            line,
-            col,
-            is_image,
-            target: resolution.target,
-            href: resolution.href.clone(),
-            superseded_hint: resolution.superseded_hint.clone(),
-        });
+        if !self.writing {
+            let (line, col) = self.position(offset);
+            self.out.links.push(LinkRef {
+                written: dest.to_string(),
+                line,
+                col,
+                is_image,
+                target: resolution.target,
+                href: resolution.href.clone(),
+                superseded_hint: resolution.superseded_hint.clone(),
+            });
+        }
         if !is_image {
             self.pending_hints.push(resolution.superseded_hint);
         }
@@ -479,7 +489,9 @@ impl<'o> State<'o> {
         if let Some(p) = self.paragraph.as_mut() {
             p.push_str(text);
         }
-        self.words += count_words(text);
+        if !self.writing {
+            self.words += count_words(text);
+        }
         if self.keep_section_text
             && let Some(section) = self.sections.last_mut()
         {
@@ -726,7 +738,10 @@ mod tests {
             highlight: true,
             links: Links::Resolve(&keep),
         };
-        render(body, 1, &options)
+        Rendered {
+            outline: scan(body, 1, &options),
+            body: render(body, 1, &options),
+        }
     }
 
     #[test]
@@ -791,8 +806,8 @@ mod tests {
             links: Links::Resolve(&keep),
         };
         let r = render("<script>alert(1)</script>\n\nhi <b>x</b>\n", 1, &options);
-        assert!(!r.body.html.contains("<script>"), "{}", r.body.html);
-        assert!(r.body.html.contains("&lt;script&gt;"));
+        assert!(!r.html.contains("<script>"), "{}", r.html);
+        assert!(r.html.contains("&lt;script&gt;"));
     }
 
     #[test]
@@ -811,10 +826,12 @@ mod tests {
             highlight: false,
             links: Links::Resolve(&resolve),
         };
-        let r = render("Intro\n\nSee [x](x.md) now.\n", 10, &options);
-        assert!(r.body.html.contains("href=\"/x/\""));
-        assert!(r.body.html.contains("class=\"superseded-hint\""));
-        assert_eq!((r.outline.links[0].line, r.outline.links[0].col), (12, 5));
+        let body = "Intro\n\nSee [x](x.md) now.\n";
+        let r = render(body, 10, &options);
+        assert!(r.html.contains("href=\"/x/\""));
+        assert!(r.html.contains("class=\"superseded-hint\""));
+        let outline = scan(body, 10, &options);
+        assert_eq!((outline.links[0].line, outline.links[0].col), (12, 5));
     }
 
     #[test]
@@ -856,12 +873,15 @@ mod tests {
         };
         let full = render(body, 3, &options(Links::Resolve(&resolve)));
         let outline = scan(body, 3, &options(Links::Resolve(&resolve)));
-        assert_eq!(format!("{outline:?}"), format!("{:?}", full.outline));
+        assert_eq!(outline.links.len(), 3);
+        assert_eq!(outline.links[0].href, "/r/x.md");
+        assert_eq!(outline.toc[0].id, "part");
+        assert_eq!(outline.first_paragraph.as_deref(), Some("Intro a and ."));
         let replayed = render(body, 3, &options(Links::Replay(&outline.links)));
-        assert_eq!(replayed.body.html, full.body.html);
-        assert!(replayed.body.html.contains("href=\"/r/x.md\""));
-        assert_eq!(replayed.body.sections, full.body.sections);
-        assert_eq!(replayed.body.code_text, full.body.code_text);
+        assert_eq!(replayed.html, full.html);
+        assert!(replayed.html.contains("href=\"/r/x.md\""));
+        assert_eq!(replayed.sections, full.sections);
+        assert_eq!(replayed.code_text, full.code_text);
     }
 
     #[test]

@@ -69,8 +69,9 @@ impl OutputSet {
 /// Receives every rendered file, from many threads at once.
 pub struct Sink {
     target: Target,
-    /// Every path put so far (the sitemap lists them).
-    paths: Mutex<Vec<String>>,
+    /// Every path put so far and its size (the sitemap lists them; the build stamp records
+    /// them).
+    paths: Mutex<Vec<(String, u64)>>,
     errors: Mutex<Vec<Diagnostic>>,
     progress: Option<ProgressBar>,
     /// Set from elsewhere to stop rendering early (`lore serve`, when newer changes arrive).
@@ -144,7 +145,11 @@ impl Sink {
     }
 
     fn put(&self, path: String, content: Content) {
-        lock(&self.paths).push(path.clone());
+        let size = match &content {
+            Content::Bytes(bytes) => bytes.len() as u64,
+            Content::File(source) => std::fs::metadata(source).map_or(0, |m| m.len()),
+        };
+        lock(&self.paths).push((path.clone(), size));
         match &self.target {
             Target::Memory(set) => {
                 let mut set = lock(set);
@@ -165,10 +170,14 @@ impl Sink {
 
     /// Every path put so far, sorted.
     pub fn paths(&self) -> Vec<String> {
-        let mut paths = lock(&self.paths).clone();
-        paths.sort();
-        paths.dedup();
-        paths
+        self.files().into_iter().map(|(path, _)| path).collect()
+    }
+
+    /// Every path put so far with its size, sorted by path; for a path put twice, the size of
+    /// the last (the file a disk sink left).
+    pub fn files(&self) -> Vec<(String, u64)> {
+        let files: BTreeMap<String, u64> = lock(&self.paths).iter().cloned().collect();
+        files.into_iter().collect()
     }
 
     /// The files kept in memory (empty for a disk sink), or every write error.

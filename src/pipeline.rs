@@ -29,11 +29,15 @@ pub fn timed<T>(stage: &str, run: impl FnOnce() -> T) -> T {
     result
 }
 
-/// Hands memory freed in bulk (released Markdown, per-thread word tables) back to the system.
-/// glibc keeps freed pages in its arenas, and the large buffers that follow (the search
-/// index's) do not reuse the small holes: on 100,000 pages the build's resident memory stayed
-/// some 600 MB above what it used.
+/// Hands memory freed in bulk (released Markdown, per-thread word tables) back to the system,
+/// so the large buffers that follow (the search index's) do not add to the peak: on 100,000
+/// pages the build's resident memory stayed some 600 MB above what it used. The `lore` binary
+/// allocates with mimalloc; the C libraries it links (and tests) use glibc's malloc.
 pub fn return_freed_memory() {
+    // SAFETY: mi_collect only returns the allocator's own free pages; any thread may call it.
+    unsafe {
+        libmimalloc_sys::mi_collect(true);
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only reorganises the allocator's own free lists; any thread may call it.
     unsafe {
@@ -144,7 +148,7 @@ fn load_with(
     let hash = *blake3::hash(&bytes).as_bytes();
     match cache.lookup(&source, &hash) {
         Some(doc) => (Ok(doc), false),
-        None => (document::parse(source, &bytes), true),
+        None => (document::parse_hashed(source, &bytes, hash), true),
     }
 }
 
@@ -162,9 +166,17 @@ fn load_found(
     found: discover::Discovered,
     cache: &mut DocumentCache,
 ) -> BuildResult<Site> {
+    let docs = read_documents(found.sources, cache)?;
+    assemble_documents(config, docs, found.assets, found.warnings, cache)
+}
+
+/// Every source's document, in the order of `sources`, parsed unless `cache` holds it.
+fn read_documents(
+    sources: Vec<discover::SourceFile>,
+    cache: &mut DocumentCache,
+) -> BuildResult<Vec<Document>> {
     let loaded: Vec<(Result<Document, Vec<Diagnostic>>, bool)> = timed("read and parse", || {
-        found
-            .sources
+        sources
             .into_par_iter()
             .map(|source| load_with(cache, source))
             .collect()
@@ -192,11 +204,21 @@ fn load_found(
     if cache.is_cancelled() {
         return Err(BuildError::cancelled());
     }
+    Ok(docs)
+}
+
+/// The site made of `docs`: Markdown scanned, links resolved, the decision graph drawn.
+fn assemble_documents(
+    config: SiteConfig,
+    docs: Vec<Document>,
+    assets: Vec<(std::path::PathBuf, String)>,
+    mut warnings: Vec<Diagnostic>,
+    cache: &DocumentCache,
+) -> BuildResult<Site> {
     let cancelled = || cache.is_cancelled();
     let mut site = timed("assemble (markdown, links, graph)", || {
-        site::assemble(config, docs, found.assets, &cancelled)
+        site::assemble(config, docs, assets, &cancelled)
     })?;
-    let mut warnings = found.warnings;
     warnings.append(&mut site.warnings);
     site.warnings = warnings;
     Ok(site)
@@ -295,18 +317,30 @@ pub fn build_to_disk(
     let theme = Theme::load(&config)?;
     let output_dir = config.output_dir.clone();
     let found = timed("discover", || discover::discover(&config));
-    let fingerprint = timed("fingerprint", || {
-        cache::fingerprint(&config, &theme.fingerprint, &found).ok()
-    });
-    if reuse
-        && let Some(stamp) = fingerprint
-            .as_deref()
-            .and_then(|f| cache::unchanged(&output_dir, f))
+    // Hashing the inputs before reading them for the build pays only when it may spare the
+    // build; otherwise the hashes come from the read itself.
+    let hashed_first = (reuse && cache::may_be_unchanged(&output_dir))
+        .then(|| {
+            timed("fingerprint", || {
+                cache::fingerprint(&config, &theme.fingerprint, &found).ok()
+            })
+        })
+        .flatten();
+    if let Some(stamp) = hashed_first
+        .as_deref()
+        .and_then(|f| cache::unchanged(&output_dir, f))
     {
         return Ok(Outcome::Unchanged(stamp));
     }
     cache::forget(&output_dir);
-    let mut site = load_found(config, found, &mut DocumentCache::default())?;
+    let mut documents = DocumentCache::default();
+    let docs = read_documents(found.sources, &mut documents)?;
+    let fingerprint = hashed_first.or_else(|| {
+        let sources = docs.iter().map(|doc| (&doc.source, doc.hash));
+        cache::fingerprint_of(&config, &theme.fingerprint, sources, &found.assets).ok()
+    });
+    let mut site = assemble_documents(config, docs, found.assets, found.warnings, &documents)?;
+    drop(documents); // its copies of the documents would keep their Markdown alive
     render::release_bodies(&mut site);
     let staging = Staging::create(&output_dir)?;
     let mut sink = Sink::disk(staging.path());
@@ -317,6 +351,7 @@ pub fn build_to_disk(
     timed("render and write", || {
         render::render_site(&site, &theme, &sink, render::SearchEntries::Drop)
     })?;
+    let files = sink.files();
     sink.finish()?;
     timed("swap in", || staging.swap_in())?;
     let warnings = warnings_of(&site);
@@ -329,7 +364,7 @@ pub fn build_to_disk(
                 .iter()
                 .map(|w| w.clone().relative_to(&cwd).to_string())
                 .collect(),
-            files: Vec::new(),
+            files,
         };
         timed("stamp", || cache::store(&output_dir, stamp));
     }

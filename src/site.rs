@@ -144,9 +144,9 @@ impl Site {
         let render = |markdown: &str| markdown::render(markdown, page.doc.body_line, &options);
         if page.body_released {
             let markdown = page.doc.read_body_again().map_err(BuildError::one)?;
-            return Ok(render(&markdown).body);
+            return Ok(render(&markdown));
         }
-        Ok(render(&page.doc.body).body)
+        Ok(render(&page.doc.body))
     }
 
     /// Lets go of the Markdown of every page only its own render needs: all but the home page,
