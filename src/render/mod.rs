@@ -202,8 +202,10 @@ pub fn render_site(
         rest >> 20
     );
     if entries_after == SearchEntries::Drop {
-        crate::search::release_thread_tables();
-        crate::pipeline::return_freed_memory();
+        crate::pipeline::timed("release word tables", || {
+            crate::search::release_thread_tables();
+            crate::pipeline::return_freed_memory();
+        });
     }
     // The index before the lists: the search entries go (for `lore build`) before the lists'
     // summaries come, so the two are never held at once.

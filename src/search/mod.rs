@@ -174,17 +174,59 @@ impl EntryIter<'_> {
     }
 
     fn varint(&mut self) -> u32 {
-        let mut value = 0u32;
-        let mut shift = 0;
-        loop {
-            let byte = self.bytes[self.pos.at as usize];
-            self.pos.at += 1;
-            value |= u32::from(byte & 0x7f) << shift;
-            if byte < 0x80 {
-                return value;
-            }
-            shift += 7;
+        read_varint(self.bytes, &mut self.pos.at)
+    }
+}
+
+/// The varint at `bytes[*at..]` (as `write::push_varint` writes them); moves `at` past it.
+fn read_varint(bytes: &[u8], at: &mut u32) -> u32 {
+    let mut value = 0u32;
+    let mut shift = 0;
+    loop {
+        let byte = bytes[*at as usize];
+        *at += 1;
+        value |= u32::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return value;
         }
+        shift += 7;
+    }
+}
+
+/// A page's aliases, (surface word, stem) by global id, packed in surface order: a varint of
+/// the surface's distance from the previous one, then a varint of the stem (100,000 pages:
+/// 169 MB as pairs of `u32`).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PackedAliases {
+    bytes: Box<[u8]>,
+}
+
+impl PackedAliases {
+    fn pack(mut pairs: Vec<(u32, u32)>) -> PackedAliases {
+        pairs.sort_unstable();
+        let mut bytes = Vec::with_capacity(pairs.len() * 4);
+        let mut prev = 0;
+        for (surface, stem) in pairs {
+            push_varint(&mut bytes, u64::from(surface - prev));
+            push_varint(&mut bytes, u64::from(stem));
+            prev = surface;
+        }
+        PackedAliases {
+            bytes: bytes.into_boxed_slice(),
+        }
+    }
+
+    /// The pairs, in surface order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        let mut at = 0u32;
+        let mut surface = 0u32;
+        std::iter::from_fn(move || {
+            if at as usize >= self.bytes.len() {
+                return None;
+            }
+            surface += read_varint(&self.bytes, &mut at);
+            Some((surface, read_varint(&self.bytes, &mut at)))
+        })
     }
 }
 
@@ -221,7 +263,7 @@ pub struct PageIndex {
     entries: PackedEntries,
     /// (surface word, its stem) by global id (`words::spellings`), for the words the page
     /// indexes under a different stem.
-    aliases: Box<[(u32, u32)]>,
+    aliases: PackedAliases,
     /// Length of body-like text in tokens (BM25 length normalisation).
     len: f32,
     pub(crate) url: Box<str>,
@@ -249,7 +291,7 @@ impl PageIndex {
         &self.entries
     }
     /// (surface word, stem) by global id.
-    pub(crate) fn aliases(&self) -> &[(u32, u32)] {
+    pub(crate) fn aliases(&self) -> &PackedAliases {
         &self.aliases
     }
     pub(crate) fn len(&self) -> f32 {
@@ -266,11 +308,7 @@ impl PageIndex {
             + self.status.as_ref().map_or(0, |s| s.len())
             + self.tags.iter().map(|t| t.len() + 16).sum::<usize>()
             + self.record.len();
-        [
-            self.entries.bytes.len(),
-            std::mem::size_of_val(&*self.aliases),
-            rest,
-        ]
+        [self.entries.bytes.len(), self.aliases.bytes.len(), rest]
     }
 }
 
@@ -662,7 +700,7 @@ pub fn index_page(doc: &SearchDoc, analyzer: &Analyzer) -> PageIndex {
         .unwrap_or(0);
     PageIndex {
         entries: PackedEntries::pack(&entries),
-        aliases: aliases.into(),
+        aliases: PackedAliases::pack(aliases),
         len,
         url: doc.url.into(),
         kind: doc.kind.into(),
@@ -675,7 +713,7 @@ pub fn index_page(doc: &SearchDoc, analyzer: &Analyzer) -> PageIndex {
 
 #[cfg(test)]
 mod tests {
-    use super::{Entry, PackedEntries};
+    use super::{Entry, PackedAliases, PackedEntries};
 
     fn entry(id: u32, tf_tenths: u16, boosts: u8, sec: u8) -> Entry {
         Entry {
@@ -719,5 +757,21 @@ mod tests {
         let rest: Vec<_> = packed.resume(iter.pos()).map(|e| fields(&e)).collect();
         assert_eq!(rest, entries[20..].iter().map(fields).collect::<Vec<_>>());
         assert_eq!(PackedEntries::pack(&[]).iter().count(), 0);
+    }
+
+    #[test]
+    fn packed_aliases_read_back_in_surface_order() {
+        let pairs = vec![
+            (900, 3),
+            (0, 0),
+            (128, u32::MAX),
+            (127, 70_000),
+            (u32::MAX, 1),
+        ];
+        let packed = PackedAliases::pack(pairs.clone());
+        let mut sorted = pairs;
+        sorted.sort_unstable();
+        assert_eq!(packed.iter().collect::<Vec<_>>(), sorted);
+        assert_eq!(PackedAliases::pack(Vec::new()).iter().count(), 0);
     }
 }

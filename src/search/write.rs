@@ -658,7 +658,7 @@ fn distinct_aliases(docs: &[&PageIndex], ids: usize) -> Vec<(u32, u32)> {
     let mut seen = vec![false; ids];
     let mut out = Vec::new();
     for d in docs {
-        for &(surface, stem) in d.aliases() {
+        for (surface, stem) in d.aliases().iter() {
             if let Some(seen) = seen.get_mut(surface as usize)
                 && !*seen
             {
