@@ -86,22 +86,34 @@ def tools(lore, work, size, peers, output_root=None):
     return found
 
 
-def bench_builds(lore, work, size, runs, peers, output_root=None):
-    measured = tools(lore, work, size, peers, output_root)
+def bench_builds(lore, work, size, runs, peers, output_root=None, fresh=None):
+    """Clean builds of every tool, alternating, after a warm-up; then Lore with nothing changed.
+
+    With `fresh` (a list), each run writes into a folder of its own under `work`/fresh, noted
+    in the list; the caller deletes them once every size is done, so nothing is deleted while
+    the tools run (see --fresh-output)."""
+    def tools_for(run):
+        if fresh is None:
+            return tools(lore, work, size, peers, output_root)
+        root = os.path.join(work, "fresh", f"{size}-{run}")
+        fresh.append(root)
+        return tools(lore, work, size, peers, root)
+
+    measured = tools_for("warm-up")
     samples = {name: [] for name, *_ in measured}
     for name, argv, cwd, out in measured:
         log(f"{size}: warm-up {name}")
         timed_run(argv, cwd, out)
     for run in range(runs):
-        for name, argv, cwd, out in measured:
+        for name, argv, cwd, out in tools_for(run):
             wall, rss = timed_run(argv, cwd, out)
             samples[name].append({"wall_s": wall, "peak_mb": rss})
             log(f"{size} run {run + 1}/{runs}: {name} {wall:.2f} s, {rss:.0f} MB")
-    lore_cwd = measured[0][2]
-    timed_run(measured[0][1], lore_cwd, measured[0][3])
+    _, argv, cwd, out = tools_for("unchanged")[0] if fresh is not None else measured[0]
+    timed_run(argv, cwd, out)
     unchanged = []
     for _ in range(runs):
-        wall, rss = timed_run(measured[0][1], lore_cwd)
+        wall, rss = timed_run(argv, cwd)
         unchanged.append({"wall_s": wall, "peak_mb": rss})
     samples["lore (nothing changed)"] = unchanged
     return samples
@@ -221,6 +233,10 @@ def main():
     parser.add_argument("--lore", help="a lore binary (default: build target/release/lore)")
     parser.add_argument("--output-root", help="every tool writes its site under this folder "
                         "(e.g. /dev/shm/lore-bench, a tmpfs) instead of the corpus's public/")
+    parser.add_argument("--fresh-output", action="store_true",
+                        help="every run writes into a new folder beside the corpora, all deleted "
+                        "after the last run: clean builds with nothing deleted just before (a "
+                        "journal-less ext4 makes creating files right after deleting as many slow)")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     if args.output_root:
@@ -233,9 +249,12 @@ def main():
     lore = os.path.abspath(lore)
     results = {"machine": machine(), "builds": {}, "serve": {}}
     sizes = args.sizes.split(",")
+    fresh = [] if args.fresh_output else None
     for size in [] if args.serve_only else sizes:
         results["builds"][size] = bench_builds(lore, args.work, size, args.runs, args.peers,
-                                               args.output_root)
+                                               args.output_root, fresh)
+    if fresh:
+        shutil.rmtree(os.path.join(args.work, "fresh"), ignore_errors=True)
     if args.serve:
         size = sizes[-1]
         site = generate(args.work, size, "neutral")
@@ -248,7 +267,8 @@ def main():
                 [shutil.which("hugo"), "server", "--bind", "127.0.0.1", "--port", "PORT"],
                 generate(args.work, size, "hugo"), hugo_url, min(args.edits, 5))
     name = "results-serve.json" if args.serve_only else (
-        "results-output-root.json" if args.output_root else "results.json")
+        "results-output-root.json" if args.output_root else
+        "results-fresh-output.json" if args.fresh_output else "results.json")
     with open(os.path.join(args.work, name), "w") as f:
         json.dump(results, f, indent=2)
     print(f"Machine: {results['machine']}\n")
