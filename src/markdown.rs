@@ -87,7 +87,8 @@ pub struct Outline {
 #[derive(Debug, Clone, Default)]
 pub struct Body {
     pub html: String,
-    /// Text per section, the first one before any heading.
+    /// Text per section, the first one before any heading, whitespace as it came (the search
+    /// index splits it into words; collapsing it first was 3% of a build).
     pub sections: Vec<Section>,
     pub code_text: String,
 }
@@ -603,11 +604,6 @@ impl<'o> State<'o> {
     fn finish(mut self, html: String) -> Rendered {
         self.out.word_count = self.words;
         self.out.toc = nest_toc(&self.flat_toc);
-        if self.writing {
-            for section in &mut self.sections {
-                section.text = collapse_whitespace(&section.text);
-            }
-        }
         self.out.heading_ids = self.used_ids;
         Rendered {
             outline: self.out,
@@ -633,14 +629,15 @@ fn count_words(text: &str) -> usize {
     }
     // The ASCII characters `char::is_whitespace` accepts.
     let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
-    let mut words = 0;
-    let mut in_word = false;
-    for &b in text.as_bytes() {
-        let space = is_space(b);
-        words += usize::from(!space && !in_word);
-        in_word = !space;
-    }
-    words
+    let bytes = text.as_bytes();
+    // A word starts at a non-space after a space: each pair of bytes on its own, which the
+    // compiler vectorises (a running in-word flag was a third of scanning a page).
+    let first = bytes.first().map_or(0, |&b| usize::from(!is_space(b)));
+    let starts = bytes
+        .windows(2)
+        .map(|pair| usize::from(is_space(pair[0]) && !is_space(pair[1])))
+        .sum::<usize>();
+    first + starts
 }
 
 /// Builds the nested table of contents from headings in document order.
@@ -700,17 +697,25 @@ pub fn truncate_words(text: &str, max: usize) -> String {
 }
 
 pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
+    // Byte by byte, copying the runs between special characters whole: Tera escapes every
+    // value it prints with this (pushing one char at a time was 2% of a build). The special
+    // characters are ASCII, never part of a longer UTF-8 sequence.
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let mut copied = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&text[copied..at]);
+        out.push_str(entity);
+        copied = at + 1;
     }
+    out.push_str(&text[copied..]);
     out
 }
 
@@ -742,6 +747,16 @@ mod tests {
             outline: scan(body, 1, &options),
             body: render(body, 1, &options),
         }
+    }
+
+    #[test]
+    fn html_is_escaped_around_multibyte_text() {
+        assert_eq!(
+            escape_html("<a href=\"x\">é & 'ü'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;é &amp; &#39;ü&#39;&lt;/a&gt;"
+        );
+        assert_eq!(escape_html(""), "");
+        assert_eq!(escape_html("日本語"), "日本語");
     }
 
     #[test]
@@ -894,6 +909,10 @@ mod tests {
             "a\x0bb\x0cc\rd\ne",
             "x\u{a0}y",
             "é è",
+            "word",
+            "  lead",
+            "trail  ",
+            "a b c d e f g h i j k l m n o p q r s t u v w x y z 0 1 2 3 4 5 6 7 8 9",
         ] {
             assert_eq!(
                 count_words(text),

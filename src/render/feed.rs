@@ -238,18 +238,40 @@ pub fn opensearch(site: &Site, contexts: &Contexts<'_>) -> String {
 
 /// Escapes text for XML content and attribute values; drops characters XML 1.0 forbids.
 pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
+    // Runs between characters to replace or drop are copied whole (feeds escape whole pages).
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let mut copied = 0;
+    for (at, c) in text.char_indices() {
+        let replacement = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '"' => "&quot;",
+            '\'' => "&apos;",
+            '\t' | '\n' | '\r' => continue,
+            // Not allowed in XML 1.0: left out.
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => "",
+            _ => continue,
+        };
+        out.push_str(&text[copied..at]);
+        out.push_str(replacement);
+        copied = at + c.len_utf8();
     }
+    out.push_str(&text[copied..]);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esc;
+
+    #[test]
+    fn esc_escapes_markup_and_drops_what_xml_forbids() {
+        assert_eq!(
+            esc("a<b>&\"c\"'d'\u{1}\te\u{FFFE}é\u{FFFF}\n"),
+            "a&lt;b&gt;&amp;&quot;c&quot;&apos;d&apos;\teé\n"
+        );
+        assert_eq!(esc(""), "");
+        assert_eq!(esc("plain ünïcode"), "plain ünïcode");
+    }
 }
