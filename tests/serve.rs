@@ -566,6 +566,59 @@ async fn failing_rebuild_keeps_the_old_site_and_fixing_clears_the_error() {
 }
 
 #[test]
+fn rebuild_overtaken_by_newer_changes_is_never_published() {
+    let site = fixture();
+    let root = site.path();
+    let newer_changes = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut rebuilder =
+        Rebuilder::new(root, Overrides::default()).cancelled_by(newer_changes.clone());
+    let built = rebuilder.rebuild(&ChangeSet::everything()).unwrap();
+    let state = ServeState::new(built.output, "/", None);
+    let mut events = state.subscribe();
+    let cwd = std::env::current_dir().unwrap();
+    let shown = state.snapshot();
+
+    let new_post = "content/posts/2026-02-02-overtaken.md";
+    write(
+        root,
+        new_post,
+        b"---\ntitle: Overtaken\n---\n\nOvertaken body.\n",
+    );
+    let changes = changes_of(root, &[new_post]);
+    // The watcher saw another change while this rebuild was due: it must give way.
+    newer_changes.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        !rebuild_and_publish(&mut rebuilder, &state, &changes, QUIET_UI, &cwd),
+        "the rebuild is given up"
+    );
+    let after = state.snapshot();
+    assert!(
+        Arc::ptr_eq(&shown.output, &after.output),
+        "the site on show stays"
+    );
+    assert!(after.error.is_none(), "giving way is not an error");
+    assert!(events.try_recv().is_err(), "open pages are not told");
+
+    // The rebuild that follows is owed the changes and publishes them.
+    newer_changes.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert!(rebuild_and_publish(
+        &mut rebuilder,
+        &state,
+        &changes,
+        QUIET_UI,
+        &cwd
+    ));
+    let published = state.snapshot();
+    let page = published.output.read("posts/overtaken/index.html");
+    let page = page.expect("the new post is served").unwrap();
+    assert!(String::from_utf8_lossy(&page).contains("Overtaken body."));
+    assert_eq!(
+        events.try_recv().unwrap().kind,
+        lore::serve::ReloadKind::Reload
+    );
+}
+
+#[test]
 fn broken_config_is_reported_and_fixing_it_recovers() {
     let site = fixture();
     let root = site.path();
