@@ -461,6 +461,19 @@ fn the_build_on_disk_equals_the_build_in_memory() {
     }
     site.build_ok();
     let on_disk = snapshot(&site.public());
+    let entries = |path: &str| {
+        String::from_utf8_lossy(&on_disk[path])
+            .matches("<entry>")
+            .count()
+    };
+    assert_eq!(entries("atom.xml"), 2, "feed_limit caps the site's feed");
+    let tag_feed = on_disk
+        .keys()
+        .find(|p| p.starts_with("tags/") && p.ends_with("atom.xml"));
+    assert!(
+        entries(tag_feed.expect("a tag feed")) <= 2,
+        "and each tag's"
+    );
     let config = lore::SiteConfig::load(site.root(), &lore::Overrides::default()).unwrap();
     let in_memory = lore::build_site(config).unwrap().output;
     let in_memory: std::collections::BTreeMap<String, Vec<u8>> = in_memory

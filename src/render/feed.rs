@@ -12,17 +12,38 @@ use std::fmt::Write;
 /// it while rendering the page, so no page is rendered twice.
 pub type FeedContent = HashMap<usize, String>;
 
-/// The pages some feed shows (the newest of the site, and of each tag).
-pub fn feed_pages(site: &Site) -> HashSet<usize> {
-    let limit = site.config.feed_limit;
-    let mut shown: HashSet<usize> = site_feed(site).into_iter().take(limit).collect();
-    for tag in &site.tags {
-        shown.extend(tag_feed(site, tag).into_iter().take(limit));
-    }
-    shown
+/// Each feed's pages, newest first, as many as a feed shows: the site's, then each tag's (in the
+/// order of `site.tags`). Worked out once for a render.
+pub struct Feeds {
+    site: Vec<usize>,
+    tags: Vec<Vec<usize>>,
 }
 
-pub fn render_feeds(site: &Site, content: &FeedContent, out: &Sink) {
+impl Feeds {
+    pub fn of(site: &Site) -> Feeds {
+        let limit = site.config.feed_limit;
+        let newest = |pages: Vec<usize>| pages.into_iter().take(limit).collect();
+        Feeds {
+            site: newest(site_feed(site)),
+            tags: site
+                .tags
+                .iter()
+                .map(|tag| newest(tag_feed(site, tag)))
+                .collect(),
+        }
+    }
+
+    /// The pages some feed shows: the page pass keeps their HTML.
+    pub fn pages(&self) -> HashSet<usize> {
+        self.site
+            .iter()
+            .chain(self.tags.iter().flatten())
+            .copied()
+            .collect()
+    }
+}
+
+pub fn render_feeds(site: &Site, feeds: &Feeds, content: &FeedContent, out: &Sink) {
     out.insert(
         "atom.xml".into(),
         atom(
@@ -31,18 +52,17 @@ pub fn render_feeds(site: &Site, content: &FeedContent, out: &Sink) {
             &site.config.title,
             "atom.xml",
             "",
-            &site_feed(site),
+            &feeds.site,
         )
         .into_bytes(),
     );
-    for tag in &site.tags {
+    for (tag, pages) in site.tags.iter().zip(&feeds.tags) {
         let title = format!("{} · {}", tag.name, site.config.title);
         let feed_path = format!("tags/{}/atom.xml", tag.slug);
         let alternate = format!("tags/{}/", tag.slug);
-        let pages = tag_feed(site, tag);
         out.insert(
             feed_path.clone(),
-            atom(site, content, &title, &feed_path, &alternate, &pages).into_bytes(),
+            atom(site, content, &title, &feed_path, &alternate, pages).into_bytes(),
         );
     }
 }
@@ -59,15 +79,13 @@ fn site_feed(site: &Site) -> Vec<usize> {
     dated
 }
 
+/// A tag's dated pages; `Tag::pages` is newest first already.
 fn tag_feed(site: &Site, tag: &Tag) -> Vec<usize> {
-    let mut pages: Vec<usize> = tag
-        .pages
+    tag.pages
         .iter()
         .copied()
         .filter(|&p| site.pages[p].doc.date.is_some())
-        .collect();
-    sort_newest_first(site, &mut pages);
-    pages
+        .collect()
 }
 
 fn sort_newest_first(site: &Site, pages: &mut [usize]) {
@@ -95,8 +113,7 @@ fn atom(
     pages: &[usize],
 ) -> String {
     let config = &site.config;
-    let entries: Vec<usize> = pages.iter().copied().take(config.feed_limit).collect();
-    let updated = entries
+    let updated = pages
         .iter()
         .filter_map(|&i| {
             let doc = &site.pages[i].doc;
@@ -142,12 +159,11 @@ fn atom(
         xml,
         "  <generator uri=\"https://crates.io/crates/lore\">Lore</generator>"
     );
-    for i in entries {
-        let html = content
-            .get(&i)
-            .cloned()
-            .unwrap_or_else(|| site.body(i).html);
-        entry(site, i, &html, &mut xml);
+    for &i in pages {
+        match content.get(&i) {
+            Some(html) => entry(site, i, html, &mut xml),
+            None => entry(site, i, &site.body(i).html, &mut xml),
+        }
     }
     xml.push_str("</feed>\n");
     xml

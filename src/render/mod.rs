@@ -106,7 +106,7 @@ fn render_one_page(
 /// Lets go of the Markdown that only the page pass renders, to be read again there (see
 /// [`Site::release_bodies`]); the pages feeds show keep theirs.
 pub fn release_bodies(site: &mut Site) {
-    let shown_in_feeds = feed::feed_pages(site);
+    let shown_in_feeds = feed::Feeds::of(site).pages();
     crate::pipeline::timed("release bodies", || {
         site.release_bodies(&shown_in_feeds);
         crate::pipeline::return_freed_memory();
@@ -153,7 +153,8 @@ pub fn render_site(
     }
     let mut contexts = Contexts::new(site, theme);
     let (analyzer, _) = crate::search::Analyzer::for_language(&site.config.language);
-    let feed_pages = feed::feed_pages(site);
+    let feeds = feed::Feeds::of(site);
+    let feed_pages = feeds.pages();
     let rendered: Vec<BuildResult<PageLeftovers>> = crate::pipeline::timed("render pages", || {
         (0..site.pages.len())
             .into_par_iter()
@@ -224,7 +225,7 @@ pub fn render_site(
     if out.is_cancelled() {
         return Err(BuildError::cancelled());
     }
-    feed::render_feeds(site, &feed_content, out);
+    feed::render_feeds(site, &feeds, &feed_content, out);
     out.insert(
         "robots.txt".into(),
         format!(
