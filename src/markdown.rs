@@ -490,13 +490,18 @@ impl<'o> State<'o> {
         if let Some(p) = self.paragraph.as_mut() {
             p.push_str(text);
         }
-        if !self.writing {
-            self.words += count_words(text);
-        }
+        self.count_words(text);
         if self.keep_section_text
             && let Some(section) = self.sections.last_mut()
         {
             section.text.push_str(text);
+        }
+    }
+
+    /// Words count for the outline: a render, which only writes, skips them.
+    fn count_words(&mut self, text: &str) {
+        if !self.writing {
+            self.words += count_words(text);
         }
     }
 
@@ -544,7 +549,7 @@ impl<'o> State<'o> {
             "<a class=\"anchor\" href=\"#{0}\" aria-label=\"Link to this section\">#</a></h{level}>\n",
             escape_html(&id)
         ))));
-        self.words += count_words(&title);
+        self.count_words(&title);
         if level >= 2 {
             self.flat_toc.push((level, id.clone(), title.clone()));
         }
@@ -574,7 +579,7 @@ impl<'o> State<'o> {
         let Some((lang, code)) = self.code.take() else {
             return;
         };
-        self.words += count_words(&code);
+        self.count_words(&code);
         if !self.writing {
             return;
         }
@@ -664,7 +669,7 @@ fn insert_toc(siblings: &mut Vec<TocEntry>, entry: TocEntry) {
 
 pub fn collapse_whitespace(text: &str) -> String {
     // One pass into one buffer: collecting the words first and joining them was 3% of a
-    // build's CPU time (every section's text goes through here for the search index).
+    // build's CPU time when every section's text went through here.
     let mut out = String::with_capacity(text.len());
     for word in text.split_whitespace() {
         if !out.is_empty() {

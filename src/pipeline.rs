@@ -193,7 +193,8 @@ fn load_found(
     cache: &mut DocumentCache,
 ) -> BuildResult<Site> {
     let docs = read_documents(found.sources, cache)?;
-    assemble_documents(config, docs, found.assets, found.warnings, cache)
+    let cancelled = || cache.is_cancelled();
+    assemble_documents(config, docs, found.assets, found.warnings, &cancelled)
 }
 
 /// Every source's document, in the order of `sources`, parsed unless `cache` holds it.
@@ -239,11 +240,10 @@ fn assemble_documents(
     docs: Vec<Document>,
     assets: Vec<(std::path::PathBuf, String)>,
     mut warnings: Vec<Diagnostic>,
-    cache: &DocumentCache,
+    cancelled: &(dyn Fn() -> bool + Sync),
 ) -> BuildResult<Site> {
-    let cancelled = || cache.is_cancelled();
     let mut site = timed("assemble (markdown, links, graph)", || {
-        site::assemble(config, docs, assets, &cancelled)
+        site::assemble(config, docs, assets, cancelled)
     })?;
     warnings.append(&mut site.warnings);
     site.warnings = warnings;
@@ -359,14 +359,13 @@ pub fn build_to_disk(
         return Ok(Outcome::Unchanged(stamp));
     }
     cache::forget(&output_dir);
-    let mut documents = DocumentCache::default();
-    let docs = read_documents(found.sources, &mut documents)?;
+    // A cache of this one read, dropped with the statement: its copies would keep the Markdown.
+    let docs = read_documents(found.sources, &mut DocumentCache::default())?;
     let fingerprint = hashed_first.or_else(|| {
         let sources = docs.iter().map(|doc| (&doc.source, doc.hash));
         cache::fingerprint_of(&config, &theme.fingerprint, sources, &found.assets).ok()
     });
-    let mut site = assemble_documents(config, docs, found.assets, found.warnings, &documents)?;
-    drop(documents); // its copies of the documents would keep their Markdown alive
+    let mut site = assemble_documents(config, docs, found.assets, found.warnings, &|| false)?;
     render::release_bodies(&mut site);
     let staging = Staging::create(&output_dir)?;
     let mut sink = Sink::disk(staging.path());

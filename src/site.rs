@@ -918,18 +918,22 @@ fn build_sections(config: &SiteConfig, pages: &mut [Page]) -> Vec<Section> {
     sections
 }
 
+/// Where page `p` sorts among `pages` newest first (undated last), then by index: the order of
+/// posts in their section, of `Tag::pages`, of feeds and of related pages.
+pub fn newest_first(
+    pages: &[Page],
+    p: usize,
+) -> (std::cmp::Reverse<Option<chrono::NaiveDate>>, usize) {
+    (
+        std::cmp::Reverse(pages[p].doc.date.as_ref().map(|d| d.day)),
+        p,
+    )
+}
+
 /// Posts newest first; docs by weight, then title.
 fn sort_pages(pages: &[Page], list: &mut [usize], newest_first: bool) {
     if newest_first {
-        list.sort_by(|&a, &b| {
-            pages[b]
-                .doc
-                .date
-                .as_ref()
-                .map(|d| d.day)
-                .cmp(&pages[a].doc.date.as_ref().map(|d| d.day))
-                .then(a.cmp(&b))
-        });
+        list.sort_by_key(|&p| self::newest_first(pages, p));
     } else {
         list.sort_by(|&a, &b| {
             let wa = pages[a].doc.meta.weight.unwrap_or(i64::MAX);
@@ -975,15 +979,7 @@ fn build_tags(pages: &[Page]) -> Vec<Tag> {
     let mut tags: Vec<Tag> = tags.into_values().collect();
     for tag in &mut tags {
         tag.pages.dedup();
-        tag.pages.sort_by(|&a, &b| {
-            pages[b]
-                .doc
-                .date
-                .as_ref()
-                .map(|d| d.day)
-                .cmp(&pages[a].doc.date.as_ref().map(|d| d.day))
-                .then(a.cmp(&b))
-        });
+        tag.pages.sort_by_key(|&p| newest_first(pages, p));
     }
     tags
 }

@@ -570,10 +570,8 @@ fn rebuild_overtaken_by_newer_changes_is_never_published() {
     let site = fixture();
     let root = site.path();
     let newer_changes = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut rebuilder =
-        Rebuilder::new(root, Overrides::default()).cancelled_by(newer_changes.clone());
-    let built = rebuilder.rebuild(&ChangeSet::everything()).unwrap();
-    let state = ServeState::new(built.output, "/", None);
+    let (rebuilder, state) = serving(root);
+    let mut rebuilder = rebuilder.cancelled_by(newer_changes.clone());
     let mut events = state.subscribe();
     let cwd = std::env::current_dir().unwrap();
     let shown = state.snapshot();

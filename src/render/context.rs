@@ -2,7 +2,7 @@
 
 use crate::adr::record::RelationKind;
 use crate::document::Kind;
-use crate::site::{Page, Site, page_tag_slugs, slugify};
+use crate::site::{Page, Site, newest_first, page_tag_slugs, slugify};
 use crate::theme::Theme;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -556,7 +556,7 @@ fn neighbours(site: &Site, adrs: &[usize]) -> Vec<(Option<usize>, Option<usize>)
 /// tags hold a large share of a site, and a 100,000-page build spent ten minutes here.
 const RELATED_WINDOW: usize = 100;
 
-/// All pages in the order of `Tag::pages` (newest first, then by index) and each page's place
+/// All pages in the order of `Tag::pages` ([`newest_first`]) and each page's place
 /// in it: related pages are ranked by place, without going back to the pages (ranking by
 /// their dates was a third of making a page's context).
 struct NewestFirst {
@@ -567,7 +567,7 @@ struct NewestFirst {
 impl NewestFirst {
     fn of(site: &Site) -> Self {
         let mut pages: Vec<usize> = (0..site.pages.len()).collect();
-        pages.sort_by_key(|&p| (std::cmp::Reverse(date_key(&site.pages[p])), p));
+        pages.sort_by_key(|&p| newest_first(&site.pages, p));
         let mut place = vec![0; pages.len()];
         for (at, &p) in pages.iter().enumerate() {
             place[p] = at as u32;

@@ -4,7 +4,7 @@
 use super::context::{Contexts, absolute_url};
 use crate::document::Kind;
 use crate::output::Sink;
-use crate::site::{Site, Tag};
+use crate::site::{Site, Tag, newest_first};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
@@ -75,7 +75,7 @@ fn site_feed(site: &Site) -> Vec<usize> {
         .filter(|(_, p)| p.is_listed() && p.doc.kind != Kind::Doc && p.doc.date.is_some())
         .map(|(i, _)| i)
         .collect();
-    sort_newest_first(site, &mut dated);
+    dated.sort_by_key(|&p| newest_first(&site.pages, p));
     dated
 }
 
@@ -86,18 +86,6 @@ fn tag_feed(site: &Site, tag: &Tag) -> Vec<usize> {
         .copied()
         .filter(|&p| site.pages[p].doc.date.is_some())
         .collect()
-}
-
-fn sort_newest_first(site: &Site, pages: &mut [usize]) {
-    pages.sort_by(|&a, &b| {
-        site.pages[b]
-            .doc
-            .date
-            .as_ref()
-            .map(|d| d.day)
-            .cmp(&site.pages[a].doc.date.as_ref().map(|d| d.day))
-            .then(a.cmp(&b))
-    });
 }
 
 fn abs(site: &Site, path: &str) -> String {

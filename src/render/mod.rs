@@ -187,21 +187,9 @@ pub fn render_site(
     if !diagnostics.is_empty() {
         return Err(BuildError::new(diagnostics));
     }
-    let mut sizes = [0usize; 3];
-    for page in search_entries.iter().flatten() {
-        sizes
-            .iter_mut()
-            .zip(page.heap_parts())
-            .for_each(|(s, b)| *s += b);
+    if log::log_enabled!(log::Level::Debug) {
+        log_entry_sizes(&search_entries);
     }
-    let [entries, aliases, rest] = sizes;
-    log::debug!(
-        "search entries: {} MB (terms {} MB, aliases {} MB, records {} MB)",
-        (entries + aliases + rest) >> 20,
-        entries >> 20,
-        aliases >> 20,
-        rest >> 20
-    );
     if entries_after == SearchEntries::Drop {
         crate::pipeline::timed("release word tables", || {
             crate::search::release_thread_tables();
@@ -319,6 +307,25 @@ fn search_doc<'a>(
             .collect(),
         code: &body.code_text,
     }
+}
+
+/// What the pages' search entries hold (`-v`).
+fn log_entry_sizes(search_entries: &crate::search::PageEntries) {
+    let mut sizes = [0usize; 3];
+    for page in search_entries.iter().flatten() {
+        sizes
+            .iter_mut()
+            .zip(page.heap_parts())
+            .for_each(|(s, b)| *s += b);
+    }
+    let [entries, aliases, rest] = sizes;
+    log::debug!(
+        "search entries: {} MB (terms {} MB, aliases {} MB, records {} MB)",
+        (entries + aliases + rest) >> 20,
+        entries >> 20,
+        aliases >> 20,
+        rest >> 20
+    );
 }
 
 /// Pages whose `template:` names no template of the theme, each located at that line.

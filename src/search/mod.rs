@@ -193,6 +193,33 @@ fn read_varint(bytes: &[u8], at: &mut u32) -> u32 {
     }
 }
 
+impl Iterator for EntryIter<'_> {
+    type Item = Entry;
+
+    fn next(&mut self) -> Option<Entry> {
+        if self.pos.at as usize >= self.bytes.len() {
+            return None;
+        }
+        let id = self.pos.prev + self.varint();
+        self.pos.prev = id;
+        let tf = self.varint();
+        let mut byte_if = |present: bool| {
+            present.then(|| {
+                self.pos.at += 1;
+                self.bytes[self.pos.at as usize - 1]
+            })
+        };
+        let sec = byte_if(tf & 2 != 0).unwrap_or(0);
+        let boosts = byte_if(tf & 1 != 0).unwrap_or(0);
+        Some(Entry {
+            id,
+            tf_tenths: (tf >> 2) as u16,
+            boosts,
+            sec,
+        })
+    }
+}
+
 /// A page's aliases, (surface word, stem) by global id, packed in surface order: a varint of
 /// the surface's distance from the previous one, then a varint of the stem (100,000 pages:
 /// 169 MB as pairs of `u32`).
@@ -226,33 +253,6 @@ impl PackedAliases {
             }
             surface += read_varint(&self.bytes, &mut at);
             Some((surface, read_varint(&self.bytes, &mut at)))
-        })
-    }
-}
-
-impl Iterator for EntryIter<'_> {
-    type Item = Entry;
-
-    fn next(&mut self) -> Option<Entry> {
-        if self.pos.at as usize >= self.bytes.len() {
-            return None;
-        }
-        let id = self.pos.prev + self.varint();
-        self.pos.prev = id;
-        let tf = self.varint();
-        let mut byte_if = |present: bool| {
-            present.then(|| {
-                self.pos.at += 1;
-                self.bytes[self.pos.at as usize - 1]
-            })
-        };
-        let sec = byte_if(tf & 2 != 0).unwrap_or(0);
-        let boosts = byte_if(tf & 1 != 0).unwrap_or(0);
-        Some(Entry {
-            id,
-            tf_tenths: (tf >> 2) as u16,
-            boosts,
-            sec,
         })
     }
 }
