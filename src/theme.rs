@@ -135,6 +135,7 @@ fn compile(templates: &BTreeMap<String, (String, PathBuf)>) -> BuildResult<Tera>
     tera.autoescape_on(vec![".html", ".xml", ".htm"]);
     // Tera's default also escapes `/`, which bloats every URL; these five suffice in text and quoted attributes.
     tera.set_escape_fn(crate::markdown::escape_html);
+    tera.register_filter("truncate", truncate);
     let list: Vec<(&str, &str)> = templates
         .iter()
         .map(|(name, (text, _))| (name.as_str(), text.as_str()))
@@ -143,6 +144,47 @@ fn compile(templates: &BTreeMap<String, (String, PathBuf)>) -> BuildResult<Tera>
         return Err(BuildError::one(template_error(&err, templates)));
     }
     Ok(tera)
+}
+
+/// Tera's `truncate` filter, same rules (`length` in grapheme clusters, default 255; `end`
+/// appended, default "…"), without first collecting every grapheme of the text: profiling
+/// the 10,000-page build showed that collection at 1.7% of its CPU (each card truncates its
+/// excerpt).
+fn truncate(
+    value: &tera::Value,
+    args: &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    use unicode_segmentation::UnicodeSegmentation;
+    let wrong = |what: &str, got: &tera::Value, expected: &str| {
+        tera::Error::msg(format!(
+            "Filter `truncate` received an incorrect type for arg `{what}`: got `{got}` but expected {expected}"
+        ))
+    };
+    let text = value.as_str().ok_or_else(|| {
+        tera::Error::msg(format!(
+            "Filter `truncate` was called on an incorrect value: got `{value}` but expected a String"
+        ))
+    })?;
+    let length = match args.get("length") {
+        Some(l) => l.as_u64().ok_or_else(|| wrong("length", l, "a usize"))? as usize,
+        None => 255,
+    };
+    let end = match args.get("end") {
+        Some(e) => e.as_str().ok_or_else(|| wrong("end", e, "a String"))?,
+        None => "…",
+    };
+    // Each grapheme takes at least a byte; in ASCII each byte is one, but for "\r\n".
+    let cut = if text.len() <= length {
+        None
+    } else if text.is_ascii() && !text.as_bytes()[..=length].contains(&b'\r') {
+        Some(length)
+    } else {
+        text.grapheme_indices(true).nth(length).map(|(at, _)| at)
+    };
+    Ok(match cut {
+        Some(at) => tera::Value::String(format!("{}{end}", &text[..at])),
+        None => value.clone(),
+    })
 }
 
 /// Locates a Tera parse error in its template file (Tera reports ` --> line:col`).
@@ -197,4 +239,54 @@ fn fingerprint(
         hasher.update(bytes);
     }
     hasher.finalize().to_hex()[..16].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    /// Renders `{{ text | truncate(...) }}` with Tera's own filter and with Lore's.
+    fn both(text: &str, args: &str) -> (String, String) {
+        let template = format!("{{{{ text | truncate({args}) }}}}");
+        let mut context = tera::Context::new();
+        context.insert("text", text);
+        let mut builtin = tera::Tera::default();
+        builtin.add_raw_template("t", &template).unwrap();
+        let mut ours = tera::Tera::default();
+        ours.register_filter("truncate", super::truncate);
+        ours.add_raw_template("t", &template).unwrap();
+        (
+            builtin.render("t", &context).unwrap(),
+            ours.render("t", &context).unwrap(),
+        )
+    }
+
+    #[test]
+    fn truncate_matches_teras_own() {
+        let long = "word ".repeat(80);
+        let cases = [
+            "",
+            "short",
+            long.as_str(),
+            "a\r\nb\r\nc\r\nd\r\ne",
+            "ab\r\ncd",
+            "e\u{301}e\u{301}e\u{301}e\u{301}",
+            "👩‍👩‍👧‍👦👩‍👩‍👧‍👦👩‍👩‍👧‍👦",
+            "Ærø Straße naïve café",
+        ];
+        for text in cases {
+            for args in [
+                "length=3",
+                "length=4",
+                "length=0",
+                "length=240",
+                "",
+                "length=5, end=\"...\"",
+            ] {
+                let (builtin, ours) = both(text, args);
+                assert_eq!(ours, builtin, "{text:?} | truncate({args})");
+            }
+        }
+        let (builtin, ours) = both(&long, "length=7");
+        assert_eq!(ours, "word wo…");
+        assert_eq!(ours, builtin);
+    }
 }
