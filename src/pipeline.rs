@@ -59,10 +59,11 @@ fn cpu_ms() -> u64 {
 /// libmimalloc-sys names no constant for it. A unit test checks it reads the documented default.
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// Sites with fewer sources than this keep the memory they free for their next stages (a
-/// 10,000-page build peaks at 320 MB so; memory freed while kept is never handed back, which
-/// on 100,000 pages raised the peak from 1.9 to 2.1 GB).
-const KEEP_FREED_MEMORY_BELOW: usize = 30_000;
+/// From this many sources a build trades CPU for memory: it lets go of Markdown between the
+/// scan and the page pass, and hands freed memory back to the system. Below, it keeps both (a
+/// 10,000-page build peaks at 320 MB so); memory freed while kept is never handed back, which
+/// on 100,000 pages raised the peak from 1.9 to 2.1 GB.
+const LARGE_SITE: usize = 30_000;
 
 /// While alive, memory the process frees stays with the allocator instead of going back to
 /// the system after mimalloc's purge delay. On the 10,000-page site, handing pages back and
@@ -398,7 +399,8 @@ pub fn build_to_disk(
     let theme = Theme::load(&config)?;
     let output_dir = config.output_dir.clone();
     let found = timed("discover", || discover::discover(&config));
-    let _kept = (found.sources.len() < KEEP_FREED_MEMORY_BELOW).then(FreedMemoryKept::new);
+    let large = found.sources.len() >= LARGE_SITE;
+    let _kept = (!large).then(FreedMemoryKept::new);
     // Hashing the inputs before reading them for the build pays only when it may spare the
     // build; otherwise the hashes come from the read itself.
     let hashed_first = (reuse && cache::may_be_unchanged(&output_dir))
@@ -422,7 +424,9 @@ pub fn build_to_disk(
         cache::fingerprint_of(&config, &theme.fingerprint, sources, &found.assets).ok()
     });
     let mut site = assemble_documents(config, docs, found.assets, found.warnings, &|| false)?;
-    render::release_bodies(&mut site);
+    if large {
+        render::release_bodies(&mut site);
+    }
     let staging = Staging::create(&output_dir)?;
     let mut sink = Sink::disk(staging.path());
     if let Some(bar) = progress {

@@ -152,8 +152,8 @@ impl Site {
     /// Lets go of the Markdown of every page only its own render needs: all but the home page,
     /// the decision log's introduction, section index pages and `keep` (pages feeds show),
     /// which lists render too. The page pass reads them again from their files: held through a
-    /// 100,000-page build, they were 800 MB of its peak. For `lore build`, which renders each
-    /// page once; `lore serve` keeps them.
+    /// 100,000-page build, they were 800 MB of its peak. For `lore build` on large sites, which
+    /// renders each page once; `lore serve` keeps them.
     pub fn release_bodies(&mut self, keep: &std::collections::HashSet<usize>) {
         let mut kept = keep.clone();
         kept.extend(self.home);
