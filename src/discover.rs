@@ -123,8 +123,9 @@ fn walk_files(
 
 /// A linked folder that is the walk's root or one of its parents: walkdir sees a loop only
 /// once it comes back to a folder of its own path, after reading everything a second time.
+/// The root itself may be a link (`content -> ../docs`).
 fn leads_above(entry: &walkdir::DirEntry, real_root: Option<&Path>) -> bool {
-    if !(entry.path_is_symlink() && entry.file_type().is_dir()) {
+    if entry.depth() == 0 || !(entry.path_is_symlink() && entry.file_type().is_dir()) {
         return false;
     }
     let (Some(root), Ok(target)) = (real_root, entry.path().canonicalize()) else {

@@ -222,6 +222,28 @@ built: [[a/index.html, "<h1"]]
     );
 }
 
+/// A content folder that is itself a link (`content -> ../docs`, as in a monorepo) is read
+/// through it, with no loop reported.
+#[test]
+fn a_linked_content_folder_is_read() {
+    let site = TestSite::empty();
+    site.write("docs/posts/hello.md", "---\ntitle: Hello\n---\n\nHi.\n");
+    site.write(
+        "docs/adr/0001-use-lore.md",
+        "# 1. Use Lore\n\n## Status\n\nAccepted\n",
+    );
+    std::os::unix::fs::symlink("docs", site.root().join("content")).unwrap();
+    let expect = expect(
+        r#"
+exit: 0
+check: true
+warnings: 0
+built: [[posts/hello/index.html, "Hello"], [adr/0001-use-lore/index.html, "Use Lore"]]
+"#,
+    );
+    run_case("linked content folder", &site, &expect);
+}
+
 const UNREADABLE: &str = r#"
 exit: 1
 check: true
