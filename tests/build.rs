@@ -115,18 +115,74 @@ fn tags_match_case_insensitively_and_keep_first_case() {
     let site = TestSite::fixture("basic");
     site.build_ok();
     let tag = site.html("tags/engineering/index.html");
-    let page = site.read("tags/engineering/index.html");
+    // Three pages, two a list page (`paginate: 2`).
+    let pages =
+        site.read("tags/engineering/index.html") + &site.read("tags/engineering/page/2/index.html");
     assert!(
         texts(&tag, "h1").iter().any(|t| t.contains("Engineering")),
         "{:?}",
         texts(&tag, "h1")
     );
     for title in ["Caching Without Tears", "Second: a post", "Install"] {
-        assert!(page.contains(title), "tag page lists {title}");
+        assert!(pages.contains(title), "tag pages list {title}");
     }
     assert!(!site.public().join("tags/Engineering").exists());
     let index = resolved(&site, "tags/index.html", "a", "href");
     assert!(index.contains(&"/kb/tags/queues/".to_string()), "{index:?}");
+}
+
+/// A tag's pages are listed `paginate` at a time, newest first, like a section's: `/tags/x/`,
+/// then `/tags/x/page/2/`, with a pager, rel prev/next links, the tag's totals on every page,
+/// and every list page in the sitemap.
+#[test]
+fn tag_pages_are_paginated() {
+    let site = TestSite::fixture("basic");
+    for n in 1..=5 {
+        site.write(
+            &format!("content/posts/p{n}.md"),
+            &format!(
+                "---\ntitle: Paged {n}\ndate: 2026-02-0{n}\ntags: [paged]\n---\n\nBody {n}.\n"
+            ),
+        );
+    }
+    site.build_ok();
+    let titles = |path: &str| -> Vec<String> { texts(&site.html(path), ".card-title a") };
+    assert_eq!(titles("tags/paged/index.html"), ["Paged 5", "Paged 4"]);
+    assert_eq!(
+        titles("tags/paged/page/2/index.html"),
+        ["Paged 3", "Paged 2"]
+    );
+    assert_eq!(titles("tags/paged/page/3/index.html"), ["Paged 1"]);
+    assert!(!site.public().join("tags/paged/page/4").exists());
+    assert!(!site.public().join("tags/paged/page/1").exists());
+    let second = site.read("tags/paged/page/2/index.html");
+    assert!(second.contains("Page 2 of 3"), "{second}");
+    assert!(
+        second.contains("<span class=\"count\">5</span>"),
+        "the tag's total, not the page's"
+    );
+    let links = resolved(&site, "tags/paged/page/2/index.html", "link", "href");
+    for href in ["/kb/tags/paged/", "/kb/tags/paged/page/3/"] {
+        assert!(
+            links.contains(&href.to_string()),
+            "rel prev/next {href}: {links:?}"
+        );
+    }
+    let pager = resolved(
+        &site,
+        "tags/paged/page/2/index.html",
+        ".pagination a",
+        "href",
+    );
+    assert!(
+        pager.contains(&"/kb/tags/paged/page/3/".to_string()),
+        "{pager:?}"
+    );
+    let sitemap = site.read("sitemap.xml");
+    assert!(sitemap.contains("tags/paged/page/3/"), "{sitemap}");
+    // A tag that fits on one page has no pager.
+    let one = site.read("tags/queues/index.html");
+    assert!(!one.contains("class=\"pagination\""));
 }
 
 #[test]

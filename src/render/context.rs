@@ -367,40 +367,63 @@ impl<'a> Contexts<'a> {
         context(vars)
     }
 
-    pub fn tag(&self, t: usize) -> Context {
+    /// The output paths of a tag's list pages, the first one's first.
+    pub fn tag_page_paths(&self, t: usize) -> Vec<String> {
+        let base = format!("tags/{}/", self.site.tags[t].slug);
+        list_page_paths(&base, self.page_count(self.site.tags[t].pages.len()))
+    }
+
+    /// The context of list page `n` (from 1) of tag `t`: its share of the tag's pages, newest
+    /// first, split by kind.
+    pub fn tag(&self, t: usize, n: usize) -> Context {
         let site = self.site;
         let tag = &site.tags[t];
-        let mut vars = self.with_page_meta(
-            Some(&format!("Tagged “{}”", tag.name)),
-            &format!("tags/{}/", tag.slug),
-            "",
-        );
-        vars.insert("tag".into(), tag_value(site, t));
+        let page_url = |n: usize| list_page_url(&site.url(&format!("tags/{}/", tag.slug)), n);
+        let mut vars =
+            self.with_page_meta(Some(&format!("Tagged “{}”", tag.name)), &page_url(n), "");
+        let count = |kind: Kind| {
+            let of_kind = tag
+                .pages
+                .iter()
+                .filter(|&&p| site.pages[p].doc.kind == kind);
+            json!(of_kind.count())
+        };
+        let mut tag_object = tag_value(site, t);
+        if let Some(fields) = tag_object.as_object_mut() {
+            fields.insert(
+                "counts".into(),
+                object([
+                    ("posts", count(Kind::Post)),
+                    ("adrs", count(Kind::Adr)),
+                    ("docs", count(Kind::Doc)),
+                ]),
+            );
+        }
+        vars.insert("tag".into(), tag_object);
+        let per_page = site.config.paginate;
+        let chunk = &tag.pages[((n - 1) * per_page).min(tag.pages.len())..];
+        let chunk = &chunk[..per_page.min(chunk.len())];
         for (key, kind) in [
             ("posts", Kind::Post),
             ("adrs", Kind::Adr),
             ("docs", Kind::Doc),
         ] {
-            let list: Vec<&Value> = tag
-                .pages
+            let list: Vec<&Value> = chunk
                 .iter()
                 .filter(|&&p| site.pages[p].doc.kind == kind)
                 .map(|&p| self.summary(p))
                 .collect();
             vars.insert(key.into(), owned(list));
         }
+        let total = self.page_count(tag.pages.len());
+        vars.insert("paginator".into(), paginator(n, total, page_url));
         context(vars)
     }
 
     /// The output paths of a section's list pages, the first one's first.
     pub fn section_page_paths(&self, s: usize) -> Vec<String> {
-        let base = self.section_path(s);
-        (1..=self.section_page_count(s))
-            .map(|n| match n {
-                1 => format!("{base}index.html"),
-                n => format!("{base}page/{n}/index.html"),
-            })
-            .collect()
+        let pages = self.site.sections[s].pages.len();
+        list_page_paths(&self.section_path(s), self.page_count(pages))
     }
 
     fn section_path(&self, s: usize) -> String {
@@ -413,12 +436,9 @@ impl<'a> Contexts<'a> {
             .to_string()
     }
 
-    fn section_page_count(&self, s: usize) -> usize {
-        self.site.sections[s]
-            .pages
-            .len()
-            .div_ceil(self.site.config.paginate)
-            .max(1)
+    /// How many list pages `pages` pages take (one even when there are none).
+    fn page_count(&self, pages: usize) -> usize {
+        pages.div_ceil(self.site.config.paginate).max(1)
     }
 
     /// The context of list page `n` (from 1) of section `s`.
@@ -426,11 +446,8 @@ impl<'a> Contexts<'a> {
         let site = self.site;
         let section = &site.sections[s];
         let per_page = site.config.paginate;
-        let total = self.section_page_count(s);
-        let page_url = |n: usize| match n {
-            1 => section.url.clone(),
-            n => format!("{}page/{n}/", section.url),
-        };
+        let total = self.page_count(section.pages.len());
+        let page_url = |n: usize| list_page_url(&section.url, n);
         let content = match (n, section.index_page) {
             (1, Some(i)) => site.body(i).html,
             _ => String::new(),
@@ -447,24 +464,45 @@ impl<'a> Contexts<'a> {
                 ("pages", owned(pages)),
             ]),
         );
-        let paginator = (total > 1).then(|| {
-            let pages: Vec<Value> = pager_numbers(n, total)
-                .into_iter()
-                .map(|k| match k {
-                    Some(k) => json!({"number": k, "url": page_url(k), "current": k == n}),
-                    None => json!({"gap": true}),
-                })
-                .collect();
-            json!({
-                "current": n, "total": total,
-                "prev_url": (n > 1).then(|| page_url(n - 1)),
-                "next_url": (n < total).then(|| page_url(n + 1)),
-                "pages": pages,
-            })
-        });
-        vars.insert("paginator".into(), paginator.unwrap_or(Value::Null));
+        vars.insert("paginator".into(), paginator(n, total, page_url));
         context(vars)
     }
+}
+
+/// List page `n` (from 1) of the list at `first` (a folder URL or path): `first` itself, then
+/// `first` + `page/n/`.
+fn list_page_url(first: &str, n: usize) -> String {
+    match n {
+        1 => first.to_string(),
+        n => format!("{first}page/{n}/"),
+    }
+}
+
+/// The output paths of a list's `total` pages, the first at `base` (a folder path).
+fn list_page_paths(base: &str, total: usize) -> Vec<String> {
+    (1..=total)
+        .map(|n| format!("{}index.html", list_page_url(base, n)))
+        .collect()
+}
+
+/// The pager of list page `n` of `total`, or null for a list that fits on one page.
+fn paginator(n: usize, total: usize, page_url: impl Fn(usize) -> String) -> Value {
+    if total <= 1 {
+        return Value::Null;
+    }
+    let pages: Vec<Value> = pager_numbers(n, total)
+        .into_iter()
+        .map(|k| match k {
+            Some(k) => json!({"number": k, "url": page_url(k), "current": k == n}),
+            None => json!({"gap": true}),
+        })
+        .collect();
+    json!({
+        "current": n, "total": total,
+        "prev_url": (n > 1).then(|| page_url(n - 1)),
+        "next_url": (n < total).then(|| page_url(n + 1)),
+        "pages": pages,
+    })
 }
 
 /// The page numbers a pager shows: the first, the last and two either side of the current one,

@@ -365,7 +365,8 @@ enum List {
     Home,
     AdrLog,
     TagIndex,
-    Tag(usize),
+    /// Tag, and list page number from 1.
+    Tag(usize, usize),
     /// Section, and list page number from 1.
     Section(usize, usize),
     Search,
@@ -379,8 +380,10 @@ fn lists(site: &Site, theme: &Theme, contexts: &Contexts<'_>) -> Vec<(String, Li
         ("adr/index.html".to_string(), List::AdrLog),
         ("tags/index.html".to_string(), List::TagIndex),
     ];
-    for (t, tag) in site.tags.iter().enumerate() {
-        all.push((format!("tags/{}/index.html", tag.slug), List::Tag(t)));
+    for t in 0..site.tags.len() {
+        for (n, path) in contexts.tag_page_paths(t).into_iter().enumerate() {
+            all.push((path, List::Tag(t, n + 1)));
+        }
     }
     for s in 0..site.sections.len() {
         for (n, path) in contexts.section_page_paths(s).into_iter().enumerate() {
@@ -405,7 +408,7 @@ fn render_list(
         List::Home => ("index.html", contexts.home()),
         List::AdrLog => ("adr_log.html", contexts.adr_log()),
         List::TagIndex => ("tags.html", contexts.tag_index()),
-        List::Tag(t) => ("tag.html", contexts.tag(t)),
+        List::Tag(t, n) => ("tag.html", contexts.tag(t, n)),
         List::Section(s, n) => ("section.html", contexts.section_page(s, n)),
         List::Search => ("search.html", contexts.plain("Search", "search/")),
         List::NotFound => ("404.html", contexts.plain("Page not found", "404.html")),
