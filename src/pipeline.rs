@@ -61,7 +61,7 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// From this many sources a build trades CPU for memory: it lets go of Markdown between the
 /// scan and the page pass, and hands freed memory back to the system. Below, it keeps both (a
-/// 10,000-page build peaks at 320 MB so); memory freed while kept is never handed back, which
+/// 10,000-page build peaks at 400 MB so); memory freed while kept is never handed back, which
 /// on 100,000 pages raised the peak from 1.9 to 2.1 GB.
 const LARGE_SITE: usize = 30_000;
 

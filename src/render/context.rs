@@ -43,6 +43,8 @@ pub struct Contexts<'a> {
     /// Previous and next page of every page, within its section or the decision log.
     neighbours: Vec<(Option<usize>, Option<usize>)>,
     newest_first: NewestFirst,
+    /// Per tag, how many of its pages are posts, decisions and docs (as [`KINDS`]).
+    tag_counts: Vec<[usize; 3]>,
     pub highlight_css: String,
 }
 
@@ -69,6 +71,7 @@ impl<'a> Contexts<'a> {
         let neighbours = neighbours(site, &adrs_in_order);
         Contexts {
             newest_first: NewestFirst::of(site),
+            tag_counts: tag_counts(site),
             site_value,
             adrs_in_order,
             neighbours,
@@ -381,33 +384,16 @@ impl<'a> Contexts<'a> {
         let page_url = |n: usize| list_page_url(&site.url(&format!("tags/{}/", tag.slug)), n);
         let mut vars =
             self.with_page_meta(Some(&format!("Tagged “{}”", tag.name)), &page_url(n), "");
-        let count = |kind: Kind| {
-            let of_kind = tag
-                .pages
-                .iter()
-                .filter(|&&p| site.pages[p].doc.kind == kind);
-            json!(of_kind.count())
-        };
         let mut tag_object = tag_value(site, t);
         if let Some(fields) = tag_object.as_object_mut() {
-            fields.insert(
-                "counts".into(),
-                object([
-                    ("posts", count(Kind::Post)),
-                    ("adrs", count(Kind::Adr)),
-                    ("docs", count(Kind::Doc)),
-                ]),
-            );
+            let counts = KINDS.iter().zip(self.tag_counts[t]);
+            let counts = counts.map(|(&(key, _), count)| (key.to_string(), json!(count)));
+            fields.insert("counts".into(), Value::Object(counts.collect()));
         }
         vars.insert("tag".into(), tag_object);
-        let per_page = site.config.paginate;
-        let chunk = &tag.pages[((n - 1) * per_page).min(tag.pages.len())..];
-        let chunk = &chunk[..per_page.min(chunk.len())];
-        for (key, kind) in [
-            ("posts", Kind::Post),
-            ("adrs", Kind::Adr),
-            ("docs", Kind::Doc),
-        ] {
+        let chunk = tag.pages.chunks(site.config.paginate).nth(n - 1);
+        let chunk = chunk.unwrap_or_default();
+        for (key, kind) in KINDS {
             let list: Vec<&Value> = chunk
                 .iter()
                 .filter(|&&p| site.pages[p].doc.kind == kind)
@@ -735,6 +721,28 @@ pub fn status_class(status: Option<&str>) -> &'static str {
         Some("unknown") => "unknown",
         Some(_) => "other",
     }
+}
+
+/// The kinds of page, by the names lists and counts give them.
+const KINDS: [(&str, Kind); 3] = [
+    ("posts", Kind::Post),
+    ("adrs", Kind::Adr),
+    ("docs", Kind::Doc),
+];
+
+fn tag_counts(site: &Site) -> Vec<[usize; 3]> {
+    let kind_at = |p: usize| KINDS.iter().position(|&(_, k)| k == site.pages[p].doc.kind);
+    site.tags
+        .iter()
+        .map(|tag| {
+            let mut counts = [0; 3];
+            tag.pages
+                .iter()
+                .filter_map(|&p| kind_at(p))
+                .for_each(|k| counts[k] += 1);
+            counts
+        })
+        .collect()
 }
 
 fn tag_value(site: &Site, t: usize) -> Value {
