@@ -39,7 +39,7 @@ pub struct Discovered {
 
 pub fn discover(config: &SiteConfig) -> Discovered {
     let mut found = Discovered::default();
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = rustc_hash::FxHashSet::default();
     let mut roots: Vec<PathBuf> = Vec::new();
     let content_is_whole_repo = config.zero_config && !config.adr_roots.is_empty();
     if !content_is_whole_repo {
@@ -65,13 +65,20 @@ fn walk(
     config: &SiteConfig,
     root: &Path,
     found: &mut Discovered,
-    seen: &mut std::collections::BTreeSet<PathBuf>,
+    seen: &mut rustc_hash::FxHashSet<PathBuf>,
 ) {
-    for (path, _) in walk_files(config, root, &mut found.warnings) {
+    // Under the content folder, a file's name relative to it is the root's plus the file's
+    // relative to the root (path operations per file were most of discovering 100,000 files).
+    let root_rel = root.strip_prefix(&config.content_dir).ok().map(slash_path);
+    for (path, rel_to_root) in walk_files(config, root, &mut found.warnings) {
         if !seen.insert(path.clone()) {
             continue;
         }
-        let rel = relative_name(config, &path);
+        let rel = match &root_rel {
+            Some(prefix) if prefix.is_empty() => rel_to_root,
+            Some(prefix) => format!("{prefix}/{rel_to_root}"),
+            None => relative_name(config, &path),
+        };
         if is_markdown(&path) {
             let role = role_of(config, &path);
             found.sources.push(SourceFile { path, rel, role });
@@ -90,7 +97,9 @@ fn walk_files(
     let mut files = Vec::new();
     let walker = WalkDir::new(root)
         .follow_links(true)
-        .sort_by_file_name()
+        // Entries of one folder share its path: comparing whole paths orders them by name
+        // without parsing each into components, as `sort_by_file_name` does per comparison.
+        .sort_by(|a, b| a.path().as_os_str().cmp(b.path().as_os_str()))
         .into_iter();
     let mut walker = walker.filter_entry(|e| e.depth() == 0 || !is_ignored(e.path(), config));
     let real_root = root.canonicalize().ok();
@@ -222,8 +231,12 @@ fn relative_name(config: &SiteConfig, path: &Path) -> String {
 }
 
 pub fn slash_path(path: &Path) -> String {
-    path.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+    let mut out = String::with_capacity(path.as_os_str().len());
+    for (i, part) in path.components().enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.push_str(&part.as_os_str().to_string_lossy());
+    }
+    out
 }

@@ -271,9 +271,31 @@ fn read_documents(
         .filter_map(|(r, _)| r.as_ref().ok())
         .map(|d| (d.source.path.clone(), d.clone()))
         .collect();
-    let results: Vec<Result<Document, Vec<Diagnostic>>> =
-        loaded.into_iter().map(|(r, _)| r).collect();
-    let mut docs = Vec::with_capacity(results.len());
+    let docs = documents_or_errors(loaded.into_iter().map(|(r, _)| r))?;
+    if cache.is_cancelled() {
+        return Err(BuildError::cancelled());
+    }
+    Ok(docs)
+}
+
+/// [`read_documents`] for a build that keeps no cache: nothing copied for later.
+fn read_documents_once(sources: Vec<discover::SourceFile>) -> BuildResult<Vec<Document>> {
+    let none = DocumentCache::default();
+    let loaded: Vec<Result<Document, Vec<Diagnostic>>> = timed("read and parse", || {
+        sources
+            .into_par_iter()
+            .map(|source| load_with(&none, source).0)
+            .collect()
+    });
+    documents_or_errors(loaded)
+}
+
+/// The documents, or every file's errors together.
+fn documents_or_errors(
+    results: impl IntoIterator<Item = Result<Document, Vec<Diagnostic>>>,
+) -> BuildResult<Vec<Document>> {
+    let results = results.into_iter();
+    let mut docs = Vec::with_capacity(results.size_hint().0);
     let mut errors = Vec::new();
     for result in results {
         match result {
@@ -281,13 +303,11 @@ fn read_documents(
             Err(mut diagnostics) => errors.append(&mut diagnostics),
         }
     }
-    if !errors.is_empty() {
-        return Err(BuildError::new(errors));
+    if errors.is_empty() {
+        Ok(docs)
+    } else {
+        Err(BuildError::new(errors))
     }
-    if cache.is_cancelled() {
-        return Err(BuildError::cancelled());
-    }
-    Ok(docs)
 }
 
 /// The site made of `docs`: Markdown scanned, links resolved, the decision graph drawn.
@@ -417,8 +437,7 @@ pub fn build_to_disk(
         return Ok(Outcome::Unchanged(stamp));
     }
     cache::forget(&output_dir);
-    // A cache of this one read, dropped with the statement: its copies would keep the Markdown.
-    let docs = read_documents(found.sources, &mut DocumentCache::default())?;
+    let docs = read_documents_once(found.sources)?;
     let fingerprint = hashed_first.or_else(|| {
         let sources = docs.iter().map(|doc| (&doc.source, doc.hash));
         cache::fingerprint_of(&config, &theme.fingerprint, sources, &found.assets).ok()

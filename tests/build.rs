@@ -559,7 +559,7 @@ fn the_build_on_disk_equals_the_build_in_memory() {
 }
 
 /// A build that takes longer than a second shows a progress bar on a terminal (here a pseudo-
-/// terminal from `script`), and none when its output is piped.
+/// terminal from `script`), and none when its output is piped or when it is quicker.
 #[test]
 fn a_progress_bar_on_a_terminal_only() {
     if !std::path::Path::new("/usr/bin/script").exists() {
@@ -572,33 +572,45 @@ fn a_progress_bar_on_a_terminal_only() {
     }
     let site = TestSite::empty();
     site.write("lore.yaml", "title: Many pages\n");
-    // Enough pages (with code to highlight) for a debug build to take well over a second.
-    for n in 0..2500 {
+    for n in 0..500 {
         site.write(
             &format!("content/posts/2024-01-01-post-{n}.md"),
             &format!("---\ntitle: Post {n}\ntags: [t{}]\n---\n\nText {n}.\n\n```rust\nfn main() {{ println!(\"{n}\"); }}\n```\n", n % 10),
         );
     }
-    let piped = site.lore(&["build"]);
+    // The bar's delay is shortened (LORE_PROGRESS_DELAY_MS) so that the test needs no slow build.
+    let piped = site
+        .command(&["build"])
+        .env("LORE_PROGRESS_DELAY_MS", "0")
+        .output()
+        .unwrap();
     assert!(piped.status.success());
     assert!(!stderr(&piped).contains("rendering"), "{}", stderr(&piped));
 
-    let command = format!(
-        "{} build --force {}",
-        env!("CARGO_BIN_EXE_lore"),
-        site.root().display()
-    );
-    let on_terminal = std::process::Command::new("/usr/bin/script")
-        .args(["-qfec", &command, "/dev/null"])
-        .output()
-        .unwrap();
-    let shown = String::from_utf8_lossy(&on_terminal.stdout);
-    assert!(on_terminal.status.success(), "{shown}");
+    let on_terminal = |delay_ms: &str| {
+        let command = format!(
+            "{} build --force {}",
+            env!("CARGO_BIN_EXE_lore"),
+            site.root().display()
+        );
+        let out = std::process::Command::new("/usr/bin/script")
+            .args(["-qfec", &command, "/dev/null"])
+            .env("LORE_PROGRESS_DELAY_MS", delay_ms)
+            .output()
+            .unwrap();
+        let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{shown}");
+        assert!(shown.contains("Built 500 pages"), "{shown}");
+        shown
+    };
+    let shown = on_terminal("0");
     assert!(
         shown.contains("rendering") && shown.contains("pages ["),
         "{shown}"
     );
-    assert!(shown.contains("Built 2,500 pages"), "{shown}");
+    // A build quicker than the delay shows none (an hour: no build here lasts that long).
+    let shown = on_terminal("3600000");
+    assert!(!shown.contains("rendering"), "{shown}");
 }
 
 #[test]
@@ -634,5 +646,59 @@ fn related_pages_share_the_most_tags_newest_first_five_at_most() {
             "One shared 4",
             "One shared 3"
         ]
+    );
+}
+
+#[test]
+fn project_relative_decision_links_resolve_by_a_unique_file_name() {
+    let site = TestSite::empty();
+    site.write("lore.yaml", "title: T\nadr_dirs: [team-a, team-b]\n");
+    site.write("content/posts/hello.md", "# Hello\n\nText.\n");
+    // Log4brains writes links relative to the project, not to the file.
+    site.write(
+        "team-a/20201028-old.md",
+        "# Old\n\n- Status: superseded by [new](team-a/20201029-new.md)\n- Date: 2020-10-28\n",
+    );
+    site.write(
+        "team-a/20201029-new.md",
+        "# New\n\n- Status: accepted\n- Date: 2020-10-29\n",
+    );
+    // The same file name in both folders: a project-relative link to it decides nothing.
+    for team in ["team-a", "team-b"] {
+        site.write(
+            &format!("{team}/20200101-shared.md"),
+            "# Shared\n\n- Status: accepted\n- Date: 2020-01-01\n",
+        );
+    }
+    site.write(
+        "team-b/20200202-user.md",
+        "# User\n\n- Status: superseded by [s](elsewhere/20200101-shared.md)\n- Date: 2020-02-02\n",
+    );
+    site.build_ok();
+    let old = resolved(&site, "adr/20201028-old/index.html", "a.rel-target", "href");
+    assert!(
+        old.contains(&"/kb/adr/20201029-new/".to_string()),
+        "the unique file name decides: {old:?}"
+    );
+    let body_links = resolved(&site, "adr/20201028-old/index.html", ".prose a", "href");
+    assert_eq!(
+        body_links,
+        ["/kb/adr/20201029-new/"],
+        "a project-relative link in the text is resolved too"
+    );
+    let new = site.read("adr/20201029-new/index.html");
+    assert!(
+        new.contains("Supersedes"),
+        "the inverse relation is derived"
+    );
+    let user = resolved(
+        &site,
+        "adr/team-b/20200202-user/index.html",
+        "a.rel-target",
+        "href",
+    );
+    assert!(
+        user.is_empty(),
+        "an ambiguous file name links nowhere: {user:?}"
     );
 }

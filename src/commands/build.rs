@@ -22,8 +22,13 @@ fn progress_bar(ui: Ui) -> Option<ProgressBar> {
             .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     let shown = bar.clone();
+    // The delay can be set (in milliseconds) so that tests need no build lasting a second.
+    let delay = std::env::var("LORE_PROGRESS_DELAY_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(Duration::from_secs(1), Duration::from_millis);
     std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(1));
+        std::thread::sleep(delay);
         if !shown.is_finished() {
             shown.set_draw_target(ProgressDrawTarget::stderr());
             shown.enable_steady_tick(Duration::from_millis(120));

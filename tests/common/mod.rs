@@ -53,6 +53,11 @@ impl TestSite {
         scraper::Html::parse_document(&self.read(rel))
     }
 
+    /// The `lore` command in the site's folder, not yet run.
+    pub fn command(&self, args: &[&str]) -> Command {
+        lore_command(self.root(), args)
+    }
+
     /// Runs the `lore` binary in the site's folder.
     pub fn lore(&self, args: &[&str]) -> Output {
         lore_in(self.root(), args)
@@ -71,12 +76,14 @@ impl TestSite {
 }
 
 pub fn lore_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lore"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run lore")
+    lore_command(dir, args).output().expect("run lore")
+}
+
+/// The `lore` command with `args`, to run in `dir` (for a caller that sets more on it).
+pub fn lore_command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lore"));
+    command.args(args).current_dir(dir).env("NO_COLOR", "1");
+    command
 }
 
 pub fn fixtures() -> PathBuf {
