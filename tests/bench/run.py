@@ -212,6 +212,7 @@ def table(results):
                 ratio_m = f"{statistics.median(r['peak_mb'] for r in hugo) / rss:.1f}x less"
             lines.append(f"| {size} | {name} | {wall:.2f} s | {min(walls):.2f}-{max(walls):.2f} s "
                          f"| {rss:.0f} MB | {ratio_t} | {ratio_m} |")
+    lines += growth_lines(results["builds"])
     for name, serve in results.get("serve", {}).items():
         for key in ("edit_latencies_s", "reload_latencies_s"):
             if key in serve:
@@ -219,6 +220,18 @@ def table(results):
                 lines.append(f"| serve | {name} ({key.split('_')[0]}) | median {statistics.median(values) * 1000:.0f} ms "
                              f"| p95 {quantile(values, 0.95) * 1000:.0f} ms | start-up {serve['startup_s']:.2f} s | | |")
     return "\n".join(lines)
+
+
+def growth_lines(builds):
+    """How Lore's median time grows from each size to the next, against the pages' growth."""
+    lines = []
+    sizes = [size for size in builds if "lore" in builds[size]]
+    for small, large in zip(sizes, sizes[1:]):
+        walls = [statistics.median(r["wall_s"] for r in builds[size]["lore"]) for size in (small, large)]
+        pages = [sum(SIZES[size]) for size in (small, large)]
+        lines.append(f"| {small} -> {large} | lore | {walls[1] / walls[0]:.1f}x the time | "
+                     f"for {pages[1] / pages[0]:.0f}x the pages | | | |")
+    return lines
 
 
 def main():
