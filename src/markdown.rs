@@ -933,6 +933,7 @@ mod tests {
             "one",
             " two  words\t",
             "a\x0bb\x0cc\rd\ne",
+            "\x08a\x0eb\x1fc",
             "x\u{a0}y",
             "é è",
             "word",

@@ -155,7 +155,9 @@ pub struct Rendered {
 
 /// Discovers and parses every file, then assembles the site. All parse errors are reported together.
 pub fn load_site(config: SiteConfig) -> BuildResult<Site> {
-    load_site_cached(config, &mut DocumentCache::default())
+    let found = timed("discover", || discover::discover(&config));
+    let docs = read_documents_once(found.sources)?;
+    assemble_documents(config, docs, found.assets, found.warnings, &|| false)
 }
 
 /// Parsed documents of earlier builds in this process, so a rebuild parses only changed files.

@@ -630,10 +630,8 @@ impl<'a> Lookup<'a> {
                 superseded_hint: None,
             };
         }
-        let in_decision = matches!(self.docs[from].source.role, Role::Adr { .. });
-        if in_decision
-            && decoded.ends_with(".md")
-            && let Some(page) = self.adr_by_file_name(&decoded)
+        if matches!(self.docs[from].source.role, Role::Adr { .. })
+            && let Some(page) = self.project_relative_decision(&decoded)
         {
             return self.page_link(page, fragment);
         }
@@ -750,6 +748,22 @@ impl<'a> Lookup<'a> {
             RelationTarget::Number(n) => self.index.adr_by_number.get(&(root, *n)).copied(),
             RelationTarget::Id(id) => self.adr_by_id_like(root, id),
         }
+    }
+
+    /// The decision a link in a decision's text names when Log4brains wrote it relative to the
+    /// project, not to the file (`docs/adr/20201029-x.md`): its path from the site root, else a
+    /// file name only one decision has. A link that says where it starts (`./`, `../`) is taken
+    /// at its word and stays broken. Relations are looser (see `relation_target`): they name a
+    /// decision in prose, and any link to a unique file name is taken to mean that decision.
+    fn project_relative_decision(&self, href: &str) -> Option<usize> {
+        let says_where = href.starts_with("./") || href.starts_with("../");
+        if says_where || !crate::discover::is_markdown(Path::new(href)) {
+            return None;
+        }
+        let by_path = self.page_at(&normalise_path(&self.config.root.join(href)));
+        by_path
+            .filter(|&i| self.docs[i].kind == Kind::Adr)
+            .or_else(|| self.adr_by_file_name(href))
     }
 
     /// Log4brains writes links relative to the project, not the file: a unique file name decides.

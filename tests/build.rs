@@ -603,6 +603,8 @@ fn a_progress_bar_on_a_terminal_only() {
         assert!(shown.contains("Built 500 pages"), "{shown}");
         shown
     };
+    // With no delay the bar is drawn as the first pages render (its thread starts at once,
+    // long before 500 pages are done, in a debug or a release build).
     let shown = on_terminal("0");
     assert!(
         shown.contains("rendering") && shown.contains("pages ["),
@@ -674,6 +676,11 @@ fn project_relative_decision_links_resolve_by_a_unique_file_name() {
         "team-b/20200202-user.md",
         "# User\n\n- Status: superseded by [s](elsewhere/20200101-shared.md)\n- Date: 2020-02-02\n",
     );
+    // A link that says where it starts is taken at its word, even to a unique file name.
+    site.write(
+        "team-a/20201030-third.md",
+        "# Third\n\n- Status: accepted\n- Date: 2020-10-30\n\nSee [old](../wrong/20201028-old.md).\n",
+    );
     site.build_ok();
     let old = resolved(&site, "adr/20201028-old/index.html", "a.rel-target", "href");
     assert!(
@@ -697,6 +704,14 @@ fn project_relative_decision_links_resolve_by_a_unique_file_name() {
         "a.rel-target",
         "href",
     );
+    let checked = site.lore(&["check"]);
+    let check = format!("{}{}", stdout(&checked), stderr(&checked));
+    assert!(
+        check.contains("link `../wrong/20201028-old.md` leads to no page")
+            && check.contains("link `elsewhere/20200101-shared.md` leads to no page"),
+        "lore check still reports both: {check}"
+    );
+    assert!(!check.contains("team-a/20201029-new.md"), "{check}");
     assert!(
         user.is_empty(),
         "an ambiguous file name links nowhere: {user:?}"
