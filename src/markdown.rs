@@ -674,8 +674,8 @@ fn insert_toc(siblings: &mut Vec<TocEntry>, entry: TocEntry) {
 }
 
 pub fn collapse_whitespace(text: &str) -> String {
-    // One pass into one buffer: collecting the words first and joining them was 3% of a
-    // build's CPU time when every section's text went through here.
+    // One pass into one buffer (collecting the words first and joining them cost 3% of a
+    // build when the search index's section text came through here).
     let mut out = String::with_capacity(text.len());
     for word in text.split_whitespace() {
         if !out.is_empty() {
