@@ -62,6 +62,11 @@ fn render_alone(
 
 /// Page `i`'s file at `output`: its template filled with `content` (its Markdown as HTML), URLs
 /// made relative.
+/// Bytes the default theme writes around a page's content (6-7 KB), with room to spare.
+const PAGE_CHROME: usize = 10 * 1024;
+/// Bytes of a typical list page (20 cards): 20-40 KB.
+const LIST_BYTES: usize = 48 * 1024;
+
 fn page_bytes(
     site: &Site,
     theme: &Theme,
@@ -71,7 +76,13 @@ fn page_bytes(
     content: &str,
 ) -> BuildResult<Vec<u8>> {
     let source = Some(site.pages[i].doc.source.path.as_path());
-    let html = theme.render(&page_template(site, i), &contexts.page(i, content), source)?;
+    let context = contexts.page(i, content);
+    let html = theme.render(
+        &page_template(site, i),
+        &context,
+        source,
+        content.len() + PAGE_CHROME,
+    )?;
     Ok(relative_html(site, output, html))
 }
 
@@ -413,7 +424,7 @@ fn render_list(
         List::Search => ("search.html", contexts.plain("Search", "search/")),
         List::NotFound => ("404.html", contexts.plain("Page not found", "404.html")),
     };
-    let html = theme.render(template, &context, None)?;
+    let html = theme.render(template, &context, None, LIST_BYTES)?;
     Ok(relative_html(site, path, html))
 }
 
