@@ -24,13 +24,18 @@ pub struct Stamp {
     pub files: Vec<(String, u64)>,
 }
 
-/// The running executable's BLAKE3 hash (about 20 ms for a release build); empty when it cannot
-/// be read, which leaves the version to tell builds of Lore apart.
-fn program_hash() -> Vec<u8> {
-    std::env::current_exe()
-        .and_then(std::fs::read)
-        .map(|bytes| blake3::hash(&bytes).as_bytes().to_vec())
-        .unwrap_or_default()
+/// The running executable's BLAKE3 hash (about 20 ms for a release build), worked out once per
+/// process: the program that runs is the one that built, even if its file is replaced meanwhile.
+/// Empty when it cannot be read, which leaves the version to tell builds of Lore apart. A build
+/// asks for it early, beside other work, so that it is ready when the fingerprint needs it.
+pub fn program_hash() -> &'static [u8] {
+    static HASH: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        std::env::current_exe()
+            .and_then(std::fs::read)
+            .map(|bytes| blake3::hash(&bytes).as_bytes().to_vec())
+            .unwrap_or_default()
+    })
 }
 
 /// Hashes every input of a build, reading each source and static file once (in parallel).
@@ -69,7 +74,7 @@ pub fn fingerprint_of<'a>(
         hasher.update(bytes);
     };
     field(env!("CARGO_PKG_VERSION").as_bytes());
-    field(&program_hash());
+    field(program_hash());
     field(format!("{config:?}").as_bytes());
     field(std::env::current_dir()?.as_os_str().as_encoded_bytes());
     field(theme_fingerprint.as_bytes());

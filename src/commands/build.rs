@@ -73,6 +73,9 @@ pub fn run(args: &BuildArgs, ui: Ui) -> anyhow::Result<ExitCode> {
                     out.trim_end_matches('/')
                 );
             }
+            // The process ends here and the system takes its memory back at once: freeing the
+            // site page by page was the last 27 ms of a 10k build.
+            std::mem::forget(outcome);
             Ok(ExitCode::SUCCESS)
         }
         Err(err) => {

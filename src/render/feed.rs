@@ -5,6 +5,7 @@ use super::context::{Contexts, absolute_url};
 use crate::document::Kind;
 use crate::output::Sink;
 use crate::site::{Site, Tag, newest_first};
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
@@ -44,27 +45,34 @@ impl Feeds {
 }
 
 pub fn render_feeds(site: &Site, feeds: &Feeds, content: &FeedContent, out: &Sink) {
-    out.insert(
-        "atom.xml".into(),
-        atom(
-            site,
-            content,
-            &site.config.title,
-            "atom.xml",
-            "",
-            &feeds.site,
-        )
-        .into_bytes(),
+    // In parallel: each feed escapes its pages' whole HTML, and written one after the other
+    // they were the last 80 ms of a 10k build, on one core.
+    rayon::join(
+        || {
+            let feed = atom(
+                site,
+                content,
+                &site.config.title,
+                "atom.xml",
+                "",
+                &feeds.site,
+            );
+            out.insert("atom.xml".into(), feed.into_bytes());
+        },
+        || {
+            site.tags
+                .par_iter()
+                .zip(&feeds.tags)
+                .with_max_len(1)
+                .for_each(|(tag, pages)| {
+                    let title = format!("{} · {}", tag.name, site.config.title);
+                    let feed_path = format!("tags/{}/atom.xml", tag.slug);
+                    let alternate = format!("tags/{}/", tag.slug);
+                    let feed = atom(site, content, &title, &feed_path, &alternate, pages);
+                    out.insert(feed_path, feed.into_bytes());
+                });
+        },
     );
-    for (tag, pages) in site.tags.iter().zip(&feeds.tags) {
-        let title = format!("{} · {}", tag.name, site.config.title);
-        let feed_path = format!("tags/{}/atom.xml", tag.slug);
-        let alternate = format!("tags/{}/", tag.slug);
-        out.insert(
-            feed_path.clone(),
-            atom(site, content, &title, &feed_path, &alternate, pages).into_bytes(),
-        );
-    }
 }
 
 fn site_feed(site: &Site) -> Vec<usize> {

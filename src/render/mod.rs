@@ -169,6 +169,7 @@ pub fn render_site(
     let rendered: Vec<BuildResult<PageLeftovers>> = crate::pipeline::timed("render pages", || {
         (0..site.pages.len())
             .into_par_iter()
+            .with_max_len(crate::pipeline::PAGES_PER_TASK)
             .map(|i| {
                 if out.is_cancelled() {
                     return Err(BuildError::cancelled());
@@ -219,12 +220,15 @@ pub fn render_site(
         crate::pipeline::return_freed_memory();
     }
     crate::pipeline::timed("render lists", || render_lists(site, theme, &contexts, out))?;
-    contexts.forget_summaries();
-    crate::pipeline::return_freed_memory();
     if out.is_cancelled() {
         return Err(BuildError::cancelled());
     }
-    feed::render_feeds(site, &feeds, &feed_content, out);
+    // Letting go of the lists' summaries took 20 ms of one core; the feeds need none of them.
+    rayon::join(
+        || contexts.forget_summaries(),
+        || feed::render_feeds(site, &feeds, &feed_content, out),
+    );
+    crate::pipeline::return_freed_memory();
     out.insert(
         "robots.txt".into(),
         format!(
@@ -438,6 +442,7 @@ fn render_lists(
 ) -> BuildResult<()> {
     let failures: Vec<BuildError> = lists(site, theme, contexts)
         .into_par_iter()
+        .with_max_len(crate::pipeline::PAGES_PER_TASK)
         .filter_map(|(path, list)| {
             if out.is_cancelled() {
                 return Some(BuildError::cancelled());
