@@ -493,16 +493,24 @@ fn paginator(n: usize, total: usize, page_url: impl Fn(usize) -> String) -> Valu
 
 /// The page numbers a pager shows: the first, the last and two either side of the current one,
 /// with `None` where numbers are left out. Listing every page would make each of a large
-/// section's list pages as long as the section (quadratic in its size).
+/// section's list pages as long as the section (quadratic in its size); so would looking at
+/// every number to pick those.
 pub fn pager_numbers(current: usize, total: usize) -> Vec<Option<usize>> {
-    let near = |k: usize| k == 1 || k == total || k.abs_diff(current) <= 2;
-    let mut shown = Vec::new();
-    for k in 1..=total {
-        if near(k) {
-            shown.push(Some(k));
-        } else if shown.last().is_some_and(Option::is_some) {
+    if total == 0 {
+        return Vec::new();
+    }
+    let near = current.saturating_sub(2).max(1)..=current.saturating_add(2).min(total);
+    let mut shown = Vec::with_capacity(9);
+    let mut last = 0;
+    for k in std::iter::once(1).chain(near).chain(std::iter::once(total)) {
+        if k <= last {
+            continue;
+        }
+        if last > 0 && k > last + 1 {
             shown.push(None);
         }
+        shown.push(Some(k));
+        last = k;
     }
     shown
 }
@@ -853,5 +861,28 @@ mod tests {
             pager_numbers(1, 9),
             [Some(1), Some(2), Some(3), None, Some(9)]
         );
+    }
+
+    #[test]
+    fn pager_numbers_are_those_near_the_current_page() {
+        // The definition, number by number, against the direct construction.
+        for total in 0..40 {
+            for current in 1..=total {
+                let near = |k: usize| k == 1 || k == total || k.abs_diff(current) <= 2;
+                let mut expected = Vec::new();
+                for k in 1..=total {
+                    if near(k) {
+                        expected.push(Some(k));
+                    } else if expected.last().is_some_and(Option::is_some) {
+                        expected.push(None);
+                    }
+                }
+                assert_eq!(
+                    pager_numbers(current, total),
+                    expected,
+                    "{current} of {total}"
+                );
+            }
+        }
     }
 }
