@@ -60,13 +60,13 @@ fn render_alone(
     }))
 }
 
-/// Page `i`'s file at `output`: its template filled with `content` (its Markdown as HTML), URLs
-/// made relative.
 /// Bytes the default theme writes around a page's content (6-7 KB), with room to spare.
 const PAGE_CHROME: usize = 10 * 1024;
 /// Bytes of a typical list page (20 cards): 20-40 KB.
 const LIST_BYTES: usize = 48 * 1024;
 
+/// Page `i`'s file at `output`: its template filled with `content` (its Markdown as HTML), URLs
+/// made relative.
 fn page_bytes(
     site: &Site,
     theme: &Theme,
