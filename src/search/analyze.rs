@@ -246,7 +246,7 @@ pub(crate) fn tokenize<F: FnMut(Token<'_>)>(text: &str, join_apostrophe: bool, f
     while i < bytes.len() {
         let b = bytes[i];
         if b < 0x80 {
-            if !(b.is_ascii_alphanumeric() || b == b'_') {
+            if ASCII_CLASS[b as usize] == SEPARATOR {
                 i += 1;
                 continue;
             }
@@ -271,14 +271,17 @@ pub(crate) fn tokenize<F: FnMut(Token<'_>)>(text: &str, join_apostrophe: bool, f
         while j < bytes.len() {
             let b = bytes[j];
             if b < 0x80 {
-                if b.is_ascii_alphanumeric() {
-                    j += 1;
-                    continue;
-                }
-                if b == b'_' {
-                    has_underscore = true;
-                    j += 1;
-                    continue;
+                match ASCII_CLASS[b as usize] {
+                    ALNUM => {
+                        j += 1;
+                        continue;
+                    }
+                    UNDERSCORE => {
+                        has_underscore = true;
+                        j += 1;
+                        continue;
+                    }
+                    _ => {}
                 }
                 if b == b'\'' && join_apostrophe && word_char_at(text, j + 1) {
                     has_apos = true;
@@ -318,6 +321,25 @@ pub(crate) fn tokenize<F: FnMut(Token<'_>)>(text: &str, join_apostrophe: bool, f
         f(Token::Word(word));
     }
 }
+
+const SEPARATOR: u8 = 0;
+const ALNUM: u8 = 1;
+const UNDERSCORE: u8 = 2;
+
+/// What each ASCII byte is to `tokenize`: one load instead of the range tests of
+/// `is_ascii_alphanumeric` (a tenth of indexing's time is this scan).
+const ASCII_CLASS: [u8; 128] = {
+    let mut class = [SEPARATOR; 128];
+    let mut b = 0;
+    while b < 128 {
+        if (b as u8).is_ascii_alphanumeric() {
+            class[b] = ALNUM;
+        }
+        b += 1;
+    }
+    class[b'_' as usize] = UNDERSCORE;
+    class
+};
 
 /// Whether a (non-CJK) word character starts at byte `at` of `text`.
 fn word_char_at(text: &str, at: usize) -> bool {

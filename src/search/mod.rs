@@ -345,6 +345,8 @@ struct Builder<'a> {
     aliases: Vec<u32>,
     folded: String,
     batch: Batch,
+    /// The batch's words as looked up, in order (kept for its allocation).
+    infos: Vec<words::WordInfo>,
     len: f32,
 }
 
@@ -378,13 +380,6 @@ impl<'a> Builder<'a> {
             self.accs.push((term, Acc::default()));
         }
         *slot
-    }
-
-    /// A term indexed as it is: snake_case identifiers whole, CJK bigrams.
-    fn raw_term(&mut self, term: &str, field: Field) {
-        let id = self.words.term(term);
-        let i = self.acc_index(id);
-        self.bump(i, field);
     }
 
     fn bump(&mut self, i: u32, field: Field) {
@@ -434,8 +429,8 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn word(&mut self, w: &str, field: Field) {
-        let info = self.words.word(w);
+    /// Counts one use of a word (or raw term) on the page.
+    fn count(&mut self, info: words::WordInfo, field: Field) {
         if let Some(a) = info.alias()
             && !self.words.alias_listed[a as usize]
         {
@@ -482,9 +477,10 @@ impl<'a> Builder<'a> {
         self.batch = batch;
     }
 
-    /// Indexes the batch's tokens. First the table slot of every word is read: a page's rare
-    /// words miss the cache, and profiling showed indexing waiting on those misses one by
-    /// one; read back to back, they overlap.
+    /// Indexes the batch's tokens. Profiling showed indexing waiting on cache misses one by
+    /// one: a page's rare words miss in the word table, and their terms in the page marks. So
+    /// each table is asked for all of the batch's lines first, and the misses overlap: the
+    /// words' slots, then (words looked up) their terms' marks, then the counting.
     fn flush(&mut self, batch: &mut Batch, field: Field) {
         let mut start = 0;
         for &(end, cjk) in &batch.tokens {
@@ -493,21 +489,31 @@ impl<'a> Builder<'a> {
             }
             start = end;
         }
+        let mut infos = std::mem::take(&mut self.infos);
         let mut start = 0;
         for &(end, cjk) in &batch.tokens {
             let t = &batch.text[start..end];
             start = end;
             if cjk {
-                self.raw_term(t, field);
+                infos.push(words::WordInfo::raw(self.words.term(t)));
             } else if t.contains('_') {
-                self.raw_term(t, field);
+                // snake_case identifiers whole, and their parts as words.
+                infos.push(words::WordInfo::raw(self.words.term(t)));
                 for part in t.split('_').filter(|p| !p.is_empty()) {
-                    self.word(part, field);
+                    infos.push(self.words.word(part));
                 }
             } else {
-                self.word(t, field);
+                infos.push(self.words.word(t));
             }
         }
+        for &info in &infos {
+            self.words.touch_marks(info);
+        }
+        for &info in &infos {
+            self.count(info, field);
+        }
+        infos.clear();
+        self.infos = infos;
         batch.text.clear();
         batch.tokens.clear();
     }
@@ -657,6 +663,7 @@ pub fn index_page(doc: &SearchDoc, analyzer: &Analyzer) -> PageIndex {
             aliases: Vec::new(),
             folded: String::new(),
             batch: Batch::default(),
+            infos: Vec::with_capacity(2 * BATCH),
             len: 0.0,
         };
         add_fields(&mut b, doc, analyzer);
