@@ -152,14 +152,25 @@ impl<'a> Contexts<'a> {
     }
 
     /// Page `i`'s context, with `content`, the HTML of its Markdown ([`Site::body`]).
-    pub fn page(&self, i: usize, content: &str) -> Context {
+    pub fn page(&self, i: usize, content: String) -> Context {
         let page = &self.site.pages[i];
         let mut vars = self.with_page_meta(Some(&page.doc.title), &page.url, &page.excerpt);
         vars.insert("page".into(), self.page_value(i, content));
         context(vars)
     }
 
-    fn page_value(&self, i: usize, content: &str) -> Value {
+    /// Takes back the content [`Contexts::page`] was given (what a feed shows of the page).
+    pub fn take_content(context: &mut Context) -> String {
+        match context.remove("page") {
+            Some(Value::Object(mut page)) => match page.remove("content") {
+                Some(Value::String(content)) => content,
+                _ => String::new(),
+            },
+            _ => String::new(),
+        }
+    }
+
+    fn page_value(&self, i: usize, content: String) -> Value {
         let site = self.site;
         let page = &site.pages[i];
         // Made afresh, not kept: lists need a few thousand summaries at a time, the page pass
@@ -172,7 +183,7 @@ impl<'a> Contexts<'a> {
         let updated_display = updated.map(|d| d.day.format("%-d %B %Y").to_string());
         obj.insert("updated_display".into(), json!(updated_display));
         obj.insert("authors".into(), json!(page.doc.meta.authors));
-        obj.insert("content".into(), json!(content));
+        obj.insert("content".into(), Value::String(content));
         obj.insert("toc".into(), json!(page.outline.toc));
         obj.insert("word_count".into(), json!(page.outline.word_count));
         obj.insert("extra".into(), page.doc.meta.extra.clone());
