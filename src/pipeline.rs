@@ -69,7 +69,7 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// scan and the page pass, and hands freed memory back to the system. Below, it keeps both (a
 /// 10,000-page build peaks at 400 MB so); memory freed while kept is never handed back, which
 /// on 100,000 pages raised the peak from 1.9 to 2.1 GB.
-const LARGE_SITE: usize = 30_000;
+pub const LARGE_SITE: usize = 30_000;
 
 /// While alive, memory the process frees stays with the allocator instead of going back to
 /// the system after mimalloc's purge delay. On the 10,000-page site, handing pages back and

@@ -210,11 +210,11 @@ impl SmallTable {
         (h.wrapping_mul(0xBF58_476D_1CE4_E5B9) >> 32) as usize & (self.slots.len() - 1)
     }
 
-    /// Reads the key's first slot, so that the lookup that follows finds it in the cache:
+    /// Asks for the key's first slot, so that the lookup that follows finds it in the cache:
     /// a batch of words touched one after the other waits for memory once, not once per word.
     fn touch(&self, key: (u64, u32)) {
-        if let Some(slot) = self.slots.get(self.slot(key)) {
-            prefetch(slot);
+        if !self.slots.is_empty() {
+            prefetch(&self.slots[self.slot(key)]);
         }
     }
 
