@@ -287,6 +287,27 @@ fn atom_feed_is_well_formed_and_absolute() {
             .all(|l| l.starts_with("https://example.org/kb/")),
         "{links:?}"
     );
+    // Each entry carries its page's whole HTML (the page pass hands it on to the feeds).
+    let doc = roxmltree::Document::parse(&feed).unwrap();
+    let entry = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("entry"))
+        .find(|e| {
+            e.children()
+                .any(|c| c.has_tag_name("title") && c.text() == Some("Caching Without Tears"))
+        })
+        .expect("an entry for the post");
+    let content = entry
+        .children()
+        .find(|c| c.has_tag_name("content"))
+        .and_then(|c| c.text())
+        .unwrap_or_default();
+    assert!(
+        content.contains("We cache at the edge")
+            && content.contains("<pre")
+            && content.contains("<table"),
+        "{content}"
+    );
     let (tag_titles, _) = parse_feed(&site.read("tags/engineering/atom.xml"));
     assert!(tag_titles.contains(&"Second: a post".to_string()));
 }
@@ -555,6 +576,16 @@ fn the_build_on_disk_equals_the_build_in_memory() {
     assert!(
         kept == read_again,
         "rendering Markdown read again changes the site"
+    );
+    // Large sites write the search index, let go of its entries, then render the lists; others
+    // write the two side by side. The order changes no byte.
+    let index_first = lore::output::Sink::memory();
+    let entries = lore::render::SearchEntries::DropBeforeLists;
+    let dropped = lore::render::render_site(&loaded, &theme, &index_first, entries).unwrap();
+    assert!(dropped.is_empty(), "the entries are let go");
+    assert!(
+        kept == index_first.finish().unwrap(),
+        "writing the index before the lists changes the site"
     );
 }
 

@@ -150,9 +150,13 @@ pub fn render_into(
 pub enum SearchEntries {
     /// For `lore serve`, which re-indexes an edited page and writes the index again from them.
     Keep,
-    /// For `lore build`: both let go, the tables before the index is written and the entries
-    /// before lists are rendered (100,000 pages: some 400 MB each).
+    /// For `lore build`: both let go, the tables before the index is written, the entries
+    /// once it is; the index and the lists are written side by side.
     Drop,
+    /// For `lore build` of a large site: as `Drop`, but the index is written first and its
+    /// entries let go before the lists' summaries are made, so the two are never held at once
+    /// (100,000 pages: some 400 MB each).
+    DropBeforeLists,
 }
 
 /// Renders every file of the site into `out`, pages in parallel, each handed over as soon as
@@ -207,7 +211,7 @@ pub fn render_site(
     if log::log_enabled!(log::Level::Debug) {
         log_entry_sizes(&search_entries);
     }
-    if entries_after == SearchEntries::Drop {
+    if entries_after != SearchEntries::Keep {
         crate::pipeline::timed("release word tables", || {
             crate::search::release_thread_tables();
             crate::pipeline::return_freed_memory();
@@ -222,25 +226,20 @@ pub fn render_site(
     };
     let lists =
         || crate::pipeline::timed("render lists", || render_lists(site, theme, &contexts, out));
-    let listed = if site.pages.len() < crate::pipeline::LARGE_SITE {
+    let listed = if entries_after == SearchEntries::DropBeforeLists {
+        write_index();
+        search_entries = Vec::new();
+        crate::pipeline::return_freed_memory();
+        lists()
+    } else {
         // Side by side: the index's serial steps (sorting pages, its term list, the manifest)
         // left a core idle for some 60 ms of a 10k build; lists fill it.
-        let (_, listed) = rayon::join(write_index, lists);
-        if entries_after == SearchEntries::Drop {
-            search_entries = Vec::new();
-        }
-        listed
-    } else {
-        // The index first, and its entries let go (for `lore build`) before the lists'
-        // summaries come, so the two are never held at once.
-        write_index();
-        if entries_after == SearchEntries::Drop {
-            search_entries = Vec::new();
-            crate::pipeline::return_freed_memory();
-        }
-        lists()
+        rayon::join(write_index, lists).1
     };
     listed?;
+    if entries_after == SearchEntries::Drop {
+        search_entries = Vec::new();
+    }
     if out.is_cancelled() {
         return Err(BuildError::cancelled());
     }

@@ -402,8 +402,8 @@ impl Words {
         if let Some(slot) = self.slot.get(info.term as usize) {
             prefetch(slot);
         }
-        if let Some(listed) = self.alias_listed.get(info.alias as usize) {
-            prefetch(listed);
+        if let Some(alias) = info.alias() {
+            prefetch(&self.alias_listed[alias as usize]);
         }
     }
 
