@@ -52,7 +52,7 @@ pub fn fingerprint(
     fingerprint_of(
         config,
         theme_fingerprint,
-        found.sources.iter().zip(hashes),
+        found.sources.par_iter().zip(hashes),
         &found.assets,
     )
 }
@@ -61,32 +61,47 @@ pub fn fingerprint(
 pub fn fingerprint_of<'a>(
     config: &SiteConfig,
     theme_fingerprint: &str,
-    sources: impl Iterator<Item = (&'a SourceFile, [u8; 32])>,
+    sources: impl IndexedParallelIterator<Item = (&'a SourceFile, [u8; 32])>,
     assets: &[(PathBuf, String)],
 ) -> std::io::Result<String> {
+    // Each source's fields written out in parallel, hashed in order: formatting 100,000 paths
+    // was a quarter of a second of one core.
+    let sources: Vec<Vec<u8>> = sources
+        .map(|(source, hash)| {
+            let name = format!("{:?}", (&source.path, &source.rel, &source.role));
+            let mut fields = Vec::with_capacity(name.len() + 48);
+            for bytes in [name.as_bytes(), &hash] {
+                fields.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+                fields.extend_from_slice(bytes);
+            }
+            fields
+        })
+        .collect();
     let asset_hashes: Vec<[u8; 32]> = assets
         .par_iter()
         .map(|(path, _)| hash_file(path))
         .collect::<std::io::Result<_>>()?;
     let mut hasher = blake3::Hasher::new();
-    let mut field = |bytes: &[u8]| {
-        hasher.update(&(bytes.len() as u64).to_le_bytes());
-        hasher.update(bytes);
-    };
-    field(env!("CARGO_PKG_VERSION").as_bytes());
-    field(program_hash());
-    field(format!("{config:?}").as_bytes());
-    field(std::env::current_dir()?.as_os_str().as_encoded_bytes());
-    field(theme_fingerprint.as_bytes());
-    for (source, hash) in sources {
-        field(format!("{:?}", (&source.path, &source.rel, &source.role)).as_bytes());
-        field(&hash);
+    let h = &mut hasher;
+    field(h, env!("CARGO_PKG_VERSION").as_bytes());
+    field(h, program_hash());
+    field(h, format!("{config:?}").as_bytes());
+    field(h, std::env::current_dir()?.as_os_str().as_encoded_bytes());
+    field(h, theme_fingerprint.as_bytes());
+    for fields in &sources {
+        h.update(fields);
     }
     for ((path, rel), hash) in assets.iter().zip(asset_hashes) {
-        field(format!("{:?}", (path, rel)).as_bytes());
-        field(&hash);
+        field(h, format!("{:?}", (path, rel)).as_bytes());
+        field(h, &hash);
     }
     Ok(hasher.finalize().to_hex().to_string())
+}
+
+/// Hashes `bytes` after their length, so that no two lists of fields hash alike.
+fn field(hasher: &mut blake3::Hasher, bytes: &[u8]) {
+    hasher.update(&(bytes.len() as u64).to_le_bytes());
+    hasher.update(bytes);
 }
 
 fn hash_file(path: &Path) -> std::io::Result<[u8; 32]> {

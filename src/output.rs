@@ -5,6 +5,7 @@
 
 use crate::error::{BuildError, BuildResult, Diagnostic, Location, io_diagnostic};
 use indicatif::ProgressBar;
+use rayon::slice::ParallelSliceMut;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -176,8 +177,18 @@ impl Sink {
     /// Every path put so far with its size, sorted by path; for a path put twice, the size of
     /// the last (the file a disk sink left).
     pub fn files(&self) -> Vec<(String, u64)> {
-        let files: BTreeMap<String, u64> = lock(&self.paths).iter().cloned().collect();
-        files.into_iter().collect()
+        let mut puts = lock(&self.paths).clone();
+        // Stable and in parallel (a map built one path at a time was 50 ms of one core for
+        // 100,000 pages): a path's puts stay in order, and the last one wins.
+        puts.par_sort_by(|a, b| a.0.cmp(&b.0));
+        let mut files: Vec<(String, u64)> = Vec::with_capacity(puts.len());
+        for put in puts {
+            match files.last_mut() {
+                Some(last) if last.0 == put.0 => *last = put,
+                _ => files.push(put),
+            }
+        }
+        files
     }
 
     /// The files kept in memory (empty for a disk sink), or every write error.

@@ -204,7 +204,7 @@ fn json_array<T>(out: &mut Vec<u8>, items: &[T], mut item: impl FnMut(&mut Vec<u
 
 /// How many ranges of term ids the postings are split into, to count and encode in parallel.
 fn parts() -> usize {
-    (rayon::current_num_threads() * 4).max(1)
+    (rayon::current_num_threads() * 8).max(1)
 }
 
 /// Boundaries of about `parts` ranges of global ids holding about equal numbers of postings,
@@ -417,66 +417,82 @@ pub fn write_index_to(pages: &[&PageIndex], analyzer: &Analyzer, emit: IndexFile
     // Per id range in parallel, each term's postings in doc order: per doc,
     // varint((doc delta << 1) | has_section), impact byte, [section byte].
     let most = varint_len(((n as u64) << 1) | 1) + 2;
-    let encoded: Vec<(Vec<u8>, Vec<usize>)> = ranges
-        .par_iter()
-        .enumerate()
-        .map(|(part, &(lo, hi))| {
-            let df = &df[lo as usize..hi as usize];
-            // Each term's room: the most bytes its postings can take.
-            let mut at: Vec<usize> = Vec::with_capacity(df.len());
-            let mut end = 0;
-            for &c in df {
-                at.push(end);
-                end += c as usize * most;
-            }
-            let starts = at.clone();
-            let mut bytes = vec![0u8; end];
-            let mut prev = vec![0u32; df.len()];
-            for (doc, (d, &norm)) in docs.iter().zip(&norms).enumerate() {
-                let split = &splits[doc * stride + part..];
-                let end = split[1].at;
-                let mut entries = d.entries().resume(split[0]);
-                let doc = doc as u32;
-                while entries.pos().at < end {
-                    let Some(e) = entries.next() else { break };
-                    if !live[e.id as usize] {
-                        continue;
-                    }
-                    let s = score(&e, norm);
-                    let q = (1.0 + ((1.0 + s).ln() / lq * 254.0).round()).clamp(1.0, 255.0) as u8;
-                    let t = (e.id - lo) as usize;
-                    let delta = u64::from(doc - prev[t]);
-                    prev[t] = doc;
-                    let has_sec = e.sec != 0;
-                    let mut i = put_varint(&mut bytes, at[t], (delta << 1) | u64::from(has_sec));
-                    bytes[i] = q;
-                    i += 1;
-                    if has_sec {
-                        bytes[i] = e.sec;
-                        i += 1;
-                    }
-                    at[t] = i;
-                }
-            }
-            // Close the gaps: the terms' bytes back to back, and where each one starts.
-            let mut begin = Vec::with_capacity(df.len() + 1);
-            let mut w = 0;
-            for (start, stop) in starts.iter().zip(&at) {
-                begin.push(w);
-                bytes.copy_within(*start..*stop, w);
-                w += stop - start;
-            }
-            begin.push(w);
-            // The room was for the longest postings; what they took is about a third of it
-            // (100k pages: the parts' unused room was some 300 MB of the build's peak).
-            bytes.truncate(w);
-            bytes.shrink_to_fit();
-            (bytes, begin)
+    // Each alias once, spelled and sorted, alongside (on its own it left a core idle).
+    let spelled_aliases = || {
+        super::words::spellings(|spelling| {
+            let mut aliases: Vec<(Box<str>, Box<str>)> = distinct_aliases(&docs, spelling.len())
+                .into_iter()
+                .map(|(s, t)| (spelling[s as usize].into(), spelling[t as usize].into()))
+                .collect();
+            aliases.par_sort_unstable_by(|a, b| utf16_cmp(&a.0, &b.0).then(a.1.cmp(&b.1)));
+            aliases
         })
-        .collect();
+    };
+    let encode = || -> Vec<(Vec<u8>, Vec<usize>)> {
+        ranges
+            .par_iter()
+            .enumerate()
+            .map(|(part, &(lo, hi))| {
+                let df = &df[lo as usize..hi as usize];
+                // Each term's room: the most bytes its postings can take.
+                let mut at: Vec<usize> = Vec::with_capacity(df.len());
+                let mut end = 0;
+                for &c in df {
+                    at.push(end);
+                    end += c as usize * most;
+                }
+                let starts = at.clone();
+                let mut bytes = vec![0u8; end];
+                let mut prev = vec![0u32; df.len()];
+                for (doc, (d, &norm)) in docs.iter().zip(&norms).enumerate() {
+                    let split = &splits[doc * stride + part..];
+                    let end = split[1].at;
+                    let mut entries = d.entries().resume(split[0]);
+                    let doc = doc as u32;
+                    while entries.pos().at < end {
+                        let Some(e) = entries.next() else { break };
+                        if !live[e.id as usize] {
+                            continue;
+                        }
+                        let s = score(&e, norm);
+                        let q =
+                            (1.0 + ((1.0 + s).ln() / lq * 254.0).round()).clamp(1.0, 255.0) as u8;
+                        let t = (e.id - lo) as usize;
+                        let delta = u64::from(doc - prev[t]);
+                        prev[t] = doc;
+                        let has_sec = e.sec != 0;
+                        let mut i =
+                            put_varint(&mut bytes, at[t], (delta << 1) | u64::from(has_sec));
+                        bytes[i] = q;
+                        i += 1;
+                        if has_sec {
+                            bytes[i] = e.sec;
+                            i += 1;
+                        }
+                        at[t] = i;
+                    }
+                }
+                // Close the gaps: the terms' bytes back to back, and where each one starts.
+                let mut begin = Vec::with_capacity(df.len() + 1);
+                let mut w = 0;
+                for (start, stop) in starts.iter().zip(&at) {
+                    begin.push(w);
+                    bytes.copy_within(*start..*stop, w);
+                    w += stop - start;
+                }
+                begin.push(w);
+                // The room was for the longest postings; what they took is about a third of it
+                // (100k pages: the parts' unused room was some 300 MB of the build's peak).
+                bytes.truncate(w);
+                bytes.shrink_to_fit();
+                (bytes, begin)
+            })
+            .collect()
+    };
+    let (encoded, aliases) = rayon::join(encode, spelled_aliases);
     // Each term's bytes, in spelling order.
     let postings: Vec<&[u8]> = terms
-        .iter()
+        .par_iter()
         .map(|&Term { id, .. }| {
             let part = cuts.partition_point(|&c| c <= id) - 1;
             let (bytes, begin) = &encoded[part];
@@ -506,76 +522,113 @@ pub fn write_index_to(pages: &[&PageIndex], analyzer: &Analyzer, emit: IndexFile
         let idx = keys.partition_point(|k| utf16_cmp(k, s) != Ordering::Greater);
         idx.saturating_sub(1)
     };
-    let aliases = super::words::spellings(|spelling| {
-        let mut aliases: Vec<(Box<str>, Box<str>)> = distinct_aliases(&docs, spelling.len())
-            .into_iter()
-            .map(|(s, t)| (spelling[s as usize].into(), spelling[t as usize].into()))
-            .collect();
-        aliases.par_sort_unstable_by(|a, b| utf16_cmp(&a.0, &b.0).then(a.1.cmp(&b.1)));
-        aliases
-    });
     let mut shard_aliases: Vec<Vec<&(Box<str>, Box<str>)>> = vec![Vec::new(); nshards];
     for pair in &aliases {
         if let Some(v) = shard_aliases.get_mut(shard_of(&pair.0)) {
             v.push(pair);
         }
     }
-    let mut hashes: Vec<(String, blake3::Hash)> = (0..nshards)
-        .into_par_iter()
-        .map(|i| {
-            let start = bounds.get(i).copied().unwrap_or(0);
-            let end = bounds.get(i + 1).copied().unwrap_or(terms.len());
-            let postings = &postings[start..end];
-            script(&format!("s/{i}"), |out| {
-                let blob: Vec<u8> = postings.concat();
-                out.reserve(blob.len() * 4 / 3 + (end - start) * 16 + 64);
-                out.extend_from_slice(b"{\"t\":");
-                json_array(out, &terms[start..end], |out, t| json_str(out, spell(t)));
-                out.extend_from_slice(b",\"o\":");
-                json_array(out, postings, |out, p| {
-                    let _ = write!(out, "{}", p.len());
-                });
-                out.extend_from_slice(b",\"p\":\"");
-                base64_into(out, &blob);
-                out.extend_from_slice(b"\",\"a\":");
-                json_array(out, &shard_aliases[i], |out, (s, t)| {
-                    out.push(b'[');
-                    json_str(out, s);
-                    out.push(b',');
-                    json_str(out, t);
-                    out.push(b']');
-                });
-                out.push(b'}');
+    // The shards and records, and alongside them the manifest's facets (on their own they left
+    // a core idle).
+    let shards_and_records = || {
+        let mut hashes: Vec<(String, blake3::Hash)> = (0..nshards)
+            .into_par_iter()
+            .map(|i| {
+                let start = bounds.get(i).copied().unwrap_or(0);
+                let end = bounds.get(i + 1).copied().unwrap_or(terms.len());
+                let postings = &postings[start..end];
+                script(&format!("s/{i}"), |out| {
+                    let blob: Vec<u8> = postings.concat();
+                    out.reserve(blob.len() * 4 / 3 + (end - start) * 16 + 64);
+                    out.extend_from_slice(b"{\"t\":");
+                    json_array(out, &terms[start..end], |out, t| json_str(out, spell(t)));
+                    out.extend_from_slice(b",\"o\":");
+                    json_array(out, postings, |out, p| {
+                        let _ = write!(out, "{}", p.len());
+                    });
+                    out.extend_from_slice(b",\"p\":\"");
+                    base64_into(out, &blob);
+                    out.extend_from_slice(b"\",\"a\":");
+                    json_array(out, &shard_aliases[i], |out, (s, t)| {
+                        out.push(b'[');
+                        json_str(out, s);
+                        out.push(b',');
+                        json_str(out, t);
+                        out.push(b']');
+                    });
+                    out.push(b'}');
+                })
             })
-        })
-        .map(hand_over)
-        .collect();
-    drop(encoded);
+            .map(hand_over)
+            .collect();
 
-    // 6. Records, in chunks.
-    let nchunks = n.div_ceil(CHUNK);
-    let recs: Vec<(String, blake3::Hash)> = (0..nchunks)
-        .into_par_iter()
-        .map(|j| {
-            script(&format!("r/{j}"), |out| {
-                let docs = &docs[j * CHUNK..((j + 1) * CHUNK).min(n)];
-                json_array(out, docs, |out, d| {
-                    out.extend_from_slice(d.record.as_bytes())
-                });
+        // 6. Records, in chunks.
+        let nchunks = n.div_ceil(CHUNK);
+        let recs: Vec<(String, blake3::Hash)> = (0..nchunks)
+            .into_par_iter()
+            .map(|j| {
+                script(&format!("r/{j}"), |out| {
+                    let docs = &docs[j * CHUNK..((j + 1) * CHUNK).min(n)];
+                    json_array(out, docs, |out, d| {
+                        out.extend_from_slice(d.record.as_bytes())
+                    });
+                })
             })
-        })
-        .map(hand_over)
-        .collect();
-    hashes.extend(recs);
-
+            .map(hand_over)
+            .collect();
+        hashes.extend(recs);
+        hashes
+    };
     // 7. Manifest: facets as runs + per-doc tag lists.
+    let (mut hashes, facets) = rayon::join(shards_and_records, || doc_facets(&docs));
+    drop(encoded);
+    hashes.push(hand_over(script("facets", |out| {
+        let _ = serde_json::to_writer(out, &facets.facets);
+    })));
+    hashes.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut h = blake3::Hasher::new();
+    for (_, file) in &hashes {
+        h.update(file.as_bytes());
+    }
+    let build_id = h.finalize().to_hex()[..12].to_string();
+    let manifest = Manifest {
+        v: FORMAT_VERSION,
+        b: build_id,
+        lang: analyzer.language(),
+        join: analyzer.join_apostrophe(),
+        n,
+        qmax,
+        chunk: CHUNK,
+        shards: keys,
+        kinds: facets.kinds,
+        statuses: facets.statuses,
+        tags: facets.tags,
+        runs: facets.runs,
+    };
+    let (path, bytes) = script("manifest", |out| {
+        let _ = serde_json::to_writer(out, &manifest);
+    });
+    emit(path, bytes);
+}
+
+/// What the manifest says of the pages as a whole: kinds, statuses and tags, runs of pages by
+/// (kind, status, year), and each page's tags.
+struct DocFacets<'a> {
+    kinds: Vec<&'a str>,
+    statuses: Vec<&'a str>,
+    tags: Vec<&'a str>,
+    runs: Vec<(usize, usize, i32, u16)>,
+    facets: Facets,
+}
+
+fn doc_facets<'a>(docs: &[&'a PageIndex]) -> DocFacets<'a> {
     let mut kinds: Vec<&str> = docs.iter().map(|d| &*d.kind).collect();
     kinds.dedup();
     let mut statuses: Vec<&str> = docs.iter().filter_map(|d| d.status.as_deref()).collect();
     statuses.sort_unstable();
     statuses.dedup();
     let mut tag_ids: BTreeMap<&str, usize> = BTreeMap::new();
-    for d in &docs {
+    for d in docs {
         for t in d.tags.iter() {
             tag_ids.insert(t, 0);
         }
@@ -584,7 +637,7 @@ pub fn write_index_to(pages: &[&PageIndex], analyzer: &Analyzer, emit: IndexFile
         *v = i;
     }
     let mut runs: Vec<(usize, usize, i32, u16)> = Vec::new();
-    let mut dtags = Vec::with_capacity(n * 4);
+    let mut dtags = Vec::with_capacity(docs.len() * 4);
     for (id, d) in docs.iter().enumerate() {
         let k = kinds.iter().position(|k| *k == &*d.kind).unwrap_or(0);
         let s = d
@@ -623,33 +676,13 @@ pub fn write_index_to(pages: &[&PageIndex], analyzer: &Analyzer, emit: IndexFile
         enc: if tag_ids.len() < 127 { 1 } else { 2 },
         dtags: base64(&dtags),
     };
-    hashes.push(hand_over(script("facets", |out| {
-        let _ = serde_json::to_writer(out, &facets);
-    })));
-    hashes.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut h = blake3::Hasher::new();
-    for (_, file) in &hashes {
-        h.update(file.as_bytes());
-    }
-    let build_id = h.finalize().to_hex()[..12].to_string();
-    let manifest = Manifest {
-        v: FORMAT_VERSION,
-        b: build_id,
-        lang: analyzer.language(),
-        join: analyzer.join_apostrophe(),
-        n,
-        qmax,
-        chunk: CHUNK,
-        shards: keys,
+    DocFacets {
         kinds,
         statuses,
         tags: tag_ids.keys().copied().collect(),
         runs,
-    };
-    let (path, bytes) = script("manifest", |out| {
-        let _ = serde_json::to_writer(out, &manifest);
-    });
-    emit(path, bytes);
+        facets,
+    }
 }
 
 /// Each alias once (a word's stem is a function of the word, so any page's pair will do),
