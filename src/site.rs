@@ -96,7 +96,7 @@ pub struct Site {
     pub pages: Vec<Page>,
     pub sections: Vec<Section>,
     pub tags: Vec<Tag>,
-    /// All relations, both directions, sorted and without duplicates.
+    /// All relations, both directions, sorted (by `from` first) and without duplicates.
     pub edges: Vec<Edge>,
     /// Relations whose target is not a decision of this site: (page, kind, target as written).
     pub dangling: Vec<(usize, RelationKind, String)>,
@@ -117,10 +117,18 @@ impl Site {
             .filter(|(_, p)| p.doc.kind == Kind::Adr && p.is_listed())
     }
 
+    /// The relations stated from `page` (its edges: `edges` is sorted by `from`). Each page
+    /// scanning every edge made decision pages quadratic: 10,000 decisions, ~0.3 s.
+    pub fn edges_from(&self, page: usize) -> &[Edge] {
+        let start = self.edges.partition_point(|e| e.from < page);
+        let end = start + self.edges[start..].partition_point(|e| e.from == page);
+        &self.edges[start..end]
+    }
+
     pub fn relations_of(&self, page: usize, kind: RelationKind) -> Vec<usize> {
-        self.edges
+        self.edges_from(page)
             .iter()
-            .filter(|e| e.from == page && e.kind == kind)
+            .filter(|e| e.kind == kind)
             .map(|e| e.to)
             .collect()
     }

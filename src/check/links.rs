@@ -113,7 +113,7 @@ fn superseded_target(
     if matches!(site.pages[from].doc.source.role, Role::AdrIntro { .. }) {
         return None;
     }
-    if site.edges.iter().any(|e| e.from == from && e.to == to) {
+    if site.edges_from(from).iter().any(|e| e.to == to) {
         return None;
     }
     let successors = site.relations_of(to, crate::adr::record::RelationKind::SupersededBy);

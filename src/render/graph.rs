@@ -6,7 +6,7 @@ use super::context::status_class;
 use crate::adr::record::RelationKind;
 use crate::markdown::escape_html;
 use crate::site::Site;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
 
 const STEP: usize = 56;
@@ -22,14 +22,13 @@ pub fn whole_log(site: &Site) -> String {
 /// One decision and the decisions it relates to, and theirs once removed along supersession.
 pub fn neighbourhood(site: &Site, page: usize) -> String {
     let mut nodes: BTreeSet<usize> = BTreeSet::from([page]);
-    for edge in site.edges.iter().filter(|e| e.from == page) {
+    for edge in site.edges_from(page) {
         nodes.insert(edge.to);
-        for next in site.edges.iter().filter(|e| {
-            e.from == edge.to
-                && matches!(
-                    e.kind,
-                    RelationKind::Supersedes | RelationKind::SupersededBy
-                )
+        for next in site.edges_from(edge.to).iter().filter(|e| {
+            matches!(
+                e.kind,
+                RelationKind::Supersedes | RelationKind::SupersededBy
+            )
         }) {
             nodes.insert(next.to);
         }
@@ -53,14 +52,16 @@ fn draw(site: &Site, mut nodes: Vec<usize>, focus: Option<usize>) -> String {
         return String::new();
     }
     nodes.sort_by_key(|&n| order_key(site, n));
-    let x_of = |n: usize| MARGIN + nodes.iter().position(|&m| m == n).unwrap_or(0) * STEP;
+    // Positions looked up, not searched for: the whole log of 10,000 decisions has as many arcs.
+    let column: HashMap<usize, usize> = nodes.iter().enumerate().map(|(x, &n)| (n, x)).collect();
+    let x_of = |n: usize| MARGIN + column.get(&n).copied().unwrap_or(0) * STEP;
     let width = MARGIN * 2 + (nodes.len() - 1) * STEP;
     let set: BTreeSet<usize> = nodes.iter().copied().collect();
     let mut svg = String::new();
     let (mut top, mut bottom) = (AXIS - 16, AXIS + 36);
     svg.push_str("<style>.adr-graph{max-width:100%;height:auto;font:12px system-ui,sans-serif}.adr-graph .arc{fill:none;stroke-width:2}.adr-graph .supersedes{stroke:var(--status-superseded,#8250df)}.adr-graph .amends{stroke:var(--status-proposed,#9a6700);stroke-dasharray:6 3}.adr-graph .relates{stroke:var(--muted,#57606a);stroke-dasharray:2 3}.adr-graph circle{stroke:var(--bg,#fff);stroke-width:2}.adr-graph .focus circle{stroke:var(--fg,#1f2328);stroke-width:3}.adr-graph text{fill:var(--fg,#1f2328);text-anchor:middle}.adr-graph .accepted circle{fill:var(--status-accepted,#1a7f37)}.adr-graph .proposed circle{fill:var(--status-proposed,#9a6700)}.adr-graph .rejected circle{fill:var(--status-rejected,#cf222e)}.adr-graph .deprecated circle{fill:var(--status-deprecated,#6e7781)}.adr-graph .superseded circle{fill:var(--status-superseded,#8250df)}.adr-graph .draft circle,.adr-graph .other circle,.adr-graph .unknown circle{fill:var(--status-unknown,#57606a)}</style>");
-    for edge in &site.edges {
-        if !set.contains(&edge.from) || !set.contains(&edge.to) {
+    for edge in set.iter().flat_map(|&n| site.edges_from(n)) {
+        if !set.contains(&edge.to) {
             continue;
         }
         // Each relation once: from its stated side (supersedes, amends; relates in index order).
