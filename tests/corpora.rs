@@ -218,3 +218,24 @@ fn this_repository_content_builds_and_lists() {
                 .all(|a| !a["superseded_by"].as_array().unwrap().is_empty())
     );
 }
+
+#[test]
+fn a_pages_relations_are_found_by_its_place_in_the_edge_list() {
+    // `Site::edges_from` binary-searches `edges` by `from`; on real logs with many relations,
+    // it must give exactly what a scan of every edge gives.
+    let mut relations = 0;
+    for entry in std::fs::read_dir(corpora()).unwrap().filter_map(Result::ok) {
+        if !entry.path().is_dir() {
+            continue;
+        }
+        let config = lore::SiteConfig::load(&entry.path(), &lore::Overrides::default()).unwrap();
+        let site = lore::pipeline::load_site(config).unwrap();
+        for page in 0..site.pages.len() {
+            let scanned: Vec<_> = site.edges.iter().filter(|e| e.from == page).collect();
+            let found: Vec<_> = site.edges_from(page).iter().collect();
+            assert_eq!(found, scanned, "{}: page {page}", entry.path().display());
+            relations += found.len();
+        }
+    }
+    assert!(relations > 50, "the corpora hold relations: {relations}");
+}
