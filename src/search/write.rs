@@ -297,27 +297,113 @@ pub fn write_index_to(pages: &[&PageIndex], analyzer: &Analyzer, emit: IndexFile
         emit(path.clone(), bytes);
         (path, hash)
     };
-    // 1. Doc ids: (kind, status, year, url) order.
+    let docs = doc_order(pages);
+    let n = docs.len();
+    let ids = super::words::spellings(|s| s.len());
+    let cuts = id_ranges(&docs, ids, parts());
+    let (df, splits) = document_frequencies(&docs, &cuts, ids);
+    let (terms, live) = terms_in_use(&df);
+    let impacts = Impacts::of(&docs, &df, &live);
+    // The aliases are found, spelled and sorted alongside the encoding (on their own they left
+    // a core idle).
+    let (encoded, aliases) = rayon::join(
+        || encode_postings(&docs, &df, &cuts, &splits, &live, &impacts),
+        || spelled_aliases(&docs),
+    );
+    // Each term's bytes, in spelling order.
+    let postings: Vec<&[u8]> = terms
+        .list
+        .par_iter()
+        .map(|&Term { id, .. }| {
+            let part = cuts.partition_point(|&c| c <= id) - 1;
+            let (bytes, begin) = &encoded[part];
+            let t = (id - cuts[part]) as usize;
+            &bytes[begin[t]..begin[t + 1]]
+        })
+        .collect();
+    let shards = Shards::of(&terms, &postings, &aliases);
+
+    // The shards and records, and alongside them the manifest's facets (on their own they left
+    // a core idle).
+    let shards_and_records = || {
+        let mut hashes: Vec<(String, blake3::Hash)> = (0..shards.len())
+            .into_par_iter()
+            .map(|i| shards.file(i, &terms, &postings))
+            .map(hand_over)
+            .collect();
+        // Records, in chunks.
+        let records: Vec<(String, blake3::Hash)> = docs
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(j, chunk)| {
+                script(&format!("r/{j}"), |out| {
+                    json_array(out, chunk, |out, d| {
+                        out.extend_from_slice(d.record.as_bytes())
+                    });
+                })
+            })
+            .map(hand_over)
+            .collect();
+        hashes.extend(records);
+        hashes
+    };
+    // Manifest: facets as runs + per-doc tag lists.
+    let (mut hashes, facets) = rayon::join(shards_and_records, || doc_facets(&docs));
+    drop(encoded);
+    hashes.push(hand_over(script("facets", |out| {
+        let _ = serde_json::to_writer(out, &facets.facets);
+    })));
+    hashes.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut h = blake3::Hasher::new();
+    for (_, file) in &hashes {
+        h.update(file.as_bytes());
+    }
+    let build_id = h.finalize().to_hex()[..12].to_string();
+    let manifest = Manifest {
+        v: FORMAT_VERSION,
+        b: build_id,
+        lang: analyzer.language(),
+        join: analyzer.join_apostrophe(),
+        n,
+        qmax: impacts.qmax,
+        chunk: CHUNK,
+        shards: shards.keys,
+        kinds: facets.kinds,
+        statuses: facets.statuses,
+        tags: facets.tags,
+        runs: facets.runs,
+    };
+    let (path, bytes) = script("manifest", |out| {
+        let _ = serde_json::to_writer(out, &manifest);
+    });
+    emit(path, bytes);
+}
+
+/// Doc ids: the pages in (kind, status, year, url) order.
+fn doc_order<'a>(pages: &[&'a PageIndex]) -> Vec<&'a PageIndex> {
     let mut order: Vec<usize> = (0..pages.len()).collect();
     order.sort_by(|&a, &b| {
         let (x, y) = (pages[a], pages[b]);
         (&x.kind, &x.status, x.year, &x.url, &x.record)
             .cmp(&(&y.kind, &y.status, y.year, &y.url, &y.record))
     });
-    let docs: Vec<&PageIndex> = order.iter().map(|&i| pages[i]).collect();
-    let n = docs.len();
+    order.iter().map(|&i| pages[i]).collect()
+}
+
+/// Each id's document frequency, by chunks of pages in parallel, and where each page's slice of
+/// each id range (`cuts`) starts: a page's entries are in id order, so each range is a slice of
+/// every page's entries (binary searches for them were cache misses). `splits[doc * stride +
+/// part]` is where part `part` of doc `doc` starts, `stride` being `cuts.len()`.
+fn document_frequencies(
+    docs: &[&PageIndex],
+    cuts: &[u32],
+    ids: usize,
+) -> (Vec<u32>, Vec<EntryPos>) {
+    let stride = cuts.len();
     // One chunk a thread: each chunk counts into a table of every id (100,000 pages: 2.3
     // million ids, 9 MB a table).
-    let doc_chunk = n.div_ceil(rayon::current_num_threads()).max(1);
-
-    // 2. Document frequencies, by chunks of pages in parallel. A page's entries are in id
-    // order, so each range of ids (`cuts`) is a slice of every page's entries: where each
-    // slice starts is noted on the way (binary searches there were cache misses).
-    let ids = super::words::spellings(|s| s.len());
-    let cuts = id_ranges(&docs, ids, parts());
-    let ranges: Vec<(u32, u32)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
-    let stride = cuts.len();
-    let mut splits = vec![EntryPos::default(); n * stride];
+    let doc_chunk = docs.len().div_ceil(rayon::current_num_threads()).max(1);
+    let mut splits = vec![EntryPos::default(); docs.len() * stride];
     let df: Vec<u32> = docs
         .par_chunks(doc_chunk)
         .zip(splits.par_chunks_mut(doc_chunk * stride))
@@ -346,269 +432,289 @@ pub fn write_index_to(pages: &[&PageIndex], analyzer: &Analyzer, emit: IndexFile
             a
         })
         .unwrap_or_else(|| vec![0; ids]);
+    (df, splits)
+}
 
-    // 3. The terms in use, sorted by spelling. Their strings are copied into one buffer, in id
-    // order, the order they were allocated in: read where they were allocated, in sorted
-    // order, each term was a cache miss (the profile showed it in the sort and in writing).
+/// The terms in use, sorted by spelling, their strings in one buffer.
+struct Terms {
+    text: String,
+    list: Vec<Term>,
+}
+
+impl Terms {
+    fn spell(&self, t: &Term) -> &str {
+        &self.text[t.start as usize..t.end as usize]
+    }
+}
+
+/// The terms in use (and, per id, whether it is one). Their strings are copied into one buffer
+/// in id order, the order they were allocated in: read where they were allocated, in sorted
+/// order, each term was a cache miss (the profile showed it in the sort and in writing).
+fn terms_in_use(df: &[u32]) -> (Terms, Vec<bool>) {
     let mut text = String::new();
-    let (mut terms, live) = super::words::spellings(|spelling| {
-        let live: Vec<bool> = (0..ids)
+    let (mut list, live) = super::words::spellings(|spelling| {
+        let live: Vec<bool> = (0..df.len())
             .map(|id| df[id] > 0 && !spelling[id].is_empty())
             .collect();
-        let mut terms: Vec<Term> = Vec::with_capacity(live.iter().filter(|&&l| l).count());
-        for id in (0..ids).filter(|&id| live[id]) {
+        let mut list: Vec<Term> = Vec::with_capacity(live.iter().filter(|&&l| l).count());
+        for id in (0..df.len()).filter(|&id| live[id]) {
             let start = text.len() as u32;
             text.push_str(&spelling[id]);
-            terms.push(Term {
+            list.push(Term {
                 key: utf16_key(&spelling[id]),
                 start,
                 end: text.len() as u32,
                 id: id as u32,
             });
         }
-        (terms, live)
+        (list, live)
     });
     let spell = |t: &Term| &text[t.start as usize..t.end as usize];
-    terms.par_sort_unstable_by(|a, b| {
+    list.par_sort_unstable_by(|a, b| {
         a.key
             .cmp(&b.key)
             .then_with(|| utf16_cmp(spell(a), spell(b)))
     });
+    (Terms { text, list }, live)
+}
 
-    // 4. BM25F impacts: the largest score (per doc, in parallel) scales the impact bytes.
-    let avgdl = if n == 0 {
-        1.0
-    } else {
-        (docs.iter().map(|d| f64::from(d.len())).sum::<f64>() / n as f64).max(1.0) as f32
-    };
-    let nf = n as f32;
-    let idf: Vec<f32> = df
-        .par_iter()
-        .map(|&df| {
-            let df = df as f32;
-            (1.0 + (nf - df + 0.5) / (df + 0.5)).ln()
-        })
-        .collect();
-    let norms: Vec<f32> = docs
-        .iter()
-        .map(|d| K1 * (1.0 - B + B * d.len() / avgdl))
-        .collect();
-    let score = |e: &Entry, norm: f32| -> f32 {
+/// BM25F scoring: the largest score (per doc, in parallel) scales the impact bytes.
+struct Impacts {
+    idf: Vec<f32>,
+    /// Per doc: its length normalisation.
+    norms: Vec<f32>,
+    qmax: f32,
+    lq: f32,
+}
+
+impl Impacts {
+    fn of(docs: &[&PageIndex], df: &[u32], live: &[bool]) -> Impacts {
+        let n = docs.len();
+        let avgdl = if n == 0 {
+            1.0
+        } else {
+            (docs.iter().map(|d| f64::from(d.len())).sum::<f64>() / n as f64).max(1.0) as f32
+        };
+        let nf = n as f32;
+        let idf: Vec<f32> = df
+            .par_iter()
+            .map(|&df| {
+                let df = df as f32;
+                (1.0 + (nf - df + 0.5) / (df + 0.5)).ln()
+            })
+            .collect();
+        let norms: Vec<f32> = docs
+            .iter()
+            .map(|d| K1 * (1.0 - B + B * d.len() / avgdl))
+            .collect();
+        let mut impacts = Impacts {
+            idf,
+            norms,
+            qmax: 0.0,
+            lq: 0.0,
+        };
+        impacts.qmax = docs
+            .par_iter()
+            .zip(&impacts.norms)
+            .map(|(d, &norm)| {
+                let live = d.entries().iter().filter(|e| live[e.id as usize]);
+                live.map(|e| impacts.score(&e, norm)).fold(0.0f32, f32::max)
+            })
+            .reduce(|| 0.0f32, f32::max)
+            .max(1e-3);
+        impacts.lq = (1.0 + impacts.qmax).ln();
+        impacts
+    }
+
+    fn score(&self, e: &Entry, norm: f32) -> f32 {
         let tf = e.tf();
         let sat = if tf > 0.0 {
             tf * (K1 + 1.0) / (tf + norm)
         } else {
             0.0
         };
-        let s = idf[e.id as usize] * (sat + e.boost());
+        let s = self.idf[e.id as usize] * (sat + e.boost());
         if s.is_finite() { s.max(0.0) } else { 0.0 }
-    };
-    let qmax = docs
-        .par_iter()
-        .zip(&norms)
-        .map(|(d, &norm)| {
-            let live = d.entries().iter().filter(|e| live[e.id as usize]);
-            live.map(|e| score(&e, norm)).fold(0.0f32, f32::max)
-        })
-        .reduce(|| 0.0f32, f32::max)
-        .max(1e-3);
-    let lq = (1.0 + qmax).ln();
+    }
 
-    // Per id range in parallel, each term's postings in doc order: per doc,
-    // varint((doc delta << 1) | has_section), impact byte, [section byte].
-    let most = varint_len(((n as u64) << 1) | 1) + 2;
-    // Each alias once, spelled and sorted, alongside (on its own it left a core idle).
-    let spelled_aliases = || {
-        super::words::spellings(|spelling| {
-            let mut aliases: Vec<(Box<str>, Box<str>)> = distinct_aliases(&docs, spelling.len())
-                .into_iter()
-                .map(|(s, t)| (spelling[s as usize].into(), spelling[t as usize].into()))
-                .collect();
-            aliases.par_sort_unstable_by(|a, b| utf16_cmp(&a.0, &b.0).then(a.1.cmp(&b.1)));
-            aliases
-        })
-    };
-    let encode = || -> Vec<(Vec<u8>, Vec<usize>)> {
-        ranges
-            .par_iter()
-            .enumerate()
-            .map(|(part, &(lo, hi))| {
-                let df = &df[lo as usize..hi as usize];
-                // Each term's room: the most bytes its postings can take.
-                let mut at: Vec<usize> = Vec::with_capacity(df.len());
-                let mut end = 0;
-                for &c in df {
-                    at.push(end);
-                    end += c as usize * most;
-                }
-                let starts = at.clone();
-                let mut bytes = vec![0u8; end];
-                let mut prev = vec![0u32; df.len()];
-                for (doc, (d, &norm)) in docs.iter().zip(&norms).enumerate() {
-                    let split = &splits[doc * stride + part..];
-                    let end = split[1].at;
-                    let mut entries = d.entries().resume(split[0]);
-                    let doc = doc as u32;
-                    while entries.pos().at < end {
-                        let Some(e) = entries.next() else { break };
-                        if !live[e.id as usize] {
-                            continue;
-                        }
-                        let s = score(&e, norm);
-                        let q =
-                            (1.0 + ((1.0 + s).ln() / lq * 254.0).round()).clamp(1.0, 255.0) as u8;
-                        let t = (e.id - lo) as usize;
-                        let delta = u64::from(doc - prev[t]);
-                        prev[t] = doc;
-                        let has_sec = e.sec != 0;
-                        let mut i =
-                            put_varint(&mut bytes, at[t], (delta << 1) | u64::from(has_sec));
-                        bytes[i] = q;
-                        i += 1;
-                        if has_sec {
-                            bytes[i] = e.sec;
-                            i += 1;
-                        }
-                        at[t] = i;
+    /// The entry's score in doc `doc` as a byte, 1..=255, on a log scale up to `qmax`.
+    fn byte(&self, e: &Entry, doc: usize) -> u8 {
+        let s = self.score(e, self.norms[doc]);
+        (1.0 + ((1.0 + s).ln() / self.lq * 254.0).round()).clamp(1.0, 255.0) as u8
+    }
+}
+
+/// Per id range (`cuts`) in parallel, each term's postings in doc order: per doc,
+/// varint((doc delta << 1) | has_section), impact byte, [section byte]. Per range, the bytes
+/// and where each term's start (and the last ends).
+fn encode_postings(
+    docs: &[&PageIndex],
+    df: &[u32],
+    cuts: &[u32],
+    splits: &[EntryPos],
+    live: &[bool],
+    impacts: &Impacts,
+) -> Vec<(Vec<u8>, Vec<usize>)> {
+    let stride = cuts.len();
+    let most = varint_len(((docs.len() as u64) << 1) | 1) + 2;
+    let ranges: Vec<(u32, u32)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+    ranges
+        .par_iter()
+        .enumerate()
+        .map(|(part, &(lo, hi))| {
+            let df = &df[lo as usize..hi as usize];
+            // Each term's room: the most bytes its postings can take.
+            let mut at: Vec<usize> = Vec::with_capacity(df.len());
+            let mut end = 0;
+            for &c in df {
+                at.push(end);
+                end += c as usize * most;
+            }
+            let starts = at.clone();
+            let mut bytes = vec![0u8; end];
+            let mut prev = vec![0u32; df.len()];
+            for (doc, d) in docs.iter().enumerate() {
+                let split = &splits[doc * stride + part..];
+                let end = split[1].at;
+                let mut entries = d.entries().resume(split[0]);
+                while entries.pos().at < end {
+                    let Some(e) = entries.next() else { break };
+                    if !live[e.id as usize] {
+                        continue;
                     }
+                    let q = impacts.byte(&e, doc);
+                    let t = (e.id - lo) as usize;
+                    let delta = u64::from(doc as u32 - prev[t]);
+                    prev[t] = doc as u32;
+                    let has_sec = e.sec != 0;
+                    let mut i = put_varint(&mut bytes, at[t], (delta << 1) | u64::from(has_sec));
+                    bytes[i] = q;
+                    i += 1;
+                    if has_sec {
+                        bytes[i] = e.sec;
+                        i += 1;
+                    }
+                    at[t] = i;
                 }
-                // Close the gaps: the terms' bytes back to back, and where each one starts.
-                let mut begin = Vec::with_capacity(df.len() + 1);
-                let mut w = 0;
-                for (start, stop) in starts.iter().zip(&at) {
-                    begin.push(w);
-                    bytes.copy_within(*start..*stop, w);
-                    w += stop - start;
-                }
+            }
+            // Close the gaps: the terms' bytes back to back, and where each one starts.
+            let mut begin = Vec::with_capacity(df.len() + 1);
+            let mut w = 0;
+            for (start, stop) in starts.iter().zip(&at) {
                 begin.push(w);
-                // The room was for the longest postings; what they took is about a third of it
-                // (100k pages: the parts' unused room was some 300 MB of the build's peak).
-                bytes.truncate(w);
-                bytes.shrink_to_fit();
-                (bytes, begin)
-            })
-            .collect()
-    };
-    let (encoded, aliases) = rayon::join(encode, spelled_aliases);
-    // Each term's bytes, in spelling order.
-    let postings: Vec<&[u8]> = terms
-        .par_iter()
-        .map(|&Term { id, .. }| {
-            let part = cuts.partition_point(|&c| c <= id) - 1;
-            let (bytes, begin) = &encoded[part];
-            let t = (id - cuts[part]) as usize;
-            &bytes[begin[t]..begin[t + 1]]
+                bytes.copy_within(*start..*stop, w);
+                w += stop - start;
+            }
+            begin.push(w);
+            // The room was for the longest postings; what they took is about a third of it
+            // (100k pages: the parts' unused room was some 300 MB of the build's peak).
+            bytes.truncate(w);
+            bytes.shrink_to_fit();
+            (bytes, begin)
         })
-        .collect();
+        .collect()
+}
 
-    // 5. Shards: contiguous runs of terms up to SHARD_BYTES.
-    let mut bounds: Vec<usize> = vec![0];
-    let mut size = 0usize;
-    for (i, (t, p)) in terms.iter().zip(&postings).enumerate() {
-        let add = p.len() + spell(t).len() + 6;
-        if size > 0 && size + add > SHARD_BYTES {
-            bounds.push(i);
-            size = 0;
+/// Each alias once, spelled, in the order of its spelling.
+fn spelled_aliases(docs: &[&PageIndex]) -> Vec<(Box<str>, Box<str>)> {
+    super::words::spellings(|spelling| {
+        let mut aliases: Vec<(Box<str>, Box<str>)> = distinct_aliases(docs, spelling.len())
+            .into_iter()
+            .map(|(s, t)| (spelling[s as usize].into(), spelling[t as usize].into()))
+            .collect();
+        aliases.par_sort_unstable_by(|a, b| utf16_cmp(&a.0, &b.0).then(a.1.cmp(&b.1)));
+        aliases
+    })
+}
+
+/// The index's shards: contiguous runs of terms up to `SHARD_BYTES`, each with the aliases
+/// that sort into it.
+struct Shards<'a> {
+    /// Where each shard's terms start.
+    bounds: Vec<usize>,
+    /// Each shard's first key (the first is empty): a query term's shard is the last whose key
+    /// is not after it.
+    keys: Vec<String>,
+    aliases: Vec<Vec<&'a (Box<str>, Box<str>)>>,
+}
+
+impl<'a> Shards<'a> {
+    fn of(terms: &Terms, postings: &[&[u8]], aliases: &'a [(Box<str>, Box<str>)]) -> Shards<'a> {
+        let mut bounds: Vec<usize> = vec![0];
+        let mut size = 0usize;
+        for (i, (t, p)) in terms.list.iter().zip(postings).enumerate() {
+            let add = p.len() + terms.spell(t).len() + 6;
+            if size > 0 && size + add > SHARD_BYTES {
+                bounds.push(i);
+                size = 0;
+            }
+            size += add;
         }
-        size += add;
+        let mut keys: Vec<String> = vec![String::new()];
+        for w in bounds.windows(2) {
+            let (last, next) = (&terms.list[w[1] - 1], &terms.list[w[1]]);
+            keys.push(separator(terms.spell(last), terms.spell(next)));
+        }
+        let count = if terms.list.is_empty() {
+            1
+        } else {
+            bounds.len()
+        };
+        let mut shards = Shards {
+            bounds,
+            keys,
+            aliases: vec![Vec::new(); count],
+        };
+        for pair in aliases {
+            let shard = shards.of_term(&pair.0);
+            if let Some(v) = shards.aliases.get_mut(shard) {
+                v.push(pair);
+            }
+        }
+        shards
     }
-    let mut keys: Vec<String> = vec![String::new()];
-    for w in bounds.windows(2) {
-        keys.push(separator(spell(&terms[w[1] - 1]), spell(&terms[w[1]])));
+
+    fn len(&self) -> usize {
+        self.aliases.len()
     }
-    let nshards = if terms.is_empty() { 1 } else { bounds.len() };
-    let shard_of = |s: &str| -> usize {
-        // last shard whose key <= s
-        let idx = keys.partition_point(|k| utf16_cmp(k, s) != Ordering::Greater);
+
+    /// The last shard whose key is not after `s`.
+    fn of_term(&self, s: &str) -> usize {
+        let idx = self
+            .keys
+            .partition_point(|k| utf16_cmp(k, s) != Ordering::Greater);
         idx.saturating_sub(1)
-    };
-    let mut shard_aliases: Vec<Vec<&(Box<str>, Box<str>)>> = vec![Vec::new(); nshards];
-    for pair in &aliases {
-        if let Some(v) = shard_aliases.get_mut(shard_of(&pair.0)) {
-            v.push(pair);
-        }
     }
-    // The shards and records, and alongside them the manifest's facets (on their own they left
-    // a core idle).
-    let shards_and_records = || {
-        let mut hashes: Vec<(String, blake3::Hash)> = (0..nshards)
-            .into_par_iter()
-            .map(|i| {
-                let start = bounds.get(i).copied().unwrap_or(0);
-                let end = bounds.get(i + 1).copied().unwrap_or(terms.len());
-                let postings = &postings[start..end];
-                script(&format!("s/{i}"), |out| {
-                    let blob: Vec<u8> = postings.concat();
-                    out.reserve(blob.len() * 4 / 3 + (end - start) * 16 + 64);
-                    out.extend_from_slice(b"{\"t\":");
-                    json_array(out, &terms[start..end], |out, t| json_str(out, spell(t)));
-                    out.extend_from_slice(b",\"o\":");
-                    json_array(out, postings, |out, p| {
-                        let _ = write!(out, "{}", p.len());
-                    });
-                    out.extend_from_slice(b",\"p\":\"");
-                    base64_into(out, &blob);
-                    out.extend_from_slice(b"\",\"a\":");
-                    json_array(out, &shard_aliases[i], |out, (s, t)| {
-                        out.push(b'[');
-                        json_str(out, s);
-                        out.push(b',');
-                        json_str(out, t);
-                        out.push(b']');
-                    });
-                    out.push(b'}');
-                })
-            })
-            .map(hand_over)
-            .collect();
 
-        // 6. Records, in chunks.
-        let nchunks = n.div_ceil(CHUNK);
-        let recs: Vec<(String, blake3::Hash)> = (0..nchunks)
-            .into_par_iter()
-            .map(|j| {
-                script(&format!("r/{j}"), |out| {
-                    let docs = &docs[j * CHUNK..((j + 1) * CHUNK).min(n)];
-                    json_array(out, docs, |out, d| {
-                        out.extend_from_slice(d.record.as_bytes())
-                    });
-                })
-            })
-            .map(hand_over)
-            .collect();
-        hashes.extend(recs);
-        hashes
-    };
-    // 7. Manifest: facets as runs + per-doc tag lists.
-    let (mut hashes, facets) = rayon::join(shards_and_records, || doc_facets(&docs));
-    drop(encoded);
-    hashes.push(hand_over(script("facets", |out| {
-        let _ = serde_json::to_writer(out, &facets.facets);
-    })));
-    hashes.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut h = blake3::Hasher::new();
-    for (_, file) in &hashes {
-        h.update(file.as_bytes());
+    /// Shard `i`'s file: its terms, their postings' lengths, the postings, its aliases.
+    fn file(&self, i: usize, terms: &Terms, postings: &[&[u8]]) -> (String, Vec<u8>) {
+        let start = self.bounds.get(i).copied().unwrap_or(0);
+        let end = self.bounds.get(i + 1).copied().unwrap_or(terms.list.len());
+        let postings = &postings[start..end];
+        script(&format!("s/{i}"), |out| {
+            let blob: Vec<u8> = postings.concat();
+            out.reserve(blob.len() * 4 / 3 + (end - start) * 16 + 64);
+            out.extend_from_slice(b"{\"t\":");
+            json_array(out, &terms.list[start..end], |out, t| {
+                json_str(out, terms.spell(t))
+            });
+            out.extend_from_slice(b",\"o\":");
+            json_array(out, postings, |out, p| {
+                let _ = write!(out, "{}", p.len());
+            });
+            out.extend_from_slice(b",\"p\":\"");
+            base64_into(out, &blob);
+            out.extend_from_slice(b"\",\"a\":");
+            json_array(out, &self.aliases[i], |out, (s, t)| {
+                out.push(b'[');
+                json_str(out, s);
+                out.push(b',');
+                json_str(out, t);
+                out.push(b']');
+            });
+            out.push(b'}');
+        })
     }
-    let build_id = h.finalize().to_hex()[..12].to_string();
-    let manifest = Manifest {
-        v: FORMAT_VERSION,
-        b: build_id,
-        lang: analyzer.language(),
-        join: analyzer.join_apostrophe(),
-        n,
-        qmax,
-        chunk: CHUNK,
-        shards: keys,
-        kinds: facets.kinds,
-        statuses: facets.statuses,
-        tags: facets.tags,
-        runs: facets.runs,
-    };
-    let (path, bytes) = script("manifest", |out| {
-        let _ = serde_json::to_writer(out, &manifest);
-    });
-    emit(path, bytes);
 }
 
 /// What the manifest says of the pages as a whole: kinds, statuses and tags, runs of pages by
