@@ -70,10 +70,8 @@ pub fn fingerprint_of<'a>(
         .map(|(source, hash)| {
             let name = format!("{:?}", (&source.path, &source.rel, &source.role));
             let mut fields = Vec::with_capacity(name.len() + 48);
-            for bytes in [name.as_bytes(), &hash] {
-                fields.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-                fields.extend_from_slice(bytes);
-            }
+            field(&mut fields, name.as_bytes());
+            field(&mut fields, &hash);
             fields
         })
         .collect();
@@ -98,10 +96,11 @@ pub fn fingerprint_of<'a>(
     Ok(hasher.finalize().to_hex().to_string())
 }
 
-/// Hashes `bytes` after their length, so that no two lists of fields hash alike.
-fn field(hasher: &mut blake3::Hasher, bytes: &[u8]) {
-    hasher.update(&(bytes.len() as u64).to_le_bytes());
-    hasher.update(bytes);
+/// Writes `bytes` after their length, so that no two lists of fields hash alike (into the
+/// hasher, or into a buffer hashed later). Neither can fail to take them.
+fn field(out: &mut impl std::io::Write, bytes: &[u8]) {
+    let _ = out.write_all(&(bytes.len() as u64).to_le_bytes());
+    let _ = out.write_all(bytes);
 }
 
 fn hash_file(path: &Path) -> std::io::Result<[u8; 32]> {

@@ -363,3 +363,28 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
 fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
     Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Sink;
+
+    #[test]
+    fn files_are_sorted_and_the_last_put_of_a_path_wins() {
+        let sink = Sink::memory();
+        sink.insert("b/index.html".into(), vec![0; 3]);
+        sink.insert("a/index.html".into(), vec![0; 1]);
+        sink.insert("b/index.html".into(), vec![0; 5]);
+        sink.insert("c.xml".into(), vec![0; 2]);
+        sink.insert("b/index.html".into(), vec![0; 4]);
+        let files = sink.files();
+        assert_eq!(
+            files,
+            [
+                ("a/index.html".to_string(), 1),
+                ("b/index.html".to_string(), 4),
+                ("c.xml".to_string(), 2)
+            ]
+        );
+        assert_eq!(sink.paths(), ["a/index.html", "b/index.html", "c.xml"]);
+    }
+}

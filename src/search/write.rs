@@ -443,7 +443,13 @@ struct Terms {
 
 impl Terms {
     fn spell(&self, t: &Term) -> &str {
-        &self.text[t.start as usize..t.end as usize]
+        t.spelling(&self.text)
+    }
+}
+
+impl Term {
+    fn spelling<'t>(&self, text: &'t str) -> &'t str {
+        &text[self.start as usize..self.end as usize]
     }
 }
 
@@ -469,11 +475,10 @@ fn terms_in_use(df: &[u32]) -> (Terms, Vec<bool>) {
         }
         (list, live)
     });
-    let spell = |t: &Term| &text[t.start as usize..t.end as usize];
     list.par_sort_unstable_by(|a, b| {
         a.key
             .cmp(&b.key)
-            .then_with(|| utf16_cmp(spell(a), spell(b)))
+            .then_with(|| utf16_cmp(a.spelling(&text), b.spelling(&text)))
     });
     (Terms { text, list }, live)
 }
