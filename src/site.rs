@@ -43,14 +43,22 @@ impl Page {
     /// Front-matter tags, then those an ADR dialect found in the body, each once (first
     /// spelling wins; `Rust` and `rust` are one tag).
     pub fn tag_names(&self) -> Vec<String> {
+        let tags = self.tags_with_slugs().into_iter();
+        tags.map(|(name, _)| name.to_string()).collect()
+    }
+
+    /// [`Page::tag_names`], each with its slug.
+    pub fn tags_with_slugs(&self) -> Vec<(&str, String)> {
         let mut seen = BTreeSet::new();
         self.doc
             .meta
             .tags
             .iter()
             .chain(self.adr().map(|a| a.tags.iter()).into_iter().flatten())
-            .filter(|t| seen.insert(slugify(t)))
-            .cloned()
+            .filter_map(|t| {
+                let slug = slugify(t);
+                seen.insert(slug.clone()).then_some((t.as_str(), slug))
+            })
             .collect()
     }
 

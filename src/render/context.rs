@@ -2,10 +2,10 @@
 
 use crate::adr::record::RelationKind;
 use crate::document::Kind;
-use crate::site::{Page, Site, newest_first, page_tag_slugs, slugify};
+use crate::site::{Page, Site, newest_first, page_tag_slugs};
 use crate::theme::Theme;
 use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use tera::Context;
 
 /// A template context being filled. Values go in as they are: `Context::insert` would copy
@@ -45,6 +45,9 @@ pub struct Contexts<'a> {
     newest_first: NewestFirst,
     /// Per tag, how many of its pages are posts, decisions and docs (as [`KINDS`]).
     tag_counts: Vec<[usize; 3]>,
+    /// Each tag's object, as summaries and tag lists show it.
+    tag_values: Vec<Value>,
+    tag_by_slug: HashMap<&'a str, usize>,
     pub highlight_css: String,
 }
 
@@ -72,6 +75,10 @@ impl<'a> Contexts<'a> {
         Contexts {
             newest_first: NewestFirst::of(site),
             tag_counts: tag_counts(site),
+            tag_values: (0..site.tags.len()).map(|t| tag_value(site, t)).collect(),
+            tag_by_slug: (site.tags.iter().enumerate())
+                .map(|(t, tag)| (tag.slug.as_str(), t))
+                .collect(),
             site_value,
             adrs_in_order,
             neighbours,
@@ -83,7 +90,7 @@ impl<'a> Contexts<'a> {
     }
 
     fn summary(&self, i: usize) -> &Value {
-        self.summaries[i].get_or_init(|| summary(self.site, i))
+        self.summaries[i].get_or_init(|| self.new_summary(i))
     }
 
     /// Lets go of the summaries lists kept.
@@ -175,13 +182,13 @@ impl<'a> Contexts<'a> {
         let page = &site.pages[i];
         // Made afresh, not kept: lists need a few thousand summaries at a time, the page pass
         // every page's (100,000 kept summaries were 500 MB of a build's peak).
-        let mut value = summary(site, i);
+        let mut value = self.new_summary(i);
         let obj = value.as_object_mut().expect("summary is an object");
-        obj.insert("permalink".into(), json!(self.absolute(&page.url)));
+        obj.insert("permalink".into(), self.absolute(&page.url).into());
         let updated = page.doc.meta.updated.as_ref();
-        obj.insert("updated".into(), json!(updated.map(|d| d.day.to_string())));
+        obj.insert("updated".into(), updated.map(|d| d.day.to_string()).into());
         let updated_display = updated.map(|d| d.day.format("%-d %B %Y").to_string());
-        obj.insert("updated_display".into(), json!(updated_display));
+        obj.insert("updated_display".into(), updated_display.into());
         obj.insert("authors".into(), json!(page.doc.meta.authors));
         obj.insert("content".into(), Value::String(content));
         obj.insert("toc".into(), json!(page.outline.toc));
@@ -288,7 +295,10 @@ impl<'a> Contexts<'a> {
         });
         vars.insert(
             "top_tags".into(),
-            tags.iter().take(20).map(|&t| tag_value(site, t)).collect(),
+            tags.iter()
+                .take(20)
+                .map(|&t| self.tag_values[t].clone())
+                .collect(),
         );
         context(vars)
     }
@@ -339,7 +349,7 @@ impl<'a> Contexts<'a> {
                     .iter()
                     .any(|&p| site.pages[p].doc.kind == Kind::Adr)
             })
-            .map(|t| tag_value(site, t))
+            .map(|t| self.tag_values[t].clone())
             .collect();
         vars.insert("tags".into(), Value::Array(tags));
         vars.insert("graph_svg".into(), json!(super::graph::whole_log(site)));
@@ -375,7 +385,7 @@ impl<'a> Contexts<'a> {
         vars.insert(
             "tags".into(),
             (0..self.site.tags.len())
-                .map(|t| tag_value(self.site, t))
+                .map(|t| self.tag_values[t].clone())
                 .collect(),
         );
         context(vars)
@@ -395,7 +405,7 @@ impl<'a> Contexts<'a> {
         let page_url = |n: usize| list_page_url(&site.url(&format!("tags/{}/", tag.slug)), n);
         let mut vars =
             self.with_page_meta(Some(&format!("Tagged “{}”", tag.name)), &page_url(n), "");
-        let mut tag_object = tag_value(site, t);
+        let mut tag_object = self.tag_values[t].clone();
         if let Some(fields) = tag_object.as_object_mut() {
             let counts = KINDS.iter().zip(self.tag_counts[t]);
             let counts = counts.map(|(&(key, _), count)| (key.to_string(), json!(count)));
@@ -640,12 +650,11 @@ impl Contexts<'_> {
         let mine = page_tag_slugs(&site.pages[i]);
         let mine_place = self.newest_first.place[i];
         // Each shared tag's window of places, increasing; a page's score is how many hold it.
-        let windows: Vec<&[u32]> = site
-            .tags
+        let windows: Vec<&[u32]> = mine
             .iter()
-            .zip(&self.newest_first.tag_places)
-            .filter(|(tag, _)| mine.contains(&tag.slug))
-            .map(|(_, places)| {
+            .filter_map(|slug| self.tag_by_slug.get(slug.as_str()))
+            .map(|&t| {
+                let places = &self.newest_first.tag_places[t];
                 let at = places.partition_point(|&p| p < mine_place);
                 let end = (at + RELATED_WINDOW + 1).min(places.len());
                 &places[at.saturating_sub(RELATED_WINDOW)..end]
@@ -691,36 +700,54 @@ const RELATED_COUNT: usize = 5;
 fn link_value(site: &Site, page: Option<usize>) -> Value {
     match page {
         Some(p) => {
-            json!({"title": site.pages[p].doc.title, "url": site.pages[p].url, "kind": site.pages[p].doc.kind.as_str()})
+            let page = &site.pages[p];
+            object([
+                ("title", Value::String(page.doc.title.clone())),
+                ("url", Value::String(page.url.clone())),
+                ("kind", Value::String(page.doc.kind.as_str().into())),
+            ])
         }
         None => Value::Null,
     }
 }
 
-fn summary(site: &Site, i: usize) -> Value {
-    let page = &site.pages[i];
-    let date = page.doc.date.as_ref();
-    let tags: Vec<Value> = page.tag_names().into_iter().map(|name| {
-        let slug = slugify(&name);
-        let tag = site.tags.iter().position(|t| t.slug == slug);
-        match tag {
-            Some(t) => tag_value(site, t),
-            None => json!({"name": name, "slug": slug, "url": site.url(&format!("tags/{slug}/")), "count": 0, "feed_url": site.url(&format!("tags/{slug}/atom.xml"))}),
-        }
-    }).collect();
-    json!({
-        "title": page.doc.title,
-        "url": page.url,
-        "kind": page.doc.kind.as_str(),
-        "date": date.map(|d| d.day.to_string()),
-        "date_display": date.map(|d| d.day.format("%-d %B %Y").to_string()),
-        "year": date.map(|d| d.day.format("%Y").to_string()),
-        "excerpt": page.excerpt,
-        "tags": tags,
-        "reading_time": reading_time(page.outline.word_count),
-        "draft": page.doc.meta.draft,
-        "adr": if page.doc.kind == Kind::Adr { adr_brief(page) } else { Value::Null },
-    })
+impl Contexts<'_> {
+    /// A page's summary, as lists and its own page show it. Its fields are moved in (`json!`
+    /// would copy each value through serde again; summaries were 2% of a 10k build).
+    fn new_summary(&self, i: usize) -> Value {
+        let site = self.site;
+        let page = &site.pages[i];
+        let date = page.doc.date.as_ref();
+        let tags = page.tags_with_slugs().into_iter().map(|(name, slug)| {
+            match self.tag_by_slug.get(slug.as_str()) {
+                Some(&t) => self.tag_values[t].clone(),
+                None => json!({"name": name, "slug": slug, "url": site.url(&format!("tags/{slug}/")), "count": 0, "feed_url": site.url(&format!("tags/{slug}/atom.xml"))}),
+            }
+        });
+        object([
+            ("title", Value::String(page.doc.title.clone())),
+            ("url", Value::String(page.url.clone())),
+            ("kind", Value::String(page.doc.kind.as_str().into())),
+            ("date", date.map(|d| d.day.to_string()).into()),
+            (
+                "date_display",
+                date.map(|d| d.day.format("%-d %B %Y").to_string()).into(),
+            ),
+            ("year", date.map(|d| d.day.format("%Y").to_string()).into()),
+            ("excerpt", Value::String(page.excerpt.clone())),
+            ("tags", Value::Array(tags.collect())),
+            ("reading_time", reading_time(page.outline.word_count).into()),
+            ("draft", page.doc.meta.draft.into()),
+            (
+                "adr",
+                if page.doc.kind == Kind::Adr {
+                    adr_brief(page)
+                } else {
+                    Value::Null
+                },
+            ),
+        ])
+    }
 }
 
 pub fn reading_time(words: usize) -> usize {
