@@ -267,13 +267,7 @@ fn read_documents(
     sources: Vec<discover::SourceFile>,
     cache: &mut DocumentCache,
 ) -> BuildResult<Vec<Document>> {
-    let loaded: Vec<(Result<Document, Vec<Diagnostic>>, bool)> = timed("read and parse", || {
-        sources
-            .into_par_iter()
-            .with_max_len(PAGES_PER_TASK)
-            .map(|source| load_with(cache, source))
-            .collect()
-    });
+    let loaded = read_each(sources, |source| load_with(cache, source));
     cache.parsed_last = loaded.iter().filter(|(_, parsed)| *parsed).count();
     // Keep only files that still exist and parsed, so deleted files leave the cache.
     cache.docs = loaded
@@ -291,14 +285,21 @@ fn read_documents(
 /// [`read_documents`] for a build that keeps no cache: nothing copied for later.
 fn read_documents_once(sources: Vec<discover::SourceFile>) -> BuildResult<Vec<Document>> {
     let none = DocumentCache::default();
-    let loaded: Vec<Result<Document, Vec<Diagnostic>>> = timed("read and parse", || {
+    documents_or_errors(read_each(sources, |source| load_with(&none, source).0))
+}
+
+/// `load` of every source, in parallel, in the order of `sources`.
+fn read_each<T: Send>(
+    sources: Vec<discover::SourceFile>,
+    load: impl Fn(discover::SourceFile) -> T + Sync + Send,
+) -> Vec<T> {
+    timed("read and parse", || {
         sources
             .into_par_iter()
             .with_max_len(PAGES_PER_TASK)
-            .map(|source| load_with(&none, source).0)
+            .map(load)
             .collect()
-    });
-    documents_or_errors(loaded)
+    })
 }
 
 /// The documents, or every file's errors together.
