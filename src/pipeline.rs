@@ -69,8 +69,15 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// scan and the page pass, hands freed memory back to the system, and writes the search index
 /// before the lists instead of beside them. Below, it keeps both and writes the two side by
 /// side (a 10,000-page build peaks at 390-430 MB so); memory freed while kept is never handed
-/// back, which on 100,000 pages raised the peak from 1.9 to 2.1 GB.
+/// back, which on 100,000 pages raised the peak from 1.9 to 2.1 GB. `LORE_LARGE_SITE` sets
+/// another threshold (a machine with less memory may want the trades sooner).
 const LARGE_SITE: usize = 30_000;
+
+fn large_site_threshold() -> usize {
+    let set = std::env::var("LORE_LARGE_SITE").ok();
+    set.and_then(|v| v.trim().parse().ok())
+        .unwrap_or(LARGE_SITE)
+}
 
 /// While alive, memory the process frees stays with the allocator instead of going back to
 /// the system after mimalloc's purge delay. On the 10,000-page site, handing pages back and
@@ -433,7 +440,7 @@ pub fn build_to_disk(
     );
     let theme = theme?;
     let output_dir = config.output_dir.clone();
-    let large = found.sources.len() >= LARGE_SITE;
+    let large = found.sources.len() >= large_site_threshold();
     let _kept = (!large).then(FreedMemoryKept::new);
     // Hashing the inputs before reading them for the build pays only when it may spare the
     // build; otherwise the hashes come from the read itself.

@@ -515,7 +515,8 @@ fn resolve(folder: &[&str], href: &str) -> String {
 
 /// `lore build` writes each file as it is rendered; `lore serve` renders into memory. On large
 /// sites `lore build` also lets go of most pages' Markdown after reading it and reads it again
-/// to render them. All give the same site, byte for byte, on the example site (feeds, home
+/// to render them (tested whole with `LORE_LARGE_SITE`, and stage by stage). All give the same
+/// site, byte for byte, on the example site (feeds, home
 /// page, decision log intro and all; feeds show two entries, and thirty older untagged posts
 /// are added, so most pages are read twice when their Markdown is let go).
 #[test]
@@ -564,6 +565,26 @@ fn the_build_on_disk_equals_the_build_in_memory() {
     );
     for (path, bytes) in &on_disk {
         assert!(bytes == &in_memory[path], "{path} differs");
+    }
+    // The whole large-site path of `lore build`, taken here from one source on.
+    let large = site
+        .command(&["build", "--force", "-v", "-o", "public-large"])
+        .env("LORE_LARGE_SITE", "1")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&large.stderr);
+    assert!(large.status.success(), "{log}");
+    assert!(log.contains("release bodies"), "the large-site path: {log}");
+    let as_large = snapshot(&site.root().join("public-large"));
+    assert_eq!(
+        on_disk.keys().collect::<Vec<_>>(),
+        as_large.keys().collect::<Vec<_>>()
+    );
+    for (path, bytes) in &on_disk {
+        assert!(
+            bytes == &as_large[path],
+            "{path} differs when built as a large site"
+        );
     }
     let config = lore::SiteConfig::load(site.root(), &lore::Overrides::default()).unwrap();
     let theme = lore::theme::Theme::load(&config).unwrap();
