@@ -73,10 +73,15 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// another threshold (a machine with less memory may want the trades sooner).
 const LARGE_SITE: usize = 30_000;
 
+/// [`LARGE_SITE`], or the number `LORE_LARGE_SITE` gives (a warning names a value that is not one).
 fn large_site_threshold() -> usize {
-    let set = std::env::var("LORE_LARGE_SITE").ok();
-    set.and_then(|v| v.trim().parse().ok())
-        .unwrap_or(LARGE_SITE)
+    let Ok(set) = std::env::var("LORE_LARGE_SITE") else {
+        return LARGE_SITE;
+    };
+    set.trim().parse().unwrap_or_else(|_| {
+        log::warn!("LORE_LARGE_SITE={set:?} is not a whole number of sources; using {LARGE_SITE}");
+        LARGE_SITE
+    })
 }
 
 /// While alive, memory the process frees stays with the allocator instead of going back to

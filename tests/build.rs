@@ -516,9 +516,9 @@ fn resolve(folder: &[&str], href: &str) -> String {
 /// `lore build` writes each file as it is rendered; `lore serve` renders into memory. On large
 /// sites `lore build` also lets go of most pages' Markdown after reading it and reads it again
 /// to render them (tested whole with `LORE_LARGE_SITE`, and stage by stage). All give the same
-/// site, byte for byte, on the example site (feeds, home
-/// page, decision log intro and all; feeds show two entries, and thirty older untagged posts
-/// are added, so most pages are read twice when their Markdown is let go).
+/// site, byte for byte, on the example site (feeds, home page, decision log intro and all;
+/// feeds show two entries, and thirty older untagged posts are added, so most pages are read
+/// twice when their Markdown is let go).
 #[test]
 fn the_build_on_disk_equals_the_build_in_memory() {
     let site = TestSite::empty();
@@ -555,17 +555,11 @@ fn the_build_on_disk_equals_the_build_in_memory() {
     );
     let config = lore::SiteConfig::load(site.root(), &lore::Overrides::default()).unwrap();
     let in_memory = lore::build_site(config).unwrap().output;
-    let in_memory: std::collections::BTreeMap<String, Vec<u8>> = in_memory
+    let in_memory: Files = in_memory
         .paths()
         .map(|p| (p.clone(), in_memory.read(p).unwrap().unwrap().into_owned()))
         .collect();
-    assert_eq!(
-        on_disk.keys().collect::<Vec<_>>(),
-        in_memory.keys().collect::<Vec<_>>()
-    );
-    for (path, bytes) in &on_disk {
-        assert!(bytes == &in_memory[path], "{path} differs");
-    }
+    assert_same_site(&on_disk, &in_memory, "built in memory");
     // The whole large-site path of `lore build`, taken here from one source on.
     let large = site
         .command(&["build", "--force", "-v", "-o", "public-large"])
@@ -576,16 +570,7 @@ fn the_build_on_disk_equals_the_build_in_memory() {
     assert!(large.status.success(), "{log}");
     assert!(log.contains("release bodies"), "the large-site path: {log}");
     let as_large = snapshot(&site.root().join("public-large"));
-    assert_eq!(
-        on_disk.keys().collect::<Vec<_>>(),
-        as_large.keys().collect::<Vec<_>>()
-    );
-    for (path, bytes) in &on_disk {
-        assert!(
-            bytes == &as_large[path],
-            "{path} differs when built as a large site"
-        );
-    }
+    assert_same_site(&on_disk, &as_large, "built as a large site");
     let config = lore::SiteConfig::load(site.root(), &lore::Overrides::default()).unwrap();
     let theme = lore::theme::Theme::load(&config).unwrap();
     let mut loaded = lore::pipeline::load_site(config).unwrap();
@@ -608,6 +593,21 @@ fn the_build_on_disk_equals_the_build_in_memory() {
         kept == index_first.finish().unwrap(),
         "writing the index before the lists changes the site"
     );
+}
+
+type Files = std::collections::BTreeMap<String, Vec<u8>>;
+
+/// The same files with the same bytes (`how` says how `other` was built).
+#[track_caller]
+fn assert_same_site(site: &Files, other: &Files, how: &str) {
+    assert_eq!(
+        site.keys().collect::<Vec<_>>(),
+        other.keys().collect::<Vec<_>>(),
+        "{how}"
+    );
+    for (path, bytes) in site {
+        assert!(bytes == &other[path], "{path} differs when {how}");
+    }
 }
 
 /// A build that takes longer than a second shows a progress bar on a terminal (here a pseudo-

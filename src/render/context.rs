@@ -2,7 +2,7 @@
 
 use crate::adr::record::RelationKind;
 use crate::document::Kind;
-use crate::site::{Page, Site, newest_first, page_tag_slugs};
+use crate::site::{Page, Site, newest_first};
 use crate::theme::Theme;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -47,6 +47,7 @@ pub struct Contexts<'a> {
     tag_counts: Vec<[usize; 3]>,
     /// Each tag's object, as summaries and tag lists show it.
     tag_values: Vec<Value>,
+    /// Each tag's index in `Site::tags`, by slug.
     tag_by_slug: HashMap<&'a str, usize>,
     pub highlight_css: String,
 }
@@ -647,12 +648,12 @@ impl Contexts<'_> {
     /// among the pages written around the same time (see [`RELATED_WINDOW`]).
     fn related(&self, i: usize) -> Vec<usize> {
         let site = self.site;
-        let mine = page_tag_slugs(&site.pages[i]);
+        let mine = site.pages[i].tags_with_slugs();
         let mine_place = self.newest_first.place[i];
         // Each shared tag's window of places, increasing; a page's score is how many hold it.
         let windows: Vec<&[u32]> = mine
             .iter()
-            .filter_map(|slug| self.tag_by_slug.get(slug.as_str()))
+            .filter_map(|(_, slug)| self.tag_by_slug.get(slug.as_str()))
             .map(|&t| {
                 let places = &self.newest_first.tag_places[t];
                 let at = places.partition_point(|&p| p < mine_place);
@@ -694,6 +695,7 @@ fn merged_counts(mut lists: Vec<&[u32]>) -> impl Iterator<Item = (u32, usize)> {
         Some((least, count))
     })
 }
+
 /// How many related pages a page lists.
 const RELATED_COUNT: usize = 5;
 
