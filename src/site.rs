@@ -125,12 +125,9 @@ impl Site {
             .filter(|(_, p)| p.doc.kind == Kind::Adr && p.is_listed())
     }
 
-    /// The relations stated from `page` (its edges: `edges` is sorted by `from`). Each page
-    /// scanning every edge made decision pages quadratic: 10,000 decisions, ~0.3 s.
+    /// The relations stated from `page` (see [`edges_from`]).
     pub fn edges_from(&self, page: usize) -> &[Edge] {
-        let start = self.edges.partition_point(|e| e.from < page);
-        let end = start + self.edges[start..].partition_point(|e| e.from == page);
-        &self.edges[start..end]
+        edges_from(&self.edges, page)
     }
 
     pub fn relations_of(&self, page: usize, kind: RelationKind) -> Vec<usize> {
@@ -872,6 +869,15 @@ pub fn target_text(target: &RelationTarget) -> String {
     }
 }
 
+/// The relations stated from `page` in `edges`, sorted by `from` (as [`resolve_relations`]
+/// gives them). Each page scanning every edge made decision pages quadratic: 10,000
+/// decisions, ~0.3 s.
+fn edges_from(edges: &[Edge], page: usize) -> &[Edge] {
+    let start = edges.partition_point(|e| e.from < page);
+    let end = start + edges[start..].partition_point(|e| e.from == page);
+    &edges[start..end]
+}
+
 /// The hint shown next to links to superseded decisions: "Superseded by ADR 9: Title".
 fn superseded_hints(
     docs: &[Document],
@@ -885,9 +891,9 @@ fn superseded_hints(
     let mut hints = HashMap::new();
     for (i, doc) in docs.iter().enumerate() {
         let Some(adr) = &doc.adr else { continue };
-        let successors: Vec<usize> = edges
+        let successors: Vec<usize> = edges_from(edges, i)
             .iter()
-            .filter(|e| e.from == i && e.kind == RelationKind::SupersededBy)
+            .filter(|e| e.kind == RelationKind::SupersededBy)
             .map(|e| e.to)
             .collect();
         let superseded = adr.status.as_deref() == Some("superseded") || !successors.is_empty();
@@ -1047,21 +1053,6 @@ fn build_backlinks(pages: &[Page]) -> Vec<Vec<usize>> {
         .into_iter()
         .map(|set| set.into_iter().collect())
         .collect()
-}
-
-/// Page tags by slug, for related pages and templates.
-pub fn page_tag_slugs(page: &Page) -> Vec<String> {
-    let mut slugs: Vec<String> = page
-        .doc
-        .meta
-        .tags
-        .iter()
-        .chain(page.adr().map(|a| a.tags.iter()).into_iter().flatten())
-        .map(|t| slugify(t))
-        .collect();
-    slugs.sort();
-    slugs.dedup();
-    slugs
 }
 
 #[cfg(test)]

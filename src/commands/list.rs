@@ -55,10 +55,12 @@ fn matches(args: &ListArgs, page: &Page) -> bool {
             .unwrap_or_else(|| "unknown".into());
         page.doc.kind == Kind::Adr && status.eq_ignore_ascii_case(wanted)
     });
-    let tag_ok = args
-        .tag
-        .as_ref()
-        .is_none_or(|wanted| crate::site::page_tag_slugs(page).contains(&slugify(wanted)));
+    let tag_ok = args.tag.as_ref().is_none_or(|wanted| {
+        let wanted = slugify(wanted);
+        page.tags_with_slugs()
+            .iter()
+            .any(|(_, slug)| *slug == wanted)
+    });
     kind_ok && status_ok && tag_ok
 }
 

@@ -723,7 +723,7 @@ impl Contexts<'_> {
         let tags = page.tags_with_slugs().into_iter().map(|(name, slug)| {
             match self.tag_by_slug.get(slug.as_str()) {
                 Some(&t) => self.tag_values[t].clone(),
-                None => json!({"name": name, "slug": slug, "url": site.url(&format!("tags/{slug}/")), "count": 0, "feed_url": site.url(&format!("tags/{slug}/atom.xml"))}),
+                None => tag_object(site, name, &slug, 0),
             }
         });
         object([
@@ -821,7 +821,12 @@ fn tag_counts(site: &Site) -> Vec<[usize; 3]> {
 
 fn tag_value(site: &Site, t: usize) -> Value {
     let tag = &site.tags[t];
-    json!({"name": tag.name, "slug": tag.slug, "url": site.url(&format!("tags/{}/", tag.slug)), "count": tag.pages.len(), "feed_url": site.url(&format!("tags/{}/atom.xml", tag.slug))})
+    tag_object(site, &tag.name, &tag.slug, tag.pages.len())
+}
+
+/// A tag as templates see it (also one no listed page has, such as a draft's).
+fn tag_object(site: &Site, name: &str, slug: &str, count: usize) -> Value {
+    json!({"name": name, "slug": slug, "url": site.url(&format!("tags/{slug}/")), "count": count, "feed_url": site.url(&format!("tags/{slug}/atom.xml"))})
 }
 
 fn site_value(site: &Site) -> Value {

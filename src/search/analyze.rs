@@ -224,7 +224,7 @@ pub(crate) enum Token<'a> {
 fn is_word_char(c: char) -> bool {
     // Most text is ASCII: skip the Unicode tables for it.
     if c.is_ascii() {
-        return c.is_ascii_alphanumeric() || c == '_';
+        return ASCII_CLASS[c as usize] != SEPARATOR;
     }
     c.is_alphanumeric() || (is_combining_mark(c) && !is_dropped_mark(c))
 }

@@ -480,7 +480,9 @@ impl<'a> Builder<'a> {
     /// Indexes the batch's tokens. Profiling showed indexing waiting on cache misses one by
     /// one: a page's rare words miss in the word table, and their terms in the page marks. So
     /// each table is asked for all of the batch's lines first, and the misses overlap: the
-    /// words' slots, then (words looked up) their terms' marks, then the counting.
+    /// words' slots, then (words looked up) their terms' marks, then the counting. Only plain
+    /// words' slots are asked for: CJK bigrams and snake_case identifiers, rare in prose, are
+    /// looked up as terms without it.
     fn flush(&mut self, batch: &mut Batch, field: Field) {
         let mut start = 0;
         for &(end, cjk) in &batch.tokens {

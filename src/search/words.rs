@@ -277,7 +277,7 @@ impl SmallTable {
 /// Asks the CPU for the cache line of `item` without waiting for it. A plain read of the
 /// line (`black_box`) did the same, but held up the instructions behind it until memory came.
 #[inline]
-fn prefetch<T>(item: &T) {
+fn prefetch<T: Copy>(item: &T) {
     // SAFETY: a prefetch is a hint and reads nothing the program sees; SSE, which it needs,
     // is part of every x86_64 processor.
     #[cfg(target_arch = "x86_64")]
@@ -286,8 +286,9 @@ fn prefetch<T>(item: &T) {
             (item as *const T).cast(),
         );
     }
+    // Elsewhere, that plain read: the batch still waits for memory once, not once per word.
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = item;
+    let _ = std::hint::black_box(*item);
 }
 
 /// What a word is indexed as: its term (stem) id, and its alias id if the two differ.
@@ -376,10 +377,7 @@ impl Words {
     pub(crate) fn word(&mut self, word: &str) -> WordInfo {
         if let Some(v) = self.word_ids.get(word) {
             return if v & ALIAS == 0 {
-                WordInfo {
-                    term: v,
-                    alias: NONE,
-                }
+                WordInfo::raw(v)
             } else {
                 let alias = v & !ALIAS;
                 WordInfo {
@@ -399,7 +397,7 @@ impl Words {
             WordInfo { term, alias }
         } else {
             self.word_ids.insert(word, term);
-            WordInfo { term, alias: NONE }
+            WordInfo::raw(term)
         };
         self.stem_buf = stem;
         info
@@ -453,3 +451,27 @@ impl Words {
 }
 
 pub(crate) const NO_SLOT: u32 = NONE;
+
+#[cfg(test)]
+mod tests {
+    use super::Global;
+
+    #[test]
+    fn global_ids_survive_the_table_growing() {
+        // Growing the table rehashes from the kept hashes alone; each spelling must still
+        // find its first id, and a new one the next id.
+        let mut global = Global {
+            text: String::new(),
+            ends: Vec::new(),
+            table: hashbrown::HashTable::new(),
+        };
+        let spellings: Vec<String> = (0..5000).map(|n| format!("w{n}")).collect();
+        for (id, s) in spellings.iter().enumerate() {
+            assert_eq!(global.id(s) as usize, id);
+        }
+        for (id, s) in spellings.iter().enumerate().rev() {
+            assert_eq!(global.id(s) as usize, id, "{s}");
+        }
+        assert_eq!(global.id("new") as usize, spellings.len());
+    }
+}

@@ -204,7 +204,9 @@ fn json_array<T>(out: &mut Vec<u8>, items: &[T], mut item: impl FnMut(&mut Vec<u
 
 /// How many ranges of term ids the postings are split into, to count and encode in parallel.
 fn parts() -> usize {
-    (rayon::current_num_threads() * 8).max(1)
+    // Each part walks every page once and the split table holds pages x parts entries, so
+    // many cores get no more than 64 parts.
+    (rayon::current_num_threads() * 8).clamp(1, 64)
 }
 
 /// Boundaries of about `parts` ranges of global ids holding about equal numbers of postings,
@@ -660,15 +662,10 @@ impl<'a> Shards<'a> {
             let (last, next) = (&terms.list[w[1] - 1], &terms.list[w[1]]);
             keys.push(separator(terms.spell(last), terms.spell(next)));
         }
-        let count = if terms.list.is_empty() {
-            1
-        } else {
-            bounds.len()
-        };
         let mut shards = Shards {
+            aliases: vec![Vec::new(); bounds.len()],
             bounds,
             keys,
-            aliases: vec![Vec::new(); count],
         };
         for pair in aliases {
             let shard = shards.of_term(&pair.0);
@@ -693,7 +690,7 @@ impl<'a> Shards<'a> {
 
     /// Shard `i`'s file: its terms, their postings' lengths, the postings, its aliases.
     fn file(&self, i: usize, terms: &Terms, postings: &[&[u8]]) -> (String, Vec<u8>) {
-        let start = self.bounds.get(i).copied().unwrap_or(0);
+        let start = self.bounds[i];
         let end = self.bounds.get(i + 1).copied().unwrap_or(terms.list.len());
         let postings = &postings[start..end];
         script(&format!("s/{i}"), |out| {
