@@ -9,8 +9,10 @@ use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
-/// The HTML of each page that some feed shows in full, by page index; the page pass keeps
-/// it while rendering the page, so no page is rendered twice.
+/// The `<entry>` of each page that some feed shows, by page index: the page pass writes it
+/// from the page's HTML while it has it, so no page is rendered twice, and a page in several
+/// feeds (the site's and each of its tags') is escaped once (callgrind, 1k: escaping was 4.4% of
+/// a build's instructions when each feed escaped its pages' HTML).
 pub type FeedContent = HashMap<usize, String>;
 
 /// Each feed's pages, newest first, as many as a feed shows: the site's, then each tag's (in the
@@ -153,15 +155,17 @@ fn atom(
     );
     for &i in pages {
         match content.get(&i) {
-            Some(html) => entry(site, i, html, &mut xml),
-            None => entry(site, i, &site.body(i).html, &mut xml),
+            Some(entry) => xml.push_str(entry),
+            None => xml.push_str(&entry(site, i, &site.body(i).html)),
         }
     }
     xml.push_str("</feed>\n");
     xml
 }
 
-fn entry(site: &Site, i: usize, html: &str, xml: &mut String) {
+/// Page `i`'s `<entry>`, its content `html` (the page's rendered Markdown).
+pub fn entry(site: &Site, i: usize, html: &str) -> String {
+    let mut xml = String::with_capacity(html.len() + html.len() / 8 + 1024);
     let page = &site.pages[i];
     let doc = &page.doc;
     let url = abs(site, &page.url);
@@ -201,6 +205,7 @@ fn entry(site: &Site, i: usize, html: &str, xml: &mut String) {
         "    <content type=\"html\">{}</content>\n  </entry>",
         esc(html)
     );
+    xml
 }
 
 /// Every HTML page of the output, absolute, sorted.

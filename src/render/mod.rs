@@ -91,12 +91,12 @@ fn page_bytes(
     Ok((relative_html(site, output, html), content))
 }
 
-/// What rendering one page leaves for the rest of the site: its search entries, and its HTML
-/// when a feed shows it.
+/// What rendering one page leaves for the rest of the site: its search entries, and its feed
+/// entry when a feed shows it.
 #[derive(Default)]
 struct PageLeftovers {
     search: Option<crate::search::PageIndex>,
-    feed_html: Option<String>,
+    feed_entry: Option<String>,
 }
 
 /// Renders page `i` into `out`. Only what [`PageLeftovers`] holds outlives the call.
@@ -115,7 +115,9 @@ fn render_one_page(
     out.insert_page(alone.output, alone.bytes);
     Ok(PageLeftovers {
         search: Some(alone.search),
-        feed_html: feed_pages.contains(&i).then_some(alone.html),
+        feed_entry: feed_pages
+            .contains(&i)
+            .then(|| feed::entry(site, i, &alone.html)),
     })
 }
 
@@ -198,8 +200,8 @@ pub fn render_site(
         match result {
             Ok(left) => {
                 search_entries.push(left.search.map(std::sync::Arc::new));
-                if let Some(html) = left.feed_html {
-                    feed_content.insert(i, html);
+                if let Some(entry) = left.feed_entry {
+                    feed_content.insert(i, entry);
                 }
             }
             Err(err) => diagnostics.extend(err.diagnostics),
