@@ -96,8 +96,17 @@ fn skip_huge_pages() {
     #[cfg(target_os = "linux")]
     if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
         // SAFETY: sets a flag of this process; no memory is passed.
-        unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+        if unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) } == 0 {
+            log::debug!("transparent huge pages off (a site below the large-site threshold)");
+        }
     }
+}
+
+/// How a site below the large-site threshold uses memory: freed memory kept with the allocator
+/// while the returned guard lives, and no huge pages for the rest of the process.
+fn small_site_memory() -> FreedMemoryKept {
+    skip_huge_pages();
+    FreedMemoryKept::new()
 }
 
 /// While alive, memory the process frees stays with the allocator instead of going back to
@@ -462,10 +471,7 @@ pub fn build_to_disk(
     let theme = theme?;
     let output_dir = config.output_dir.clone();
     let large = found.sources.len() >= large_site_threshold();
-    let _kept = (!large).then(FreedMemoryKept::new);
-    if !large {
-        skip_huge_pages();
-    }
+    let _kept = (!large).then(small_site_memory);
     // Hashing the inputs before reading them for the build pays only when it may spare the
     // build; otherwise the hashes come from the read itself.
     let hashed_first = (reuse && cache::may_be_unchanged(&output_dir))

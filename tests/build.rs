@@ -769,3 +769,33 @@ fn project_relative_decision_links_resolve_by_a_unique_file_name() {
         "an ambiguous file name links nowhere: {user:?}"
     );
 }
+
+/// A site below the large-site threshold builds without transparent huge pages (less memory
+/// first touched); a large one keeps them, and so does a user who sets `MIMALLOC_ALLOW_THP`.
+#[cfg(target_os = "linux")]
+#[test]
+fn small_sites_build_without_huge_pages() {
+    let site = TestSite::empty();
+    site.write(
+        "content/posts/2024-01-01-one.md",
+        "---\ntitle: One\n---\n\nText.\n",
+    );
+    let log_of = |env: &[(&str, &str)]| {
+        let mut command = site.command(&["build", "--force", "-v"]);
+        command.envs(env.iter().copied());
+        let output = command.output().unwrap();
+        let log = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{log}");
+        log
+    };
+    const OFF: &str = "transparent huge pages off";
+    assert!(log_of(&[]).contains(OFF), "a small site");
+    assert!(
+        !log_of(&[("LORE_LARGE_SITE", "1")]).contains(OFF),
+        "a large site"
+    );
+    assert!(
+        !log_of(&[("MIMALLOC_ALLOW_THP", "1")]).contains(OFF),
+        "the user's choice"
+    );
+}

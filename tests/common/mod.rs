@@ -82,12 +82,14 @@ pub fn lore_in(dir: &Path, args: &[&str]) -> Output {
 /// The `lore` command with `args`, to run in `dir` (for a caller that sets more on it).
 pub fn lore_command(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_lore"));
-    // A developer's LORE_LARGE_SITE would send every test build down the large-site path.
+    // A developer's LORE_LARGE_SITE would send every test build down the large-site path, and
+    // MIMALLOC_ALLOW_THP takes the choice of huge pages away from Lore.
     command
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
-        .env_remove("LORE_LARGE_SITE");
+        .env_remove("LORE_LARGE_SITE")
+        .env_remove("MIMALLOC_ALLOW_THP");
     command
 }
 
