@@ -65,11 +65,13 @@ pub const PAGES_PER_TASK: usize = 16;
 /// libmimalloc-sys names no constant for it. A unit test checks it reads the documented default.
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// From this many sources a build trades CPU for memory: it lets go of Markdown between the
-/// scan and the page pass, hands freed memory back to the system, and writes the search index
-/// before the lists instead of beside them. Below, it keeps both and writes the two side by
-/// side (a 10,000-page build peaks at 390-430 MB so); memory freed while kept is never handed
-/// back, which on 100,000 pages raised the peak from 1.9 to 2.1 GB. `LORE_LARGE_SITE` sets
+/// From this many sources a build trades CPU for memory: it scans Markdown, lets go of it,
+/// and reads and parses it again in the page pass; it hands freed memory back to the system,
+/// and writes the search index before the lists instead of beside them. Below, it renders
+/// each page's Markdown once, in the scan, holds the HTML until the page pass, keeps freed
+/// memory and writes the two side by side (a 10,000-page build peaks at 370-390 MB so);
+/// memory freed while kept is never handed back, which on 100,000 pages raised the peak from
+/// 1.9 to 2.1 GB, and 100,000 pages' HTML is some 1 GB. `LORE_LARGE_SITE` sets
 /// another threshold (a machine with less memory may want the trades sooner).
 const LARGE_SITE: usize = 30_000;
 
@@ -368,6 +370,24 @@ fn assemble_documents(
     Ok(site)
 }
 
+/// [`assemble_documents`] for a site whose pages' HTML is held until the page pass: each post's
+/// and decision's Markdown rendered once, as it is scanned, indexed for search and let go.
+fn assemble_rendered(
+    config: SiteConfig,
+    docs: Vec<Document>,
+    assets: Vec<(std::path::PathBuf, String)>,
+    mut warnings: Vec<Diagnostic>,
+) -> BuildResult<(Site, Vec<Option<render::Prepared>>)> {
+    let (analyzer, _) = crate::search::Analyzer::for_language(&config.language);
+    let prepare = |page: site::RenderedPage<'_>| render::prepare(page, &analyzer);
+    let (mut site, prepared) = timed("assemble (markdown rendered, links, graph)", || {
+        site::assemble_rendered(config, docs, assets, &prepare)
+    })?;
+    warnings.append(&mut site.warnings);
+    site.warnings = warnings;
+    Ok((site, prepared))
+}
+
 /// Loads and renders the site in memory.
 pub fn build_site(config: SiteConfig) -> BuildResult<Built> {
     build_site_cached(config, &mut DocumentCache::default())
@@ -493,10 +513,13 @@ pub fn build_to_disk(
         let sources = docs.par_iter().map(|doc| (&doc.source, doc.hash));
         cache::fingerprint_of(&config, &theme.fingerprint, sources, &found.assets).ok()
     });
-    let mut site = assemble_documents(config, docs, found.assets, found.warnings, &|| false)?;
-    if large {
+    let (site, prepared) = if large {
+        let mut site = assemble_documents(config, docs, found.assets, found.warnings, &|| false)?;
         render::release_bodies(&mut site);
-    }
+        (site, Vec::new())
+    } else {
+        assemble_rendered(config, docs, found.assets, found.warnings)?
+    };
     let staging = Staging::create(&output_dir)?;
     let mut sink = Sink::disk(staging.path());
     if let Some(bar) = progress {
@@ -509,7 +532,7 @@ pub fn build_to_disk(
         } else {
             render::SearchEntries::Drop
         };
-        render::render_site(&site, &theme, &sink, entries_after)
+        render::render_site(&site, &theme, &sink, entries_after, prepared)
     })?;
     let files = sink.files();
     sink.finish()?;

@@ -20,14 +20,15 @@ pub struct Page {
     /// (the home intro and the decision log's introduction).
     pub output: Option<String>,
     /// What lists, backlinks and checks need of its Markdown; the HTML is made when the page
-    /// is rendered ([`Site::body`]).
+    /// is rendered ([`Site::body`]), or with the outline ([`assemble_rendered`]).
     pub outline: Outline,
     pub excerpt: String,
     /// For decisions: the identity, `package/stem`.
     pub adr_id: Option<String>,
     /// Index into `Site::sections` for docs and posts.
     pub section: Option<usize>,
-    /// Its Markdown was let go ([`Site::release_bodies`]) and is read from its file again.
+    /// Its Markdown was let go ([`Site::release_bodies`], [`assemble_rendered`]) and is read
+    /// from its file again if asked for.
     pub body_released: bool,
 }
 
@@ -64,11 +65,14 @@ impl Page {
 
     /// "ADR 12", or the id for records without a number.
     pub fn adr_label(&self) -> Option<String> {
-        let adr = self.adr()?;
-        Some(match adr.number {
-            Some(n) => format!("ADR {n}"),
-            None => self.adr_id.clone().unwrap_or_default(),
-        })
+        Some(adr_label(self.adr()?, self.adr_id.as_deref()))
+    }
+}
+
+fn adr_label(adr: &AdrRecord, adr_id: Option<&str>) -> String {
+    match adr.number {
+        Some(n) => format!("ADR {n}"),
+        None => adr_id.unwrap_or_default().to_string(),
     }
 }
 
@@ -146,6 +150,7 @@ impl Site {
     /// resolved them. Made when the page is written, not kept: it is most of a site's memory.
     /// Only the page pass renders pages whose Markdown was let go ([`Site::release_bodies`]),
     /// through [`Site::try_body`]; here reading one again could only fail into an empty body.
+    /// (Pages [`assemble_rendered`] rendered are not rendered again: their body comes with it.)
     pub fn body(&self, i: usize) -> Body {
         self.try_body(i).unwrap_or_default()
     }
@@ -196,6 +201,33 @@ fn scan_markdown(config: &SiteConfig, lookup: &Lookup<'_>, i: usize, doc: &Docum
     markdown::scan(&doc.body, doc.body_line, &options)
 }
 
+/// Page `i`'s outline and body from `markdown`, taken out of its document.
+fn render_markdown(
+    config: &SiteConfig,
+    lookup: &Lookup<'_>,
+    i: usize,
+    doc: &Document,
+    markdown: &str,
+) -> markdown::Rendered {
+    let resolve = |href: &str| lookup.resolve(i, href);
+    let options = markdown_options(config, Links::Resolve(&resolve));
+    markdown::render_outlined(markdown, doc.body_line, &options)
+}
+
+/// Takes the Markdown of posts and decisions out of their documents, so that each goes as soon
+/// as its page is rendered ([`assemble_rendered`]): only the page pass shows them, from what
+/// was kept of the body rendered here. Other pages keep theirs: lists render home, section and
+/// decision log introductions again. Held to the end of assembly beside the rendered bodies,
+/// the Markdown of a 10,000-page site was some 80 MB of its peak.
+fn take_rendered_markdown(docs: &mut [Document]) -> Vec<Option<std::sync::Arc<str>>> {
+    docs.iter_mut()
+        .map(|doc| {
+            let only_its_page = matches!(doc.source.role, Role::Post | Role::Adr { .. });
+            only_its_page.then(|| std::mem::replace(&mut doc.body, std::sync::Arc::from("")))
+        })
+        .collect()
+}
+
 /// Gives page `i` a new version of its document whose front matter, title, date and decision
 /// record are unchanged, rendering its Markdown against the rest of the site as it is. This is
 /// `lore serve`'s first answer to an edit; what the edit changes on other pages (backlinks,
@@ -238,6 +270,40 @@ pub fn assemble(
     assets: Vec<(PathBuf, String)>,
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> BuildResult<Site> {
+    let finish: Option<&(dyn Fn(RenderedPage<'_>) + Sync)> = None;
+    Ok(assemble_with(config, docs, assets, cancelled, finish)?.0)
+}
+
+/// A post or decision as [`assemble_rendered`] renders it, before the site around it exists.
+pub struct RenderedPage<'a> {
+    pub doc: &'a Document,
+    pub url: &'a str,
+    /// "ADR 12", or the id for records without a number.
+    pub adr_label: Option<String>,
+    pub excerpt: &'a str,
+    pub body: Body,
+}
+
+/// [`assemble`], rendering the Markdown of posts and decisions to their [`Body`] on the way
+/// instead of only scanning it, for `lore build`, which renders each page once: `finish` keeps
+/// of each what the page pass needs (in page order; `None` for other pages, which lists and
+/// feeds render again).
+pub fn assemble_rendered<T: Send>(
+    config: SiteConfig,
+    docs: Vec<Document>,
+    assets: Vec<(PathBuf, String)>,
+    finish: &(dyn Fn(RenderedPage<'_>) -> T + Sync),
+) -> BuildResult<(Site, Vec<Option<T>>)> {
+    assemble_with(config, docs, assets, &|| false, Some(finish))
+}
+
+fn assemble_with<T: Send>(
+    config: SiteConfig,
+    docs: Vec<Document>,
+    assets: Vec<(PathBuf, String)>,
+    cancelled: &(dyn Fn() -> bool + Sync),
+    finish: Option<&(dyn Fn(RenderedPage<'_>) -> T + Sync)>,
+) -> BuildResult<(Site, Vec<Option<T>>)> {
     let docs: Vec<Document> = docs
         .into_iter()
         .filter(|d| config.drafts || !d.meta.draft)
@@ -248,6 +314,12 @@ pub fn assemble(
         .collect();
     let routes = route_all(&config, &docs)?;
     let adr_ids: Vec<Option<String>> = docs.iter().map(|d| adr_id(&config, d)).collect();
+    let mut docs = docs;
+    let released = match finish {
+        Some(_) => take_rendered_markdown(&mut docs),
+        None => vec![None; docs.len()],
+    };
+    let body_released: Vec<bool> = released.iter().map(Option::is_some).collect();
     let mut links = LinkIndex::new(&config, &docs, &routes, &adr_ids, &assets);
     let lookup = Lookup {
         config: &config,
@@ -263,19 +335,38 @@ pub fn assemble(
     };
     // Excerpts too, in parallel: made after the scan, one page after the other, they were
     // 20 ms of one core on a 10k site.
-    let outlines: Vec<(Outline, String)> = docs
+    let (outlines, finished): (Vec<(Outline, String)>, Vec<Option<T>>) = docs
         .par_iter()
+        .zip(released)
         .with_max_len(crate::pipeline::PAGES_PER_TASK)
         .enumerate()
-        .map(|(i, doc)| {
+        .map(|(i, (doc, released))| {
             if cancelled() {
-                return Default::default();
+                return ((Outline::default(), String::new()), None);
             }
-            let mut outline = scan_markdown(&config, &lookup, i, doc);
+            let (Some(markdown), Some(finish)) = (released, finish) else {
+                let mut outline = scan_markdown(&config, &lookup, i, doc);
+                let excerpt = excerpt_of(doc, &mut outline);
+                return ((outline, excerpt), None);
+            };
+            let rendered = render_markdown(&config, &lookup, i, doc, &markdown);
+            drop(markdown);
+            let mut outline = rendered.outline;
             let excerpt = excerpt_of(doc, &mut outline);
-            (outline, excerpt)
+            let page = RenderedPage {
+                doc,
+                url: &routes[i].0,
+                adr_label: doc
+                    .adr
+                    .as_ref()
+                    .map(|adr| adr_label(adr, adr_ids[i].as_deref())),
+                excerpt: &excerpt,
+                body: rendered.body,
+            };
+            let finished = finish(page);
+            ((outline, excerpt), Some(finished))
         })
-        .collect();
+        .unzip();
     if cancelled() {
         return Err(BuildError::cancelled());
     }
@@ -285,8 +376,9 @@ pub fn assemble(
         .zip(outlines)
         .zip(routes)
         .zip(adr_ids)
+        .zip(body_released)
         .map(
-            |(((doc, (outline, excerpt)), (url, output)), adr_id)| Page {
+            |((((doc, (outline, excerpt)), (url, output)), adr_id), body_released)| Page {
                 doc,
                 url,
                 output,
@@ -294,7 +386,7 @@ pub fn assemble(
                 excerpt,
                 adr_id,
                 section: None,
-                body_released: false,
+                body_released,
             },
         )
         .collect();
@@ -312,7 +404,7 @@ pub fn assemble(
         .position(|p| matches!(p.doc.source.role, Role::AdrIntro { .. }));
     let mut warnings: Vec<Diagnostic> = pages.iter().flat_map(|p| p.doc.warnings.clone()).collect();
     warnings.extend(foreign_syntax_warnings(&pages));
-    Ok(Site {
+    let site = Site {
         config,
         pages,
         sections,
@@ -325,7 +417,8 @@ pub fn assemble(
         assets,
         warnings,
         links,
-    })
+    };
+    Ok((site, finished))
 }
 
 /// The page's excerpt. Takes the outline's summary and first paragraph, which nothing else

@@ -513,9 +513,10 @@ fn resolve(folder: &[&str], href: &str) -> String {
     format!("/kb/{}", parts.join("/")).replace("//", "/")
 }
 
-/// `lore build` writes each file as it is rendered; `lore serve` renders into memory. On large
-/// sites `lore build` also lets go of most pages' Markdown after reading it and reads it again
-/// to render them (tested whole with `LORE_LARGE_SITE`, and stage by stage). All give the same
+/// `lore build` writes each file as it is rendered, and on small sites renders each post's and
+/// decision's Markdown once, as it is scanned; `lore serve` renders into memory after a scan.
+/// On large sites `lore build` also lets go of most pages' Markdown after the scan and reads it
+/// again to render them (tested whole with `LORE_LARGE_SITE`, and stage by stage). All give the same
 /// site, byte for byte, on the example site (feeds, home page, decision log intro and all;
 /// feeds show two entries, and thirty older untagged posts are added, so most pages are read
 /// twice when their Markdown is let go).
@@ -538,7 +539,10 @@ fn the_build_on_disk_equals_the_build_in_memory() {
             ),
         );
     }
-    site.build_ok();
+    let small = site.lore(&["build", "-v"]);
+    let log = String::from_utf8_lossy(&small.stderr);
+    assert!(small.status.success(), "{log}");
+    assert!(log.contains("markdown rendered"), "rendered once: {log}");
     let on_disk = snapshot(&site.public());
     let entries = |path: &str| {
         String::from_utf8_lossy(&on_disk[path])
@@ -587,7 +591,8 @@ fn the_build_on_disk_equals_the_build_in_memory() {
     // write the two side by side. The order changes no byte.
     let index_first = lore::output::Sink::memory();
     let entries = lore::render::SearchEntries::DropBeforeLists;
-    let dropped = lore::render::render_site(&loaded, &theme, &index_first, entries).unwrap();
+    let dropped =
+        lore::render::render_site(&loaded, &theme, &index_first, entries, Vec::new()).unwrap();
     assert!(dropped.is_empty(), "the entries are let go");
     assert!(
         kept == index_first.finish().unwrap(),

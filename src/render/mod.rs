@@ -8,6 +8,7 @@ mod relative;
 
 use crate::document::Kind;
 use crate::error::{BuildError, BuildResult, Diagnostic};
+use crate::markdown::Body;
 use crate::output::{OutputSet, Sink};
 use crate::site::Site;
 use crate::theme::Theme;
@@ -34,31 +35,32 @@ pub fn render_page(
     analyzer: &crate::search::Analyzer,
     i: usize,
 ) -> BuildResult<Option<PageAlone>> {
-    render_alone(site, theme, &Contexts::new(site, theme), analyzer, i)
+    render_alone(site, theme, &Contexts::new(site, theme), analyzer, i, None)
 }
 
-/// Page `i`'s Markdown (highlighting code), its template and its search entries.
+/// Page `i`'s Markdown (highlighting code) and its search entries unless `prepared` holds
+/// them already, and its template.
 fn render_alone(
     site: &Site,
     theme: &Theme,
     contexts: &Contexts<'_>,
     analyzer: &crate::search::Analyzer,
     i: usize,
+    prepared: Option<Prepared>,
 ) -> BuildResult<Option<PageAlone>> {
     let page = &site.pages[i];
     let Some(output) = &page.output else {
         return Ok(None);
     };
-    let mut body = site.try_body(i)?;
-    let (bytes, html) = page_bytes(
-        site,
-        theme,
-        contexts,
-        i,
-        output,
-        std::mem::take(&mut body.html),
-    )?;
-    let search = crate::search::index_page(&search_doc(page, &body), analyzer);
+    let (content, search) = match prepared {
+        Some(prepared) => (prepared.html, prepared.search),
+        None => {
+            let mut body = site.try_body(i)?;
+            let search = crate::search::index_page(&search_doc(page, &body), analyzer);
+            (std::mem::take(&mut body.html), search)
+        }
+    };
+    let (bytes, html) = page_bytes(site, theme, contexts, i, output, content)?;
     Ok(Some(PageAlone {
         output: output.clone(),
         bytes,
@@ -106,10 +108,10 @@ fn render_one_page(
     contexts: &Contexts<'_>,
     search: &crate::search::Analyzer,
     feed_pages: &HashSet<usize>,
-    i: usize,
+    (i, prepared): (usize, Option<Prepared>),
     out: &Sink,
 ) -> BuildResult<PageLeftovers> {
-    let Some(alone) = render_alone(site, theme, contexts, search, i)? else {
+    let Some(alone) = render_alone(site, theme, contexts, search, i, prepared)? else {
         return Ok(PageLeftovers::default());
     };
     out.insert_page(alone.output, alone.bytes);
@@ -142,7 +144,7 @@ pub fn render_into(
     theme: &Theme,
     sink: Sink,
 ) -> BuildResult<(OutputSet, crate::search::PageEntries)> {
-    let search = render_site(site, theme, &sink, SearchEntries::Keep)?;
+    let search = render_site(site, theme, &sink, SearchEntries::Keep, Vec::new())?;
     Ok((sink.finish()?, search))
 }
 
@@ -162,12 +164,15 @@ pub enum SearchEntries {
 }
 
 /// Renders every file of the site into `out`, pages in parallel, each handed over as soon as
-/// it is rendered. Returns every page's search entries, or none (see [`SearchEntries`]).
+/// it is rendered. `prepared` holds, by page index, pages rendered and indexed already
+/// ([`prepare`]); the page pass renders the others. Returns every page's search entries, or
+/// none (see [`SearchEntries`]).
 pub fn render_site(
     site: &Site,
     theme: &Theme,
     out: &Sink,
     entries_after: SearchEntries,
+    mut prepared: Vec<Option<Prepared>>,
 ) -> BuildResult<crate::search::PageEntries> {
     let missing = missing_templates(site, theme);
     if !missing.is_empty() {
@@ -177,15 +182,17 @@ pub fn render_site(
     let (analyzer, _) = crate::search::Analyzer::for_language(&site.config.language);
     let feeds = feed::Feeds::of(site);
     let feed_pages = feeds.pages();
+    prepared.resize_with(site.pages.len(), || None);
     let rendered: Vec<BuildResult<PageLeftovers>> = crate::pipeline::timed("render pages", || {
-        (0..site.pages.len())
+        prepared
             .into_par_iter()
+            .enumerate()
             .with_max_len(crate::pipeline::PAGES_PER_TASK)
-            .map(|i| {
+            .map(|page| {
                 if out.is_cancelled() {
                     return Err(BuildError::cancelled());
                 }
-                render_one_page(site, theme, &contexts, &analyzer, &feed_pages, i, out)
+                render_one_page(site, theme, &contexts, &analyzer, &feed_pages, page, out)
             })
             .collect()
     });
@@ -313,26 +320,35 @@ pub fn search_index_from(
 }
 
 /// The page's text as search indexes it, borrowed from the page and its rendered body.
-fn search_doc<'a>(
-    page: &'a crate::site::Page,
-    body: &'a crate::markdown::Body,
+fn search_doc<'a>(page: &'a crate::site::Page, body: &'a Body) -> crate::search::SearchDoc<'a> {
+    let label = page.adr_label();
+    search_doc_of(&page.doc, &page.url, label, &page.excerpt, body)
+}
+
+/// [`search_doc`] of a page's parts, as assembly has them.
+fn search_doc_of<'a>(
+    doc: &'a crate::document::Document,
+    url: &'a str,
+    adr_label: Option<String>,
+    excerpt: &'a str,
+    body: &'a Body,
 ) -> crate::search::SearchDoc<'a> {
-    let adr = page.adr();
-    let mut tags: Vec<&str> = page.doc.meta.tags.iter().map(String::as_str).collect();
+    let adr = doc.adr.as_ref();
+    let mut tags: Vec<&str> = doc.meta.tags.iter().map(String::as_str).collect();
     tags.extend(adr.iter().flat_map(|a| a.tags.iter().map(String::as_str)));
     crate::search::SearchDoc {
-        url: &page.url,
-        title: &page.doc.title,
-        kind: page.doc.kind.as_str(),
+        url,
+        title: &doc.title,
+        kind: doc.kind.as_str(),
         status: adr.map(|a| a.status.as_deref().unwrap_or("unknown")),
-        label: page.adr_label().map(Into::into),
+        label: adr_label.map(Into::into),
         number: adr.and_then(|a| a.number),
-        date: page.doc.date.as_ref().map(|d| d.day.to_string().into()),
+        date: doc.date.as_ref().map(|d| d.day.to_string().into()),
         tags,
         deciders: adr
             .map(|a| a.deciders.iter().map(String::as_str).collect())
             .unwrap_or_default(),
-        excerpt: &page.excerpt,
+        excerpt,
         sections: body
             .sections
             .iter()
@@ -343,6 +359,27 @@ fn search_doc<'a>(
             })
             .collect(),
         code: &body.code_text,
+    }
+}
+
+/// What the page pass needs of a page [`crate::site::assemble_rendered`] rendered: its HTML
+/// and its search entries. The rest of its body (text per section, code) goes at once.
+pub struct Prepared {
+    html: String,
+    search: crate::search::PageIndex,
+}
+
+/// Keeps of `page` what [`Prepared`] holds, indexing it for search.
+pub fn prepare(
+    page: crate::site::RenderedPage<'_>,
+    analyzer: &crate::search::Analyzer,
+) -> Prepared {
+    let body = page.body;
+    let doc = search_doc_of(page.doc, page.url, page.adr_label, page.excerpt, &body);
+    let search = crate::search::index_page(&doc, analyzer);
+    Prepared {
+        html: body.html,
+        search,
     }
 }
 
