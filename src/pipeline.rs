@@ -359,15 +359,20 @@ fn assemble_documents(
     config: SiteConfig,
     docs: Vec<Document>,
     assets: Vec<(std::path::PathBuf, String)>,
-    mut warnings: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> BuildResult<Site> {
     let mut site = timed("assemble (markdown, links, graph)", || {
         site::assemble(config, docs, assets, cancelled)
     })?;
-    warnings.append(&mut site.warnings);
-    site.warnings = warnings;
+    put_first(warnings, &mut site.warnings);
     Ok(site)
+}
+
+/// Discovery's warnings, then assembly's.
+fn put_first(mut discovery: Vec<Diagnostic>, site_warnings: &mut Vec<Diagnostic>) {
+    discovery.append(site_warnings);
+    *site_warnings = discovery;
 }
 
 /// [`assemble_documents`] for a site whose pages' HTML is held until the page pass: each post's
@@ -376,15 +381,14 @@ fn assemble_rendered(
     config: SiteConfig,
     docs: Vec<Document>,
     assets: Vec<(std::path::PathBuf, String)>,
-    mut warnings: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
 ) -> BuildResult<(Site, Vec<Option<render::Prepared>>)> {
     let (analyzer, _) = crate::search::Analyzer::for_language(&config.language);
     let prepare = |page: site::RenderedPage<'_>| render::prepare(page, &analyzer);
     let (mut site, prepared) = timed("assemble (markdown rendered, links, graph)", || {
         site::assemble_rendered(config, docs, assets, &prepare)
     })?;
-    warnings.append(&mut site.warnings);
-    site.warnings = warnings;
+    put_first(warnings, &mut site.warnings);
     Ok((site, prepared))
 }
 

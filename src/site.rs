@@ -308,13 +308,12 @@ fn assemble_with<T: Send>(
         .into_iter()
         .filter(|d| config.drafts || !d.meta.draft)
         .collect();
-    let docs: Vec<Document> = docs
+    let mut docs: Vec<Document> = docs
         .into_iter()
         .filter(|d| !d.adr.as_ref().is_some_and(|a| a.is_template))
         .collect();
     let routes = route_all(&config, &docs)?;
     let adr_ids: Vec<Option<String>> = docs.iter().map(|d| adr_id(&config, d)).collect();
-    let mut docs = docs;
     let released = match finish {
         Some(_) => take_rendered_markdown(&mut docs),
         None => vec![None; docs.len()],

@@ -804,3 +804,46 @@ fn small_sites_build_without_huge_pages() {
         "the user's choice"
     );
 }
+
+/// `lore build` on a site below the large-site threshold renders posts and decisions once, as
+/// the site is assembled: each one's outline and excerpt are what a scan gives, its Markdown is
+/// let go (and read again from its file if asked for: the same HTML), and the pages lists show
+/// inside themselves (the home page, the decision log's introduction) keep theirs.
+#[test]
+fn one_pass_assembly_lets_go_of_markdown_only_its_page_shows() {
+    use lore::discover::Role;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = lore::SiteConfig::load(root, &lore::Overrides::default()).unwrap();
+    let found = lore::discover::discover(&config);
+    let docs: Vec<_> = (found.sources.iter().cloned())
+        .map(|source| lore::document::load(source).unwrap())
+        .collect();
+    let assets = found.assets.clone();
+    let scanned = lore::site::assemble(config.clone(), docs.clone(), assets, &|| false).unwrap();
+    let keep_html = |page: lore::site::RenderedPage<'_>| page.body.html;
+    let (site, html) =
+        lore::site::assemble_rendered(config, docs, found.assets, &keep_html).unwrap();
+    let (mut alone, mut shown_elsewhere) = (0, 0);
+    for (i, page) in site.pages.iter().enumerate() {
+        assert_eq!(page.outline, scanned.pages[i].outline, "{}", page.url);
+        assert_eq!(page.excerpt, scanned.pages[i].excerpt, "{}", page.url);
+        if matches!(page.doc.source.role, Role::Post | Role::Adr { .. }) {
+            alone += 1;
+            assert!(
+                page.body_released && page.doc.body.is_empty(),
+                "{}",
+                page.url
+            );
+            let rendered = html[i].as_deref().expect("rendered in assembly");
+            assert_eq!(site.body(i).html, rendered, "{} read again", page.url);
+        } else {
+            shown_elsewhere += 1;
+            assert!(!page.body_released && html[i].is_none(), "{}", page.url);
+            assert!(!page.doc.body.is_empty(), "{} keeps its Markdown", page.url);
+        }
+    }
+    assert!(
+        alone > 20 && shown_elsewhere >= 2,
+        "{alone} {shown_elsewhere}"
+    );
+}
