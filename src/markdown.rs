@@ -745,10 +745,26 @@ pub fn truncate_words(text: &str, max: usize) -> String {
 }
 
 pub fn escape_html(text: &str) -> String {
-    // Byte by byte, copying the runs between special characters whole: Tera escapes every
-    // value it prints with this (pushing one char at a time was 2% of a build). The special
-    // characters are ASCII, never part of a longer UTF-8 sequence.
     let mut out = String::with_capacity(text.len() + text.len() / 8);
+    escaped_runs(text, |run| out.push_str(run));
+    out
+}
+
+/// [`escape_html`] into a writer: Tera escapes every value it prints with this.
+pub fn write_escaped_html(text: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut result = Ok(());
+    escaped_runs(text, |run| {
+        if result.is_ok() {
+            result = out.write_all(run.as_bytes());
+        }
+    });
+    result
+}
+
+/// Hands `text` on in runs: the stretches between special characters whole, and each special
+/// character's entity (pushing one char at a time was 2% of a build). The special characters
+/// are ASCII, never part of a longer UTF-8 sequence.
+fn escaped_runs(text: &str, mut emit: impl FnMut(&str)) {
     let mut copied = 0;
     for (at, byte) in text.bytes().enumerate() {
         let entity = match byte {
@@ -759,12 +775,15 @@ pub fn escape_html(text: &str) -> String {
             b'\'' => "&#39;",
             _ => continue,
         };
-        out.push_str(&text[copied..at]);
-        out.push_str(entity);
+        if copied < at {
+            emit(&text[copied..at]);
+        }
+        emit(entity);
         copied = at + 1;
     }
-    out.push_str(&text[copied..]);
-    out
+    if copied < text.len() {
+        emit(&text[copied..]);
+    }
 }
 
 #[cfg(test)]

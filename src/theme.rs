@@ -5,11 +5,14 @@ use crate::config::SiteConfig;
 use crate::error::{BuildError, BuildResult, Diagnostic, Location};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use tera::Tera;
+use tera::{Kwargs, State, Tera, TeraResult};
 
 #[derive(rust_embed::RustEmbed)]
 #[folder = "themes/default/"]
 struct DefaultTheme;
+
+/// The default theme's components (Tera 2's successor to macros), overridden as a whole.
+const COMPONENTS: &str = "components.html";
 
 pub struct Theme {
     pub tera: Tera,
@@ -32,8 +35,11 @@ impl Theme {
             if let Some(template) = name.strip_prefix("templates/") {
                 let text = String::from_utf8_lossy(&file.data).into_owned();
                 let source = PathBuf::from("themes/default").join(name.as_ref());
-                // Also under `lore/`, so an override can `{% extends "lore/page.html" %}` the original.
-                templates.insert(format!("lore/{template}"), (text.clone(), source.clone()));
+                // Also under `lore/`, so an override can `{% extends "lore/page.html" %}` the
+                // original; not the components, which are global and may be defined only once.
+                if template != COMPONENTS {
+                    templates.insert(format!("lore/{template}"), (text.clone(), source.clone()));
+                }
                 templates.insert(template.to_string(), (text, source));
             } else if let Some(asset) = name.strip_prefix("assets/") {
                 assets.insert(asset.to_string(), file.data.into_owned());
@@ -63,6 +69,13 @@ impl Theme {
         })
     }
 
+    fn source_of(&self, template: &str) -> PathBuf {
+        self.sources
+            .get(template)
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(template))
+    }
+
     pub fn has_template(&self, name: &str) -> bool {
         self.tera.get_template_names().any(|n| n == name)
     }
@@ -79,12 +92,19 @@ impl Theme {
     ) -> BuildResult<String> {
         let mut out = Vec::with_capacity(size_hint);
         self.tera.render_to(template, context, &mut out).map_err(|err| {
-            let file = self.sources.get(template).cloned().unwrap_or_else(|| PathBuf::from(template));
-            let mut message = format!("cannot render template `{template}`: {}", error_chain(&err));
+            let (location, cause) = match err.kind() {
+                tera::ErrorKind::RenderingError(report) => {
+                    let span = report.span();
+                    let file = self.source_of(report.filename());
+                    (Location::at(file, span.start_line, span.start_col + 1), report.message().to_string())
+                }
+                _ => (Location::file(self.source_of(template)), error_chain(&err)),
+            };
+            let mut message = format!("cannot render template `{template}`: {cause}");
             if let Some(page) = page {
                 message.push_str(&format!(" (while rendering {})", page.display()));
             }
-            BuildError::one(Diagnostic::error(Location::file(file), message).with_help("fix the template; the README's \"Template variables\" lists what each template receives"))
+            BuildError::one(Diagnostic::error(location, message).with_help("fix the template; the README's \"Template variables\" lists what each template receives"))
         })?;
         // Tera writes only strings.
         Ok(String::from_utf8(out)
@@ -138,48 +158,28 @@ fn read_overrides(
 }
 
 fn compile(templates: &BTreeMap<String, (String, PathBuf)>) -> BuildResult<Tera> {
-    let mut tera = Tera::default();
-    tera.autoescape_on(vec![".html", ".xml", ".htm"]);
-    // Tera's default also escapes `/`, which bloats every URL; these five suffice in text and quoted attributes.
-    tera.set_escape_fn(crate::markdown::escape_html);
+    let mut tera = Tera::new();
+    tera.autoescape_on([".html", ".xml", ".htm"]);
+    // Tera's default leaves `'` as it is; Lore's escapes it too, for single-quoted attributes.
+    tera.set_escape_fn(crate::markdown::write_escaped_html);
+    // Filters are registered before templates: Tera checks every filter a template names.
     tera.register_filter("truncate", truncate);
-    let list: Vec<(&str, &str)> = templates
-        .iter()
-        .map(|(name, (text, _))| (name.as_str(), text.as_str()))
-        .collect();
+    tera.register_filter("date", date);
+    let list = templates.iter().map(|(name, (text, _))| (name, text));
     if let Err(err) = tera.add_raw_templates(list) {
         return Err(BuildError::one(template_error(&err, templates)));
     }
     Ok(tera)
 }
 
-/// Tera's `truncate` filter, same rules (`length` in grapheme clusters, default 255; `end`
-/// appended, default "…"), without first collecting every grapheme of the text: profiling
-/// the 10,000-page build showed that collection at 1.7% of its CPU (each card truncates its
-/// excerpt).
-fn truncate(
-    value: &tera::Value,
-    args: &std::collections::HashMap<String, tera::Value>,
-) -> tera::Result<tera::Value> {
+/// `truncate`: cuts a text to `length` grapheme clusters (default 255) and appends `end`
+/// (default "…"). Tera's own counts chars, which can split an accent from its letter or an
+/// emoji sequence; collecting every grapheme first was 1.7% of a 10,000-page build's CPU (each
+/// card truncates its excerpt), so ASCII text is cut by bytes.
+fn truncate(text: &str, kwargs: Kwargs, _: &State) -> TeraResult<String> {
     use unicode_segmentation::UnicodeSegmentation;
-    let wrong = |what: &str, got: &tera::Value, expected: &str| {
-        tera::Error::msg(format!(
-            "Filter `truncate` received an incorrect type for arg `{what}`: got `{got}` but expected {expected}"
-        ))
-    };
-    let text = value.as_str().ok_or_else(|| {
-        tera::Error::msg(format!(
-            "Filter `truncate` was called on an incorrect value: got `{value}` but expected a String"
-        ))
-    })?;
-    let length = match args.get("length") {
-        Some(l) => l.as_u64().ok_or_else(|| wrong("length", l, "a usize"))? as usize,
-        None => 255,
-    };
-    let end = match args.get("end") {
-        Some(e) => e.as_str().ok_or_else(|| wrong("end", e, "a String"))?,
-        None => "…",
-    };
+    let length = kwargs.get::<usize>("length")?.unwrap_or(255);
+    let end = kwargs.get::<&str>("end")?.unwrap_or("…");
     // Each grapheme takes at least a byte; in ASCII each byte is one, but for "\r\n".
     let cut = if text.len() <= length {
         None
@@ -189,36 +189,69 @@ fn truncate(
         text.grapheme_indices(true).nth(length).map(|(at, _)| at)
     };
     Ok(match cut {
-        Some(at) => tera::Value::String(format!("{}{end}", &text[..at])),
-        None => value.clone(),
+        Some(at) => format!("{}{end}", &text[..at]),
+        None => text.to_string(),
     })
 }
 
-/// Locates a Tera parse error in its template file (Tera reports ` --> line:col`).
+/// `date`: formats a `YYYY-MM-DD` date, or an RFC 3339 date-time, with a strftime `format`
+/// (default `%Y-%m-%d`), as Tera 1's filter did (Tera 2 leaves dates to its add-ons).
+fn date(text: &str, kwargs: Kwargs, _: &State) -> TeraResult<String> {
+    let format = kwargs.get::<&str>("format")?.unwrap_or("%Y-%m-%d");
+    let formatted = if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        day.format(format)
+    } else if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return checked_format(at.format(format));
+    } else {
+        return Err(tera::Error::message(format!(
+            "filter `date` needs a date like 2024-05-31 or 2024-05-31T09:30:00Z, not `{text}`"
+        )));
+    };
+    checked_format(formatted)
+}
+
+/// A chrono format, or an error for a bad `format` (chrono's `to_string` would panic).
+fn checked_format(formatted: impl std::fmt::Display) -> TeraResult<String> {
+    use std::fmt::Write;
+    let mut out = String::new();
+    write!(out, "{formatted}").map_err(|_| {
+        tera::Error::message("filter `date`: the `format` is not a valid strftime format")
+    })?;
+    Ok(out)
+}
+
+/// Locates a Tera error in its template file: syntax and rendering errors carry the
+/// template's name and the span of the fault.
 fn template_error(
     err: &tera::Error,
     templates: &BTreeMap<String, (String, PathBuf)>,
 ) -> Diagnostic {
-    let chain = error_chain(err);
-    let named = templates.iter().find(|(name, _)| {
-        chain.contains(&format!("'{name}'")) || chain.contains(&format!("`{name}`"))
-    });
-    let path = named
-        .map(|(_, (_, p))| p.clone())
-        .unwrap_or_else(|| PathBuf::from("templates"));
-    let position = regex::Regex::new(r"--> (\d+):(\d+)").ok().and_then(|re| {
-        let caps = re.captures(&chain)?;
-        Some((caps[1].parse().ok()?, caps[2].parse().ok()?))
-    });
-    let location = match position {
-        Some((line, col)) => Location::at(path, line, col),
-        None => Location::file(path),
+    let path_of = |name: &str| {
+        templates
+            .get(name)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_else(|| PathBuf::from("templates").join(name))
     };
-    Diagnostic::error(
-        location,
-        format!("template error: {}", chain.replace('\n', " ")),
-    )
-    .with_help("fix the Tera syntax here; tags are {% … %}, expressions {{ … }}")
+    match err.kind() {
+        tera::ErrorKind::SyntaxError(report) | tera::ErrorKind::RenderingError(report) => {
+            let span = report.span();
+            let location = Location::at(
+                path_of(report.filename()),
+                span.start_line,
+                span.start_col + 1,
+            );
+            Diagnostic::error(location, format!("template error: {}", report.message()))
+        }
+        _ => {
+            let chain = error_chain(err);
+            let named = templates.keys().find(|name| {
+                chain.contains(&format!("'{name}'")) || chain.contains(&format!("`{name}`"))
+            });
+            let location = Location::file(named.map_or_else(|| PathBuf::from("templates"), |n| path_of(n)));
+            Diagnostic::error(location, format!("template error: {}", chain.replace('\n', " ")))
+        }
+    }
+    .with_help("fix the Tera syntax here; tags are {% … %}, expressions {{ … }}, components {{<name … />}}")
 }
 
 pub fn error_chain(err: &dyn std::error::Error) -> String {
@@ -250,24 +283,31 @@ fn fingerprint(
 
 #[cfg(test)]
 mod tests {
-    /// Renders `{{ text | truncate(...) }}` with Tera's own filter and with Lore's.
-    fn both(text: &str, args: &str) -> (String, String) {
-        let template = format!("{{{{ text | truncate({args}) }}}}");
+    /// Renders `template` with `text` as `text`, with Lore's filters.
+    fn render(template: &str, text: &str) -> Result<String, String> {
         let mut context = tera::Context::new();
         context.insert("text", text);
-        let mut builtin = tera::Tera::default();
-        builtin.add_raw_template("t", &template).unwrap();
-        let mut ours = tera::Tera::default();
-        ours.register_filter("truncate", super::truncate);
-        ours.add_raw_template("t", &template).unwrap();
-        (
-            builtin.render("t", &context).unwrap(),
-            ours.render("t", &context).unwrap(),
-        )
+        let mut tera = tera::Tera::new();
+        tera.register_filter("truncate", super::truncate);
+        tera.register_filter("date", super::date);
+        tera.add_raw_template("t", template)
+            .map_err(|e| e.to_string())?;
+        tera.render("t", &context).map_err(|e| e.to_string())
+    }
+
+    /// What `truncate` must give: the first `length` grapheme clusters, then `end`.
+    fn by_graphemes(text: &str, length: usize, end: &str) -> String {
+        use unicode_segmentation::UnicodeSegmentation;
+        let graphemes: Vec<&str> = text.graphemes(true).collect();
+        if graphemes.len() <= length {
+            text.to_string()
+        } else {
+            graphemes[..length].concat() + end
+        }
     }
 
     #[test]
-    fn truncate_matches_teras_own() {
+    fn truncate_cuts_whole_graphemes() {
         let long = "word ".repeat(80);
         let cases = [
             "",
@@ -280,20 +320,44 @@ mod tests {
             "Ærø Straße naïve café",
         ];
         for text in cases {
-            for args in [
-                "length=3",
-                "length=4",
-                "length=0",
-                "length=240",
-                "",
-                "length=5, end=\"...\"",
+            for (args, length, end) in [
+                ("length=3", 3, "…"),
+                ("length=4", 4, "…"),
+                ("length=0", 0, "…"),
+                ("length=240", 240, "…"),
+                ("", 255, "…"),
+                ("length=5, end=\"...\"", 5, "..."),
             ] {
-                let (builtin, ours) = both(text, args);
-                assert_eq!(ours, builtin, "{text:?} | truncate({args})");
+                let template = format!("{{{{ text | truncate({args}) | safe }}}}");
+                let ours = render(&template, text).unwrap();
+                assert_eq!(
+                    ours,
+                    by_graphemes(text, length, end),
+                    "{text:?} | truncate({args})"
+                );
             }
         }
-        let (builtin, ours) = both(&long, "length=7");
-        assert_eq!(ours, "word wo…");
-        assert_eq!(ours, builtin);
+        assert_eq!(
+            render("{{ text | truncate(length=7) }}", &long).unwrap(),
+            "word wo…"
+        );
+    }
+
+    #[test]
+    fn date_formats_days_and_times_and_names_bad_input() {
+        let long = "{{ text | date(format=\"%-d %B %Y\") }}";
+        assert_eq!(render(long, "2024-05-03").unwrap(), "3 May 2024");
+        assert_eq!(
+            render(long, "2024-05-03T23:30:00+02:00").unwrap(),
+            "3 May 2024"
+        );
+        assert_eq!(
+            render("{{ text | date }}", "2024-05-03").unwrap(),
+            "2024-05-03"
+        );
+        let err = render(long, "last Tuesday").unwrap_err();
+        assert!(err.contains("`last Tuesday`"), "{err}");
+        let err = render("{{ text | date(format=\"%Q\") }}", "2024-05-03").unwrap_err();
+        assert!(err.contains("strftime"), "{err}");
     }
 }

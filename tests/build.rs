@@ -847,3 +847,54 @@ fn one_pass_assembly_lets_go_of_markdown_only_its_page_shows() {
         "{alone} {shown_elsewhere}"
     );
 }
+
+/// The README's override recipe: a site template extends the original and changes one block,
+/// calls a component, reads a field only when it is defined (Tera 2 fails on a missing one),
+/// and a site's `components.html` replaces the theme's.
+#[test]
+fn site_templates_extend_the_originals_and_replace_the_components() {
+    let site = TestSite::fixture("basic");
+    site.write(
+        "content/posts/2026-04-01-with-team.md",
+        "---\ntitle: With a team\ndate: 2026-04-01\ntags: [engineering]\nextra:\n  team: \"R&D <core>\"\n---\n\nBody text.\n",
+    );
+    site.write(
+        "templates/page.html",
+        "{% extends \"lore/page.html\" %}\n{% block page_content %}<p class=\"notice\">Internal</p>{{ super() }}\
+         {% if page.extra.team is defined %}<p class=\"team\">{{ page.extra.team }}</p>{% endif %}\
+         {{<tag_list tags={page.tags} label=\"Topics\" />}}{% endblock page_content %}\n",
+    );
+    let components = include_str!("../themes/default/templates/components.html");
+    let marked = components.replace(
+        "<span class=\"badge status-",
+        "<span class=\"badge custom status-",
+    );
+    assert_ne!(marked, components, "the status badge's markup moved");
+    site.write("templates/components.html", &marked);
+    site.build_ok();
+
+    let with_team = site.html("posts/with-team/index.html");
+    assert_eq!(texts(&with_team, ".prose .notice"), ["Internal"]);
+    assert_eq!(texts(&with_team, ".prose .team"), ["R&D <core>"]);
+    assert!(
+        site.read("posts/with-team/index.html")
+            .contains("R&amp;D &lt;core&gt;")
+    );
+    assert_eq!(
+        texts(&with_team, ".prose p:not(.notice):not(.team)"),
+        ["Body text."]
+    );
+    assert_eq!(
+        attrs(&with_team, ".prose ul.tag-list", "aria-label"),
+        ["Topics"]
+    );
+    let without = site.html("posts/third/index.html");
+    assert!(select(&without, ".prose .team").is_empty());
+    assert_eq!(texts(&without, ".prose .notice"), ["Internal"]);
+
+    let adr = site.html("adr/0001-use-polling/index.html");
+    assert!(
+        !select(&adr, ".badge.custom").is_empty(),
+        "the site's components.html is used"
+    );
+}

@@ -4,23 +4,48 @@ use crate::adr::record::RelationKind;
 use crate::document::Kind;
 use crate::site::{Page, Site, newest_first};
 use crate::theme::Theme;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
-use tera::Context;
+use std::sync::{Mutex, OnceLock};
+use tera::{Context, Value as TeraValue};
 
-/// A template context being filled. Values go in as they are: `Context::insert` would copy
-/// each one through serde, and a page's context holds its whole HTML.
-type Vars = Map<String, Value>;
+/// A template context being filled. Values made as JSON become Tera's as they go in; summaries,
+/// tags and the site object are made as Tera's values once and shared (Tera's values are
+/// reference-counted), not copied into every context.
+struct Vars(Context);
+
+impl Vars {
+    fn insert(&mut self, key: &'static str, value: Value) {
+        self.0.insert_value(key, tera_value(&value));
+    }
+
+    fn insert_tera(&mut self, key: &'static str, value: TeraValue) {
+        self.0.insert_value(key, value);
+    }
+}
+
+fn tera_value(value: &Value) -> TeraValue {
+    TeraValue::from_serializable(value)
+}
 
 fn context(vars: Vars) -> Context {
-    Context::from_value(Value::Object(vars)).expect("an object makes a context")
+    vars.0
 }
 
-fn owned(list: Vec<&Value>) -> Value {
-    Value::Array(list.into_iter().cloned().collect())
+fn owned<'v>(list: impl IntoIterator<Item = &'v TeraValue>) -> TeraValue {
+    TeraValue::from(list.into_iter().cloned().collect::<Vec<_>>())
 }
 
-/// An object of values made already (`json!` would copy each through serde again).
+/// A Tera object of values made already.
+fn tera_object<const N: usize>(fields: [(&'static str, TeraValue); N]) -> TeraValue {
+    let mut map = tera::Map::new();
+    for (key, value) in fields {
+        map.insert(key.into(), value);
+    }
+    TeraValue::from(map)
+}
+
+/// A JSON object of values made already (`json!` would copy each through serde again).
 fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
     Value::Object(
         fields
@@ -33,11 +58,13 @@ fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
 pub struct Contexts<'a> {
     site: &'a Site,
     /// What every context holds but `site`: assets and the Lore version.
-    base: Vars,
+    base: Context,
     /// Each page's summary for lists, made when first needed (`lore serve` renders one page).
-    summaries: Vec<std::sync::OnceLock<Value>>,
+    summaries: Vec<OnceLock<TeraValue>>,
     /// The `site` object, built once; only `nav[].active` differs per page.
     site_value: Value,
+    /// The `site` object as Tera's value, by which navigation entries are active.
+    site_by_active: Mutex<HashMap<Vec<bool>, TeraValue>>,
     /// Decisions by number, then id.
     adrs_in_order: Vec<usize>,
     /// Previous and next page of every page, within its section or the decision log.
@@ -64,13 +91,12 @@ impl<'a> Contexts<'a> {
         } else {
             String::new()
         };
-        let mut base = Vars::new();
+        let mut base = Context::new();
         let site_value = site_value(site);
-        base.insert("assets".into(), assets_value(site, theme, &highlight_css));
-        base.insert("lore_version".into(), json!(env!("CARGO_PKG_VERSION")));
-        let summaries = (0..site.pages.len())
-            .map(|_| std::sync::OnceLock::new())
-            .collect();
+        let assets = assets_value(site, theme, &highlight_css);
+        base.insert_value("assets", tera_value(&assets));
+        base.insert_value("lore_version", env!("CARGO_PKG_VERSION").into());
+        let summaries = (0..site.pages.len()).map(|_| OnceLock::new()).collect();
         let adrs_in_order = adrs_in_order(site);
         let neighbours = neighbours(site, &adrs_in_order);
         Contexts {
@@ -81,6 +107,7 @@ impl<'a> Contexts<'a> {
                 .map(|(t, tag)| (tag.slug.as_str(), t))
                 .collect(),
             site_value,
+            site_by_active: Mutex::default(),
             adrs_in_order,
             neighbours,
             site,
@@ -90,8 +117,8 @@ impl<'a> Contexts<'a> {
         }
     }
 
-    fn summary(&self, i: usize) -> &Value {
-        self.summaries[i].get_or_init(|| self.new_summary(i))
+    fn summary(&self, i: usize) -> &TeraValue {
+        self.summaries[i].get_or_init(|| tera_value(&self.new_summary(i)))
     }
 
     /// Lets go of the summaries lists kept.
@@ -108,7 +135,7 @@ impl<'a> Contexts<'a> {
     }
 
     fn with_page_meta(&self, title: Option<&str>, path_or_url: &str, description: &str) -> Vars {
-        let mut vars = self.base.clone();
+        let mut vars = Vars(self.base.clone());
         let site_title = &self.site.config.title;
         let page_title = match title {
             Some(t) if t != site_title => format!("{t} · {site_title}"),
@@ -124,35 +151,42 @@ impl<'a> Contexts<'a> {
         } else {
             description
         };
-        vars.insert("permalink".into(), json!(self.absolute(&url)));
-        vars.insert("site".into(), self.site_value_active(&url));
-        vars.insert("page_title".into(), json!(page_title));
-        vars.insert("current_url".into(), json!(url));
-        vars.insert("description".into(), json!(description));
+        vars.insert("permalink", json!(self.absolute(&url)));
+        vars.insert_tera("site", self.site_value_active(&url));
+        vars.insert("page_title", json!(page_title));
+        vars.insert("current_url", json!(url));
+        vars.insert("description", json!(description));
         vars
     }
 
-    /// The site object with the navigation entry of the current page marked active.
-    fn site_value_active(&self, current: &str) -> Value {
-        let site = self.site;
-        let mut value = self.site_value.clone();
-        if let Some(Value::Array(items)) = value.get_mut("nav") {
-            let home = site.url("");
-            for item in items {
-                let url = item
-                    .get("url")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                let active = if url == home {
+    /// The site object with the navigation entries of the current page marked active.
+    fn site_value_active(&self, current: &str) -> TeraValue {
+        let home = self.site.url("");
+        let nav = self.site_value.get("nav").and_then(Value::as_array);
+        let active: Vec<bool> = (nav.into_iter().flatten())
+            .map(|item| {
+                let url = item.get("url").and_then(Value::as_str).unwrap_or_default();
+                if url == home {
                     current == home
                 } else {
-                    current.starts_with(&url)
-                };
-                item["active"] = json!(active);
+                    current.starts_with(url)
+                }
+            })
+            .collect();
+        let mut cache = self
+            .site_by_active
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let made = cache.entry(active.clone()).or_insert_with(|| {
+            let mut value = self.site_value.clone();
+            if let Some(Value::Array(items)) = value.get_mut("nav") {
+                for (item, on) in items.iter_mut().zip(&active) {
+                    item["active"] = json!(on);
+                }
             }
-        }
-        value
+            tera_value(&value)
+        });
+        made.clone()
     }
 
     pub fn plain(&self, title: &str, path: &str) -> Context {
@@ -163,19 +197,18 @@ impl<'a> Contexts<'a> {
     pub fn page(&self, i: usize, content: String) -> Context {
         let page = &self.site.pages[i];
         let mut vars = self.with_page_meta(Some(&page.doc.title), &page.url, &page.excerpt);
-        vars.insert("page".into(), self.page_value(i, content));
+        vars.insert("page", self.page_value(i, content));
         context(vars)
     }
 
     /// Takes back the content [`Contexts::page`] was given (what a feed shows of the page).
     pub fn take_content(context: &mut Context) -> String {
-        match context.remove("page") {
-            Some(Value::Object(mut page)) => match page.remove("content") {
-                Some(Value::String(content)) => content,
-                _ => String::new(),
-            },
-            _ => String::new(),
-        }
+        let page = context.remove("page");
+        let content = page.as_ref().and_then(|p| p.get_from_path("content"));
+        content
+            .and_then(tera::Value::as_str)
+            .unwrap_or_default()
+            .to_string()
     }
 
     fn page_value(&self, i: usize, content: String) -> Value {
@@ -269,11 +302,11 @@ impl<'a> Contexts<'a> {
         let home = site
             .home
             .map(|h| json!({"title": site.pages[h].doc.title, "content": site.body(h).html}));
-        vars.insert("home".into(), home.unwrap_or(Value::Null));
+        vars.insert("home", home.unwrap_or(Value::Null));
         let posts = &site.sections[0].pages;
-        vars.insert(
-            "recent_posts".into(),
-            owned(posts.iter().take(10).map(|&i| self.summary(i)).collect()),
+        vars.insert_tera(
+            "recent_posts",
+            owned(posts.iter().take(10).map(|&i| self.summary(i))),
         );
         let mut adrs: Vec<usize> = site.adrs().map(|(i, _)| i).collect();
         adrs.sort_by(|&a, &b| {
@@ -281,11 +314,11 @@ impl<'a> Contexts<'a> {
                 .cmp(&date_key(&site.pages[a]))
                 .then(b.cmp(&a))
         });
-        vars.insert(
-            "recent_adrs".into(),
-            owned(adrs.iter().take(10).map(|&i| self.summary(i)).collect()),
+        vars.insert_tera(
+            "recent_adrs",
+            owned(adrs.iter().take(10).map(|&i| self.summary(i))),
         );
-        vars.insert("status_counts".into(), Value::Array(self.status_counts()));
+        vars.insert("status_counts", Value::Array(self.status_counts()));
         let mut tags: Vec<usize> = (0..site.tags.len()).collect();
         tags.sort_by(|&a, &b| {
             site.tags[b]
@@ -295,7 +328,7 @@ impl<'a> Contexts<'a> {
                 .then(a.cmp(&b))
         });
         vars.insert(
-            "top_tags".into(),
+            "top_tags",
             tags.iter()
                 .take(20)
                 .map(|&t| self.tag_values[t].clone())
@@ -336,13 +369,10 @@ impl<'a> Contexts<'a> {
         let intro = site
             .adr_intro
             .map(|i| json!({"title": site.pages[i].doc.title, "content": site.body(i).html}));
-        vars.insert("intro".into(), intro.unwrap_or(Value::Null));
+        vars.insert("intro", intro.unwrap_or(Value::Null));
         let adrs = &self.adrs_in_order;
-        vars.insert(
-            "adrs".into(),
-            owned(adrs.iter().map(|&i| self.summary(i)).collect()),
-        );
-        vars.insert("status_counts".into(), Value::Array(self.status_counts()));
+        vars.insert_tera("adrs", owned(adrs.iter().map(|&i| self.summary(i))));
+        vars.insert("status_counts", Value::Array(self.status_counts()));
         let tags: Vec<Value> = (0..site.tags.len())
             .filter(|&t| {
                 site.tags[t]
@@ -352,9 +382,9 @@ impl<'a> Contexts<'a> {
             })
             .map(|t| self.tag_values[t].clone())
             .collect();
-        vars.insert("tags".into(), Value::Array(tags));
-        vars.insert("graph_svg".into(), json!(super::graph::whole_log(site)));
-        let mut years: BTreeMap<std::cmp::Reverse<String>, Vec<&Value>> = BTreeMap::new();
+        vars.insert("tags", Value::Array(tags));
+        vars.insert("graph_svg", json!(super::graph::whole_log(site)));
+        let mut years: BTreeMap<std::cmp::Reverse<String>, Vec<&TeraValue>> = BTreeMap::new();
         let mut by_date = adrs.clone();
         by_date.sort_by(|&a, &b| {
             date_key(&site.pages[b])
@@ -373,18 +403,18 @@ impl<'a> Contexts<'a> {
                 .or_default()
                 .push(self.summary(i));
         }
-        let timeline: Vec<Value> = years
+        let timeline: Vec<TeraValue> = years
             .into_iter()
-            .map(|(year, adrs)| object([("year", json!(year.0)), ("adrs", owned(adrs))]))
+            .map(|(year, adrs)| tera_object([("year", year.0.into()), ("adrs", owned(adrs))]))
             .collect();
-        vars.insert("timeline".into(), Value::Array(timeline));
+        vars.insert_tera("timeline", timeline.into());
         context(vars)
     }
 
     pub fn tag_index(&self) -> Context {
         let mut vars = self.with_page_meta(Some("Tags"), "tags/", "");
         vars.insert(
-            "tags".into(),
+            "tags",
             (0..self.site.tags.len())
                 .map(|t| self.tag_values[t].clone())
                 .collect(),
@@ -412,19 +442,18 @@ impl<'a> Contexts<'a> {
             let counts = counts.map(|(&(key, _), count)| (key.to_string(), json!(count)));
             fields.insert("counts".into(), Value::Object(counts.collect()));
         }
-        vars.insert("tag".into(), tag_object);
+        vars.insert("tag", tag_object);
         let chunk = tag.pages.chunks(site.config.paginate).nth(n - 1);
         let chunk = chunk.unwrap_or_default();
         for (key, kind) in KINDS {
-            let list: Vec<&Value> = chunk
+            let list = chunk
                 .iter()
                 .filter(|&&p| site.pages[p].doc.kind == kind)
-                .map(|&p| self.summary(p))
-                .collect();
-            vars.insert(key.into(), owned(list));
+                .map(|&p| self.summary(p));
+            vars.insert_tera(key, owned(list));
         }
         let total = self.page_count(tag.pages.len());
-        vars.insert("paginator".into(), paginator(n, total, page_url));
+        vars.insert("paginator", paginator(n, total, page_url));
         context(vars)
     }
 
@@ -461,18 +490,18 @@ impl<'a> Contexts<'a> {
             _ => String::new(),
         };
         let chunk = section.pages.iter().skip((n - 1) * per_page).take(per_page);
-        let pages: Vec<&Value> = chunk.map(|&i| self.summary(i)).collect();
+        let pages = owned(chunk.map(|&i| self.summary(i)));
         let mut vars = self.with_page_meta(Some(&section.title), &page_url(n), "");
-        vars.insert(
-            "section".into(),
-            object([
-                ("title", json!(section.title)),
-                ("url", json!(section.url)),
-                ("content", json!(content)),
-                ("pages", owned(pages)),
+        vars.insert_tera(
+            "section",
+            tera_object([
+                ("title", section.title.as_str().into()),
+                ("url", section.url.as_str().into()),
+                ("content", content.into()),
+                ("pages", pages),
             ]),
         );
-        vars.insert("paginator".into(), paginator(n, total, page_url));
+        vars.insert("paginator", paginator(n, total, page_url));
         context(vars)
     }
 }
