@@ -45,16 +45,6 @@ fn tera_object<const N: usize>(fields: [(&'static str, TeraValue); N]) -> TeraVa
     TeraValue::from(map)
 }
 
-/// A JSON object of values made already (`json!` would copy each through serde again).
-fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
-    Value::Object(
-        fields
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    )
-}
-
 pub struct Contexts<'a> {
     site: &'a Site,
     /// What every context holds but `site`: assets and the Lore version.
@@ -73,7 +63,7 @@ pub struct Contexts<'a> {
     /// Per tag, how many of its pages are posts, decisions and docs (as [`KINDS`]).
     tag_counts: Vec<[usize; 3]>,
     /// Each tag's object, as summaries and tag lists show it.
-    tag_values: Vec<Value>,
+    tag_values: Vec<TeraValue>,
     /// Each tag's index in `Site::tags`, by slug.
     tag_by_slug: HashMap<&'a str, usize>,
     pub highlight_css: String,
@@ -118,7 +108,7 @@ impl<'a> Contexts<'a> {
     }
 
     fn summary(&self, i: usize) -> &TeraValue {
-        self.summaries[i].get_or_init(|| tera_value(&self.new_summary(i)))
+        self.summaries[i].get_or_init(|| self.summary_fields(i).into())
     }
 
     /// Lets go of the summaries lists kept.
@@ -197,7 +187,7 @@ impl<'a> Contexts<'a> {
     pub fn page(&self, i: usize, content: String) -> Context {
         let page = &self.site.pages[i];
         let mut vars = self.with_page_meta(Some(&page.doc.title), &page.url, &page.excerpt);
-        vars.insert("page", self.page_value(i, content));
+        vars.insert_tera("page", self.page_value(i, content));
         context(vars)
     }
 
@@ -211,76 +201,60 @@ impl<'a> Contexts<'a> {
             .to_string()
     }
 
-    fn page_value(&self, i: usize, content: String) -> Value {
+    fn page_value(&self, i: usize, content: String) -> TeraValue {
         let site = self.site;
         let page = &site.pages[i];
         // Made afresh, not kept: lists need a few thousand summaries at a time, the page pass
         // every page's (100,000 kept summaries were 500 MB of a build's peak).
-        let mut value = self.new_summary(i);
-        let obj = value.as_object_mut().expect("summary is an object");
-        obj.insert("permalink".into(), self.absolute(&page.url).into());
+        let mut fields = self.summary_fields(i);
+        let mut put = |key: &'static str, value: TeraValue| fields.insert(key.into(), value);
+        put("permalink", self.absolute(&page.url).into());
         let updated = page.doc.meta.updated.as_ref();
-        obj.insert("updated".into(), updated.map(|d| d.day.to_string()).into());
+        put("updated", updated.map(|d| d.day.to_string()).into());
         let updated_display = updated.map(|d| d.day.format("%-d %B %Y").to_string());
-        obj.insert("updated_display".into(), updated_display.into());
-        obj.insert("authors".into(), json!(page.doc.meta.authors));
-        obj.insert("content".into(), Value::String(content));
-        obj.insert("toc".into(), json!(page.outline.toc));
-        obj.insert("word_count".into(), json!(page.outline.word_count));
-        obj.insert("extra".into(), page.doc.meta.extra.clone());
-        obj.insert("source".into(), json!(page.doc.source.rel));
-        obj.insert(
-            "edit_url".into(),
-            json!(
-                site.config
-                    .edit_url
-                    .as_ref()
-                    .map(|base| format!("{base}{}", page.doc.source.rel))
-            ),
-        );
-        let section = page.section.map(|s| &site.sections[s]);
-        obj.insert(
-            "section".into(),
-            json!(section.map(|s| json!({"title": s.title, "url": s.url}))),
-        );
+        put("updated_display", updated_display.into());
+        put("authors", page.doc.meta.authors.clone().into());
+        put("content", content.into());
+        put("toc", TeraValue::from_serializable(&page.outline.toc));
+        put("word_count", page.outline.word_count.into());
+        put("extra", tera_value(&page.doc.meta.extra));
+        put("source", page.doc.source.rel.as_str().into());
+        let edit_url =
+            (site.config.edit_url.as_ref()).map(|base| format!("{base}{}", page.doc.source.rel));
+        put("edit_url", edit_url.into());
+        let section = page.section.map(|s| &site.sections[s]).map(|s| {
+            tera_object([
+                ("title", s.title.as_str().into()),
+                ("url", s.url.as_str().into()),
+            ])
+        });
+        put("section", section.into());
         let (prev, next) = self.neighbours[i];
-        obj.insert("prev".into(), link_value(site, prev));
-        obj.insert("next".into(), link_value(site, next));
-        let backlinks: Vec<Value> = site.backlinks[i]
-            .iter()
-            .map(|&b| link_value(site, Some(b)))
-            .collect();
-        obj.insert("backlinks".into(), Value::Array(backlinks));
-        obj.insert(
-            "related".into(),
-            self.related(i)
-                .into_iter()
-                .map(|r| link_value(site, Some(r)))
-                .collect(),
-        );
+        put("prev", link_value(site, prev));
+        put("next", link_value(site, next));
+        let backlinks = site.backlinks[i].iter();
+        let backlinks: Vec<TeraValue> = backlinks.map(|&b| link_value(site, Some(b))).collect();
+        put("backlinks", backlinks.into());
+        let related = self.related(i).into_iter();
+        let related: Vec<TeraValue> = related.map(|r| link_value(site, Some(r))).collect();
+        put("related", related.into());
         if page.doc.kind == Kind::Adr {
-            obj.insert("adr".into(), self.adr_value(i));
+            put("adr", self.adr_value(i));
         }
-        value
+        fields.into()
     }
 
-    fn adr_value(&self, i: usize) -> Value {
+    fn adr_value(&self, i: usize) -> TeraValue {
         let site = self.site;
         let page = &site.pages[i];
-        let mut value = adr_brief(page);
+        let mut fields = adr_brief_fields(page);
         let adr = page.adr().expect("adr page");
-        let obj = value.as_object_mut().expect("object");
-        obj.insert(
-            "date".into(),
-            json!(
-                adr.date
-                    .clone()
-                    .or_else(|| page.doc.date.as_ref().map(|d| d.written.clone()))
-            ),
-        );
-        obj.insert("consulted".into(), json!(adr.consulted));
-        obj.insert("informed".into(), json!(adr.informed));
-        obj.insert("status_text".into(), json!(adr.status_text));
+        let mut put = |key: &'static str, value: TeraValue| fields.insert(key.into(), value);
+        let date = (adr.date.clone()).or_else(|| page.doc.date.as_ref().map(|d| d.written.clone()));
+        put("date", date.into());
+        put("consulted", adr.consulted.clone().into());
+        put("informed", adr.informed.clone().into());
+        put("status_text", adr.status_text.clone().into());
         let relations: Vec<Value> = RELATION_ORDER
             .iter()
             .filter_map(|&kind| {
@@ -288,12 +262,9 @@ impl<'a> Contexts<'a> {
                 (!targets.is_empty()).then(|| json!({"kind": relation_key(kind), "label": relation_label(kind), "targets": targets}))
             })
             .collect();
-        obj.insert("relations".into(), json!(relations));
-        obj.insert(
-            "graph_svg".into(),
-            json!(super::graph::neighbourhood(site, i)),
-        );
-        value
+        put("relations", tera_value(&Value::Array(relations)));
+        put("graph_svg", super::graph::neighbourhood(site, i).into());
+        fields.into()
     }
 
     pub fn home(&self) -> Context {
@@ -327,13 +298,8 @@ impl<'a> Contexts<'a> {
                 .cmp(&site.tags[a].pages.len())
                 .then(a.cmp(&b))
         });
-        vars.insert(
-            "top_tags",
-            tags.iter()
-                .take(20)
-                .map(|&t| self.tag_values[t].clone())
-                .collect(),
-        );
+        let top_tags = tags.iter().take(20).map(|&t| &self.tag_values[t]);
+        vars.insert_tera("top_tags", owned(top_tags));
         context(vars)
     }
 
@@ -373,16 +339,15 @@ impl<'a> Contexts<'a> {
         let adrs = &self.adrs_in_order;
         vars.insert_tera("adrs", owned(adrs.iter().map(|&i| self.summary(i))));
         vars.insert("status_counts", Value::Array(self.status_counts()));
-        let tags: Vec<Value> = (0..site.tags.len())
+        let tags = (0..site.tags.len())
             .filter(|&t| {
                 site.tags[t]
                     .pages
                     .iter()
                     .any(|&p| site.pages[p].doc.kind == Kind::Adr)
             })
-            .map(|t| self.tag_values[t].clone())
-            .collect();
-        vars.insert("tags", Value::Array(tags));
+            .map(|t| &self.tag_values[t]);
+        vars.insert_tera("tags", owned(tags));
         vars.insert("graph_svg", json!(super::graph::whole_log(site)));
         let mut years: BTreeMap<std::cmp::Reverse<String>, Vec<&TeraValue>> = BTreeMap::new();
         let mut by_date = adrs.clone();
@@ -413,12 +378,7 @@ impl<'a> Contexts<'a> {
 
     pub fn tag_index(&self) -> Context {
         let mut vars = self.with_page_meta(Some("Tags"), "tags/", "");
-        vars.insert(
-            "tags",
-            (0..self.site.tags.len())
-                .map(|t| self.tag_values[t].clone())
-                .collect(),
-        );
+        vars.insert_tera("tags", owned(&self.tag_values));
         context(vars)
     }
 
@@ -436,13 +396,13 @@ impl<'a> Contexts<'a> {
         let page_url = |n: usize| list_page_url(&site.url(&format!("tags/{}/", tag.slug)), n);
         let mut vars =
             self.with_page_meta(Some(&format!("Tagged “{}”", tag.name)), &page_url(n), "");
-        let mut tag_object = self.tag_values[t].clone();
-        if let Some(fields) = tag_object.as_object_mut() {
-            let counts = KINDS.iter().zip(self.tag_counts[t]);
-            let counts = counts.map(|(&(key, _), count)| (key.to_string(), json!(count)));
-            fields.insert("counts".into(), Value::Object(counts.collect()));
-        }
-        vars.insert("tag", tag_object);
+        let mut tag_fields = self.tag_values[t].clone().into_map().unwrap_or_default();
+        let counts = KINDS.iter().zip(self.tag_counts[t]);
+        let counts: tera::Map = counts
+            .map(|(&(key, _), count)| (key.into(), count.into()))
+            .collect();
+        tag_fields.insert("counts".into(), counts.into());
+        vars.insert_tera("tag", tag_fields.into());
         let chunk = tag.pages.chunks(site.config.paginate).nth(n - 1);
         let chunk = chunk.unwrap_or_default();
         for (key, kind) in KINDS {
@@ -728,24 +688,23 @@ fn merged_counts(mut lists: Vec<&[u32]>) -> impl Iterator<Item = (u32, usize)> {
 /// How many related pages a page lists.
 const RELATED_COUNT: usize = 5;
 
-fn link_value(site: &Site, page: Option<usize>) -> Value {
+fn link_value(site: &Site, page: Option<usize>) -> TeraValue {
     match page {
         Some(p) => {
             let page = &site.pages[p];
-            object([
-                ("title", Value::String(page.doc.title.clone())),
-                ("url", Value::String(page.url.clone())),
-                ("kind", Value::String(page.doc.kind.as_str().into())),
+            tera_object([
+                ("title", page.doc.title.as_str().into()),
+                ("url", page.url.as_str().into()),
+                ("kind", page.doc.kind.as_str().into()),
             ])
         }
-        None => Value::Null,
+        None => TeraValue::none(),
     }
 }
 
 impl Contexts<'_> {
-    /// A page's summary, as lists and its own page show it. Its fields are moved in (`json!`
-    /// would copy each value through serde again; summaries were 2% of a 10k build).
-    fn new_summary(&self, i: usize) -> Value {
+    /// A page's summary, as lists and its own page show it, field by field.
+    fn summary_fields(&self, i: usize) -> tera::Map {
         let site = self.site;
         let page = &site.pages[i];
         let date = page.doc.date.as_ref();
@@ -755,29 +714,28 @@ impl Contexts<'_> {
                 None => tag_object(site, name, &slug, 0),
             }
         });
-        object([
-            ("title", Value::String(page.doc.title.clone())),
-            ("url", Value::String(page.url.clone())),
-            ("kind", Value::String(page.doc.kind.as_str().into())),
+        let adr = if page.doc.kind == Kind::Adr {
+            adr_brief_fields(page).into()
+        } else {
+            TeraValue::none()
+        };
+        let fields: [(&'static str, TeraValue); 11] = [
+            ("title", page.doc.title.as_str().into()),
+            ("url", page.url.as_str().into()),
+            ("kind", page.doc.kind.as_str().into()),
             ("date", date.map(|d| d.day.to_string()).into()),
             (
                 "date_display",
                 date.map(|d| d.day.format("%-d %B %Y").to_string()).into(),
             ),
             ("year", date.map(|d| d.day.format("%Y").to_string()).into()),
-            ("excerpt", Value::String(page.excerpt.clone())),
-            ("tags", Value::Array(tags.collect())),
+            ("excerpt", page.excerpt.as_str().into()),
+            ("tags", tags.collect::<Vec<_>>().into()),
             ("reading_time", reading_time(page.outline.word_count).into()),
             ("draft", page.doc.meta.draft.into()),
-            (
-                "adr",
-                if page.doc.kind == Kind::Adr {
-                    adr_brief(page)
-                } else {
-                    Value::Null
-                },
-            ),
-        ])
+            ("adr", adr),
+        ];
+        fields.into_iter().map(|(k, v)| (k.into(), v)).collect()
     }
 }
 
@@ -785,18 +743,19 @@ pub fn reading_time(words: usize) -> usize {
     words.div_ceil(220).max(1)
 }
 
-fn adr_brief(page: &Page) -> Value {
+fn adr_brief_fields(page: &Page) -> tera::Map {
     let adr = page.adr().expect("adr page");
     let status = adr.status.as_deref();
-    json!({
-        "number": adr.number,
-        "id": page.adr_id,
-        "label": page.adr_label(),
-        "status": status,
-        "status_label": status_label(status),
-        "status_class": status_class(status),
-        "deciders": adr.deciders,
-    })
+    let fields: [(&'static str, TeraValue); 7] = [
+        ("number", adr.number.into()),
+        ("id", page.adr_id.as_deref().into()),
+        ("label", page.adr_label().into()),
+        ("status", status.into()),
+        ("status_label", status_label(status).into()),
+        ("status_class", status_class(status).into()),
+        ("deciders", adr.deciders.clone().into()),
+    ];
+    fields.into_iter().map(|(k, v)| (k.into(), v)).collect()
 }
 
 pub fn status_label(status: Option<&str>) -> String {
@@ -848,14 +807,23 @@ fn tag_counts(site: &Site) -> Vec<[usize; 3]> {
         .collect()
 }
 
-fn tag_value(site: &Site, t: usize) -> Value {
+fn tag_value(site: &Site, t: usize) -> TeraValue {
     let tag = &site.tags[t];
     tag_object(site, &tag.name, &tag.slug, tag.pages.len())
 }
 
 /// A tag as templates see it (also one no listed page has, such as a draft's).
-fn tag_object(site: &Site, name: &str, slug: &str, count: usize) -> Value {
-    json!({"name": name, "slug": slug, "url": site.url(&format!("tags/{slug}/")), "count": count, "feed_url": site.url(&format!("tags/{slug}/atom.xml"))})
+fn tag_object(site: &Site, name: &str, slug: &str, count: usize) -> TeraValue {
+    tera_object([
+        ("name", name.into()),
+        ("slug", slug.into()),
+        ("url", site.url(&format!("tags/{slug}/")).into()),
+        ("count", count.into()),
+        (
+            "feed_url",
+            site.url(&format!("tags/{slug}/atom.xml")).into(),
+        ),
+    ])
 }
 
 fn site_value(site: &Site) -> Value {
