@@ -36,13 +36,13 @@ fn owned<'v>(list: impl IntoIterator<Item = &'v TeraValue>) -> TeraValue {
     TeraValue::from(list.into_iter().cloned().collect::<Vec<_>>())
 }
 
-/// A Tera object of values made already.
+/// The fields of a Tera object, of values made already.
+fn tera_map<const N: usize>(fields: [(&'static str, TeraValue); N]) -> tera::Map {
+    fields.into_iter().map(|(k, v)| (k.into(), v)).collect()
+}
+
 fn tera_object<const N: usize>(fields: [(&'static str, TeraValue); N]) -> TeraValue {
-    let mut map = tera::Map::new();
-    for (key, value) in fields {
-        map.insert(key.into(), value);
-    }
-    TeraValue::from(map)
+    tera_map(fields).into()
 }
 
 pub struct Contexts<'a> {
@@ -719,7 +719,7 @@ impl Contexts<'_> {
         } else {
             TeraValue::none()
         };
-        let fields: [(&'static str, TeraValue); 11] = [
+        tera_map([
             ("title", page.doc.title.as_str().into()),
             ("url", page.url.as_str().into()),
             ("kind", page.doc.kind.as_str().into()),
@@ -734,8 +734,7 @@ impl Contexts<'_> {
             ("reading_time", reading_time(page.outline.word_count).into()),
             ("draft", page.doc.meta.draft.into()),
             ("adr", adr),
-        ];
-        fields.into_iter().map(|(k, v)| (k.into(), v)).collect()
+        ])
     }
 }
 
@@ -746,7 +745,7 @@ pub fn reading_time(words: usize) -> usize {
 fn adr_brief_fields(page: &Page) -> tera::Map {
     let adr = page.adr().expect("adr page");
     let status = adr.status.as_deref();
-    let fields: [(&'static str, TeraValue); 7] = [
+    tera_map([
         ("number", adr.number.into()),
         ("id", page.adr_id.as_deref().into()),
         ("label", page.adr_label().into()),
@@ -754,8 +753,7 @@ fn adr_brief_fields(page: &Page) -> tera::Map {
         ("status_label", status_label(status).into()),
         ("status_class", status_class(status).into()),
         ("deciders", adr.deciders.clone().into()),
-    ];
-    fields.into_iter().map(|(k, v)| (k.into(), v)).collect()
+    ])
 }
 
 pub fn status_label(status: Option<&str>) -> String {
