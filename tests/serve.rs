@@ -565,6 +565,45 @@ async fn failing_rebuild_keeps_the_old_site_and_fixing_clears_the_error() {
     assert!(!page.body.contains("__lore-error"));
 }
 
+/// A template that fails while rendering (Tera 2: a field the page does not have) is shown at
+/// its line and column in the overlay, over the last good site.
+#[tokio::test]
+async fn a_failing_template_is_located_in_the_overlay() {
+    let site = fixture();
+    let root = site.path();
+    let mut rebuilder = Rebuilder::new(root, Overrides::default());
+    let built = rebuilder.rebuild(&ChangeSet::everything()).unwrap();
+    let state = Arc::new(ServeState::new(built.output, "/", None));
+    let cwd = std::env::current_dir().unwrap();
+    let good = state.snapshot();
+
+    write(
+        root,
+        "templates/page.html",
+        b"{% extends \"lore/page.html\" %}\n{% block page_content %}\n  {{ page.no_such_field }}\n{% endblock page_content %}\n",
+    );
+    let changes = changes_of(root, &["templates/page.html"]);
+    rebuild_and_publish(&mut rebuilder, &state, &changes, QUIET_UI, &cwd);
+    let broken = state.snapshot();
+    let error = broken.error.clone().expect("the error is kept");
+    assert!(
+        error.contains("templates/page.html:3:11: error:"),
+        "{error}"
+    );
+    assert!(error.contains("no_such_field"), "{error}");
+    assert!(
+        Arc::ptr_eq(&good.output, &broken.output),
+        "the last good site stays"
+    );
+    let page = get(&state, "/posts/hello/").await;
+    assert!(
+        page.body.contains("Hello body text."),
+        "old page still served"
+    );
+    assert!(page.body.contains(r#"id="__lore-error""#));
+    assert!(page.body.contains("templates/page.html:3:11"));
+}
+
 #[test]
 fn rebuild_overtaken_by_newer_changes_is_never_published() {
     let site = fixture();
