@@ -191,7 +191,7 @@ impl<'a> Contexts<'a> {
         context(vars)
     }
 
-    /// Takes back the content [`Contexts::page`] was given (what a feed shows of the page).
+    /// A copy of the content [`Contexts::page`] was given (what a feed shows of the page).
     pub fn take_content(context: &mut Context) -> String {
         let page = context.remove("page");
         let content = page.as_ref().and_then(|p| p.get_from_path("content"));

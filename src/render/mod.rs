@@ -24,8 +24,8 @@ pub struct PageAlone {
     pub output: String,
     pub bytes: Vec<u8>,
     pub search: crate::search::PageIndex,
-    /// Its Markdown as HTML (what feeds show).
-    pub html: String,
+    /// Its Markdown as HTML, when asked for (what feeds show).
+    pub html: Option<String>,
 }
 
 /// Renders page `i` alone (`None` for a page without output).
@@ -35,11 +35,19 @@ pub fn render_page(
     analyzer: &crate::search::Analyzer,
     i: usize,
 ) -> BuildResult<Option<PageAlone>> {
-    render_alone(site, theme, &Contexts::new(site, theme), analyzer, i, None)
+    render_alone(
+        site,
+        theme,
+        &Contexts::new(site, theme),
+        analyzer,
+        i,
+        None,
+        false,
+    )
 }
 
 /// Page `i`'s Markdown (highlighting code) and its search entries unless `prepared` holds
-/// them already, and its template.
+/// them already, and its template; the Markdown's HTML kept too with `keep_html`.
 fn render_alone(
     site: &Site,
     theme: &Theme,
@@ -47,6 +55,7 @@ fn render_alone(
     analyzer: &crate::search::Analyzer,
     i: usize,
     prepared: Option<Prepared>,
+    keep_html: bool,
 ) -> BuildResult<Option<PageAlone>> {
     let page = &site.pages[i];
     let Some(output) = &page.output else {
@@ -60,7 +69,7 @@ fn render_alone(
             (std::mem::take(&mut body.html), search)
         }
     };
-    let (bytes, html) = page_bytes(site, theme, contexts, i, output, content)?;
+    let (bytes, html) = page_bytes(site, theme, contexts, i, output, content, keep_html)?;
     Ok(Some(PageAlone {
         output: output.clone(),
         bytes,
@@ -75,8 +84,8 @@ const PAGE_CHROME: usize = 10 * 1024;
 const LIST_BYTES: usize = 48 * 1024;
 
 /// Page `i`'s file at `output`: its template filled with `content` (its Markdown as HTML), URLs
-/// made relative; and `content` back (Tera 2 keeps strings in its own shared buffers, so the
-/// context holds a copy and this is another: together under 1% of a 10k build's CPU).
+/// made relative; and with `keep_content`, `content` back. Tera 2 keeps strings in its own
+/// buffers, so the context holds a copy; giving it back is another, made only when asked.
 fn page_bytes(
     site: &Site,
     theme: &Theme,
@@ -84,12 +93,13 @@ fn page_bytes(
     i: usize,
     output: &str,
     content: String,
-) -> BuildResult<(Vec<u8>, String)> {
+    keep_content: bool,
+) -> BuildResult<(Vec<u8>, Option<String>)> {
     let source = Some(site.pages[i].doc.source.path.as_path());
     let size_hint = content.len() + PAGE_CHROME;
     let mut context = contexts.page(i, content);
     let html = theme.render(&page_template(site, i), &context, source, size_hint)?;
-    let content = Contexts::take_content(&mut context);
+    let content = keep_content.then(|| Contexts::take_content(&mut context));
     Ok((relative_html(site, output, html), content))
 }
 
@@ -111,15 +121,14 @@ fn render_one_page(
     (i, prepared): (usize, Option<Prepared>),
     out: &Sink,
 ) -> BuildResult<PageLeftovers> {
-    let Some(alone) = render_alone(site, theme, contexts, search, i, prepared)? else {
+    let in_feeds = feed_pages.contains(&i);
+    let Some(alone) = render_alone(site, theme, contexts, search, i, prepared, in_feeds)? else {
         return Ok(PageLeftovers::default());
     };
     out.insert_page(alone.output, alone.bytes);
     Ok(PageLeftovers {
         search: Some(alone.search),
-        feed_entry: feed_pages
-            .contains(&i)
-            .then(|| feed::entry(site, i, &alone.html)),
+        feed_entry: alone.html.map(|html| feed::entry(site, i, &html)),
     })
 }
 
@@ -574,8 +583,10 @@ impl<'a> OnDemand<'a> {
     pub fn render(&self, path: &str) -> Option<BuildResult<Vec<u8>>> {
         let (site, theme, contexts) = (self.site, self.theme, &self.contexts);
         Some(match self.sources.get(path)? {
-            Source::Page(i) => page_bytes(site, theme, contexts, *i, path, site.body(*i).html)
-                .map(|(bytes, _)| bytes),
+            Source::Page(i) => {
+                page_bytes(site, theme, contexts, *i, path, site.body(*i).html, false)
+                    .map(|(bytes, _)| bytes)
+            }
             Source::List(list) => render_list(site, theme, contexts, path, *list),
             Source::ThemeAsset(name) => Ok(theme.assets[name].clone()),
             Source::HighlightCss => Ok(contexts.highlight_css.clone().into_bytes()),
