@@ -350,12 +350,18 @@ struct Builder<'a> {
     len: f32,
 }
 
-/// Tokens on their way from `tokenize` to the tables, copied (a word joined over an
-/// apostrophe is not a slice of the text): each token's end in `text`, and whether it is CJK.
+/// Tokens on their way from `tokenize` to the tables: short plain words as keys, others
+/// copied (a word joined over an apostrophe is not a slice of the text), lower-cased.
 #[derive(Default)]
 struct Batch {
     text: String,
-    tokens: Vec<(usize, bool)>,
+    tokens: Vec<BatchToken>,
+}
+
+enum BatchToken {
+    Small(words::SmallWord),
+    /// Its end in the batch's text, and whether it is CJK.
+    Text(usize, bool),
 }
 
 const BATCH: usize = 16;
@@ -452,19 +458,36 @@ impl<'a> Builder<'a> {
     }
 
     fn add(&mut self, text: &str, field: Field) {
+        // ASCII (nearly all text) folds to itself lower-cased, which tokenizing ignores: its
+        // words are lower-cased as they are keyed or copied.
         let mut folded = std::mem::take(&mut self.folded);
-        fold_into(text, &mut folded);
+        let source = if text.is_ascii() {
+            text
+        } else {
+            fold_into(text, &mut folded);
+            &folded
+        };
         let join = self.an.join_apostrophe();
         let mut batch = std::mem::take(&mut self.batch);
         let mut count = 0u32;
-        tokenize(&folded, join, &mut |tok| {
+        tokenize(source, join, &mut |tok| {
             count += 1;
-            let (t, cjk) = match tok {
-                Token::Word(w) => (w, false),
-                Token::Cjk(c) => (c, true),
+            let token = match tok {
+                Token::Word(w) => match words::SmallWord::lowered(w.as_bytes()) {
+                    Some(key) => BatchToken::Small(key),
+                    None => {
+                        let start = batch.text.len();
+                        batch.text.push_str(w);
+                        batch.text[start..].make_ascii_lowercase();
+                        BatchToken::Text(batch.text.len(), false)
+                    }
+                },
+                Token::Cjk(c) => {
+                    batch.text.push_str(c);
+                    BatchToken::Text(batch.text.len(), true)
+                }
             };
-            batch.text.push_str(t);
-            batch.tokens.push((batch.text.len(), cjk));
+            batch.tokens.push(token);
             if batch.tokens.len() == BATCH {
                 self.flush(&mut batch, field);
             }
@@ -485,15 +508,27 @@ impl<'a> Builder<'a> {
     /// looked up as terms without it.
     fn flush(&mut self, batch: &mut Batch, field: Field) {
         let mut start = 0;
-        for &(end, cjk) in &batch.tokens {
-            if !cjk {
-                self.words.touch(&batch.text[start..end]);
+        for token in &batch.tokens {
+            match *token {
+                BatchToken::Small(key) => self.words.touch_small(key),
+                BatchToken::Text(end, cjk) => {
+                    if !cjk {
+                        self.words.touch(&batch.text[start..end]);
+                    }
+                    start = end;
+                }
             }
-            start = end;
         }
         let mut infos = std::mem::take(&mut self.infos);
         let mut start = 0;
-        for &(end, cjk) in &batch.tokens {
+        for token in &batch.tokens {
+            let (end, cjk) = match *token {
+                BatchToken::Small(key) => {
+                    infos.push(self.words.small_word(key));
+                    continue;
+                }
+                BatchToken::Text(end, cjk) => (end, cjk),
+            };
             let t = &batch.text[start..end];
             start = end;
             if cjk {

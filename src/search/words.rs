@@ -189,6 +189,52 @@ fn small_key(b: &[u8]) -> (u64, u32) {
     (k0, load_le(rest) as u32 | (n as u32) << 24)
 }
 
+/// A word of up to `SMALL` bytes, lower-cased, as the word table keys it. Indexing keys ASCII
+/// text's words straight from the text: profiling showed copying and lower-casing every field
+/// before tokenizing it, then copying each token and building its key twice (to prefetch, then
+/// to look up), as a tenth of indexing.
+#[derive(Clone, Copy)]
+pub(crate) struct SmallWord((u64, u32));
+
+impl SmallWord {
+    /// The key of `word` lower-cased (ASCII letters; other bytes kept), if it is a plain word
+    /// short enough (no underscore: snake_case identifiers are indexed whole too).
+    pub(crate) fn lowered(word: &[u8]) -> Option<SmallWord> {
+        if !(1..=SMALL).contains(&word.len()) {
+            return None;
+        }
+        let (k0, k1) = small_key(word);
+        let (k0, k1) = (ascii_lower(k0), ascii_lower(u64::from(k1)));
+        (!has_byte(k0, b'_') && !has_byte(k1, b'_')).then_some(SmallWord((k0, k1 as u32)))
+    }
+
+    /// The word's bytes (the key holds them: bytes 0..8, then 8..11 and the length).
+    fn spelling(self, buf: &mut [u8; 12]) -> &[u8] {
+        let (k0, k1) = self.0;
+        buf[..8].copy_from_slice(&k0.to_le_bytes());
+        buf[8..].copy_from_slice(&k1.to_le_bytes());
+        let n = (k1 >> 24) as usize;
+        &buf[..n.min(SMALL)]
+    }
+}
+
+/// Eight bytes with ASCII capitals lower-cased (the standard library's SWAR way).
+fn ascii_lower(x: u64) -> u64 {
+    const LANES: u64 = 0x0101_0101_0101_0101;
+    let heptets = x & (0x7f * LANES);
+    let above_z = heptets + (0x80 - b'Z' - 1) as u64 * LANES;
+    let from_a = heptets + (0x80 - b'A') as u64 * LANES;
+    let upper = !x & (from_a ^ above_z) & (0x80 * LANES);
+    x | (upper >> 2)
+}
+
+/// Whether any of the eight bytes of `x` is `b`.
+fn has_byte(x: u64, b: u8) -> bool {
+    const LANES: u64 = 0x0101_0101_0101_0101;
+    let v = x ^ (u64::from(b) * LANES);
+    v.wrapping_sub(LANES) & !v & (0x80 * LANES) != 0
+}
+
 /// Up to 8 bytes as a little-endian number, read with two overlapping loads (profiling showed
 /// a stall when the key was copied into a buffer and read back).
 fn load_le(b: &[u8]) -> u64 {
@@ -373,18 +419,38 @@ impl Words {
         id
     }
 
+    fn known(&self, v: u32) -> WordInfo {
+        if v & ALIAS == 0 {
+            WordInfo::raw(v)
+        } else {
+            let alias = v & !ALIAS;
+            WordInfo {
+                term: self.aliases[alias as usize].1,
+                alias,
+            }
+        }
+    }
+
+    /// What a short word, keyed, is indexed as (see [`Words::word`]).
+    pub(crate) fn small_word(&mut self, word: SmallWord) -> WordInfo {
+        if let Some(v) = self.word_ids.small.get(word.0) {
+            return self.known(v);
+        }
+        let mut buf = [0u8; 12];
+        // The key's bytes are those of a `str` with ASCII capitals lower-cased: still UTF-8.
+        let spelling = String::from_utf8_lossy(word.spelling(&mut buf)).into_owned();
+        self.word(&spelling)
+    }
+
+    /// Brings the table slot of a short word into the cache (see `SmallTable::touch`).
+    pub(crate) fn touch_small(&self, word: SmallWord) {
+        self.word_ids.small.touch(word.0);
+    }
+
     /// What a folded word is indexed as; its term is its stem.
     pub(crate) fn word(&mut self, word: &str) -> WordInfo {
         if let Some(v) = self.word_ids.get(word) {
-            return if v & ALIAS == 0 {
-                WordInfo::raw(v)
-            } else {
-                let alias = v & !ALIAS;
-                WordInfo {
-                    term: self.aliases[alias as usize].1,
-                    alias,
-                }
-            };
+            return self.known(v);
         }
         let mut stem = std::mem::take(&mut self.stem_buf);
         stem_with(self.stemmer.as_ref(), word, &mut stem);
@@ -454,7 +520,32 @@ pub(crate) const NO_SLOT: u32 = NONE;
 
 #[cfg(test)]
 mod tests {
-    use super::Global;
+    use super::{Global, SMALL, SmallWord, small_key};
+
+    #[test]
+    fn small_words_are_keyed_as_their_lower_case() {
+        // Every byte value at every position: a key lowers exactly the ASCII capitals, spells
+        // back the lowered word, and is refused for snake_case and for words too long.
+        for len in 1..=SMALL {
+            for b in 0..=255u8 {
+                for at in 0..len {
+                    let mut word = vec![b'Q'; len];
+                    word[at] = b;
+                    let lowered = word.to_ascii_lowercase();
+                    let key = SmallWord::lowered(&word);
+                    if b == b'_' {
+                        assert!(key.is_none(), "{word:?}");
+                        continue;
+                    }
+                    let key = key.expect("a short plain word");
+                    assert_eq!(key.0, small_key(&lowered), "{word:?}");
+                    assert_eq!(key.spelling(&mut [0; 12]), &lowered[..], "{word:?}");
+                }
+            }
+        }
+        assert!(SmallWord::lowered(b"").is_none());
+        assert!(SmallWord::lowered(b"twelve-bytes").is_none());
+    }
 
     #[test]
     fn global_ids_survive_the_table_growing() {
