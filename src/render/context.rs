@@ -51,6 +51,9 @@ pub struct Contexts<'a> {
     base: Context,
     /// Each page's summary for lists, made when first needed (`lore serve` renders one page).
     summaries: Vec<OnceLock<TeraValue>>,
+    /// Each page's {title, url, kind}, as other pages link to it (prev, next, backlinks,
+    /// related: some ten a page), made when first needed and kept (small, unlike summaries).
+    links: Vec<OnceLock<TeraValue>>,
     /// The `site` object, built once; only `nav[].active` differs per page.
     site_value: Value,
     /// The `site` object as Tera's value, by which navigation entries are active.
@@ -87,6 +90,7 @@ impl<'a> Contexts<'a> {
         base.insert_value("assets", tera_value(&assets));
         base.insert_value("lore_version", env!("CARGO_PKG_VERSION").into());
         let summaries = (0..site.pages.len()).map(|_| OnceLock::new()).collect();
+        let links = (0..site.pages.len()).map(|_| OnceLock::new()).collect();
         let adrs_in_order = adrs_in_order(site);
         let neighbours = neighbours(site, &adrs_in_order);
         Contexts {
@@ -103,6 +107,7 @@ impl<'a> Contexts<'a> {
             site,
             base,
             summaries,
+            links,
             highlight_css,
         }
     }
@@ -230,13 +235,13 @@ impl<'a> Contexts<'a> {
         });
         put("section", section.into());
         let (prev, next) = self.neighbours[i];
-        put("prev", link_value(site, prev));
-        put("next", link_value(site, next));
+        put("prev", self.link_value(prev));
+        put("next", self.link_value(next));
         let backlinks = site.backlinks[i].iter();
-        let backlinks: Vec<TeraValue> = backlinks.map(|&b| link_value(site, Some(b))).collect();
+        let backlinks: Vec<TeraValue> = backlinks.map(|&b| self.link_value(Some(b))).collect();
         put("backlinks", backlinks.into());
         let related = self.related(i).into_iter();
-        let related: Vec<TeraValue> = related.map(|r| link_value(site, Some(r))).collect();
+        let related: Vec<TeraValue> = related.map(|r| self.link_value(Some(r))).collect();
         put("related", related.into());
         if page.doc.kind == Kind::Adr {
             put("adr", self.adr_value(i));
@@ -688,21 +693,23 @@ fn merged_counts(mut lists: Vec<&[u32]>) -> impl Iterator<Item = (u32, usize)> {
 /// How many related pages a page lists.
 const RELATED_COUNT: usize = 5;
 
-fn link_value(site: &Site, page: Option<usize>) -> TeraValue {
-    match page {
-        Some(p) => {
-            let page = &site.pages[p];
+impl Contexts<'_> {
+    /// A link to a page (shared: a clone counts a reference), or none.
+    fn link_value(&self, page: Option<usize>) -> TeraValue {
+        let Some(p) = page else {
+            return TeraValue::none();
+        };
+        let link = self.links[p].get_or_init(|| {
+            let page = &self.site.pages[p];
             tera_object([
                 ("title", page.doc.title.as_str().into()),
                 ("url", page.url.as_str().into()),
                 ("kind", page.doc.kind.as_str().into()),
             ])
-        }
-        None => TeraValue::none(),
+        });
+        link.clone()
     }
-}
 
-impl Contexts<'_> {
     /// A page's summary, as lists and its own page show it, field by field.
     fn summary_fields(&self, i: usize) -> tera::Map {
         let site = self.site;
