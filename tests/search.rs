@@ -354,3 +354,44 @@ fn the_client_is_small_self_contained_and_deferred() {
         .expect("base.html loads the client");
     assert!(tag.contains(" defer"), "{tag}");
 }
+
+/// Words are indexed in any case and script: short and long words, snake_case identifiers
+/// (whole and by their parts), words joined over an apostrophe, accented text, in prose and in
+/// code, each findable by how a reader types it.
+#[test]
+fn words_are_found_whatever_their_case_length_or_form() {
+    let mut code_page = doc(
+        "/code/",
+        "post",
+        "Loader",
+        "The Loader calls Parse_Config_Files() at start; it DOESN'T retry.",
+    );
+    code_page.code = "let retries = MAX_RETRY_COUNT_FOR_INTERNATIONALIZATION;";
+    let docs = vec![
+        code_page,
+        doc(
+            "/accents/",
+            "post",
+            "Crème brûlée",
+            "Résumé of the CAFÉ menu.",
+        ),
+        doc("/other/", "post", "Other", "Nothing to see."),
+    ];
+    let files = build(&docs);
+    let f = Filters::default();
+    for (query, url) in [
+        ("parse_config_files", "/code/"),
+        ("config", "/code/"),
+        ("files", "/code/"),
+        ("loader", "/code/"),
+        ("doesnt", "/code/"),
+        ("max_retry_count_for_internationalization", "/code/"),
+        ("internationalization", "/code/"),
+        ("retry", "/code/"),
+        ("creme", "/accents/"),
+        ("cafe", "/accents/"),
+        ("resume", "/accents/"),
+    ] {
+        assert_eq!(urls(&files, query, false, &f), [url], "{query}");
+    }
+}

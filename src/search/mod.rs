@@ -359,9 +359,37 @@ struct Batch {
 }
 
 enum BatchToken {
+    /// A word of up to 11 bytes.
     Small(words::SmallWord),
-    /// Its end in the batch's text, and whether it is CJK.
-    Text(usize, bool),
+    /// A longer word: its end in the batch's text.
+    Word(usize),
+    /// Indexed as it is (a CJK bigram, a whole snake_case identifier): its end in the text.
+    Term(usize),
+}
+
+impl Batch {
+    /// Queues `word` (a word of text, in any case) as a word to stem.
+    fn push_word(&mut self, word: &str) {
+        if !self.push_small(word) {
+            let end = self.push_lowered(word);
+            self.tokens.push(BatchToken::Word(end));
+        }
+    }
+
+    /// Queues `word` by its key if it is a short plain word; says whether it was.
+    fn push_small(&mut self, word: &str) -> bool {
+        let key = words::SmallWord::lowered(word.as_bytes());
+        key.map(|key| self.tokens.push(BatchToken::Small(key)))
+            .is_some()
+    }
+
+    /// Copies `text` lower-cased; returns where it ends.
+    fn push_lowered(&mut self, text: &str) -> usize {
+        let start = self.text.len();
+        self.text.push_str(text);
+        self.text[start..].make_ascii_lowercase();
+        self.text.len()
+    }
 }
 
 const BATCH: usize = 16;
@@ -472,23 +500,27 @@ impl<'a> Builder<'a> {
         let mut count = 0u32;
         tokenize(source, join, &mut |tok| {
             count += 1;
-            let token = match tok {
-                Token::Word(w) => match words::SmallWord::lowered(w.as_bytes()) {
-                    Some(key) => BatchToken::Small(key),
-                    None => {
-                        let start = batch.text.len();
-                        batch.text.push_str(w);
-                        batch.text[start..].make_ascii_lowercase();
-                        BatchToken::Text(batch.text.len(), false)
+            match tok {
+                // Short plain words first: their keys tell underscores without a search.
+                Token::Word(w) if batch.push_small(w) => {}
+                Token::Word(w) if w.contains('_') => {
+                    // snake_case identifiers whole, and their parts as words.
+                    let end = batch.push_lowered(w);
+                    batch.tokens.push(BatchToken::Term(end));
+                    for part in w.split('_').filter(|p| !p.is_empty()) {
+                        batch.push_word(part);
                     }
-                },
-                Token::Cjk(c) => {
-                    batch.text.push_str(c);
-                    BatchToken::Text(batch.text.len(), true)
                 }
-            };
-            batch.tokens.push(token);
-            if batch.tokens.len() == BATCH {
+                Token::Word(w) => {
+                    let end = batch.push_lowered(w);
+                    batch.tokens.push(BatchToken::Word(end));
+                }
+                Token::Cjk(c) => {
+                    let end = batch.push_lowered(c);
+                    batch.tokens.push(BatchToken::Term(end));
+                }
+            }
+            if batch.tokens.len() >= BATCH {
                 self.flush(&mut batch, field);
             }
         });
@@ -503,45 +535,32 @@ impl<'a> Builder<'a> {
     /// Indexes the batch's tokens. Profiling showed indexing waiting on cache misses one by
     /// one: a page's rare words miss in the word table, and their terms in the page marks. So
     /// each table is asked for all of the batch's lines first, and the misses overlap: the
-    /// words' slots, then (words looked up) their terms' marks, then the counting. Only plain
-    /// words' slots are asked for: CJK bigrams and snake_case identifiers, rare in prose, are
-    /// looked up as terms without it.
+    /// short words' slots, then (words looked up) their terms' marks, then the counting. Longer
+    /// words, CJK bigrams and whole snake_case identifiers, rare in prose, are looked up
+    /// without it.
     fn flush(&mut self, batch: &mut Batch, field: Field) {
-        let mut start = 0;
         for token in &batch.tokens {
-            match *token {
-                BatchToken::Small(key) => self.words.touch_small(key),
-                BatchToken::Text(end, cjk) => {
-                    if !cjk {
-                        self.words.touch(&batch.text[start..end]);
-                    }
-                    start = end;
-                }
+            if let BatchToken::Small(key) = *token {
+                self.words.touch_small(key);
             }
         }
         let mut infos = std::mem::take(&mut self.infos);
         let mut start = 0;
         for token in &batch.tokens {
-            let (end, cjk) = match *token {
-                BatchToken::Small(key) => {
-                    infos.push(self.words.small_word(key));
-                    continue;
+            let info = match *token {
+                BatchToken::Small(key) => self.words.small_word(key),
+                BatchToken::Word(end) => {
+                    let info = self.words.word(&batch.text[start..end]);
+                    start = end;
+                    info
                 }
-                BatchToken::Text(end, cjk) => (end, cjk),
+                BatchToken::Term(end) => {
+                    let info = words::WordInfo::raw(self.words.term(&batch.text[start..end]));
+                    start = end;
+                    info
+                }
             };
-            let t = &batch.text[start..end];
-            start = end;
-            if cjk {
-                infos.push(words::WordInfo::raw(self.words.term(t)));
-            } else if t.contains('_') {
-                // snake_case identifiers whole, and their parts as words.
-                infos.push(words::WordInfo::raw(self.words.term(t)));
-                for part in t.split('_').filter(|p| !p.is_empty()) {
-                    infos.push(self.words.word(part));
-                }
-            } else {
-                infos.push(self.words.word(t));
-            }
+            infos.push(info);
         }
         for &info in &infos {
             self.words.touch_marks(info);

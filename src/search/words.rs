@@ -167,13 +167,6 @@ impl StrMap {
     fn len(&self) -> usize {
         self.small.len + self.mid.len() + self.long.len()
     }
-
-    fn touch(&self, s: &str) {
-        let b = s.as_bytes();
-        if (1..=SMALL).contains(&b.len()) {
-            self.small.touch(small_key(b));
-        }
-    }
 }
 
 /// The longest key of a `SmallTable`.
@@ -467,11 +460,6 @@ impl Words {
         };
         self.stem_buf = stem;
         info
-    }
-
-    /// Brings the table slot of `word` into the cache (see `SmallTable::touch`).
-    pub(crate) fn touch(&self, word: &str) {
-        self.word_ids.touch(word);
     }
 
     /// Brings the page marks of a word's term (and alias) into the cache.
