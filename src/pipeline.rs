@@ -13,8 +13,8 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// Runs one stage of the pipeline, logging how long it took and the CPU time it used on all
 /// threads (shown with `-v`: CPU near twice the wall time on two cores means it ran in
@@ -327,19 +327,44 @@ fn read_documents_once(sources: Vec<discover::SourceFile>) -> BuildResult<Vec<Do
     documents_or_errors(read_each(sources, |source| load_with(&none, source).0))
 }
 
-/// `load` of every source, in parallel, in the order of `sources`.
+/// `load` of every source, in parallel, in the order of `sources`, on the reading threads.
 fn read_each<T: Send>(
     sources: Vec<discover::SourceFile>,
     load: impl Fn(discover::SourceFile) -> T + Sync + Send,
 ) -> Vec<T> {
-    timed("read and parse", || {
+    let read = || {
         sources
             .into_par_iter()
             .with_max_len(PAGES_PER_TASK)
             .map(load)
             .collect()
+    };
+    timed("read and parse", || match reading_threads() {
+        Some(pool) => pool.install(read),
+        None => read(),
     })
 }
+
+/// Threads that read and parse sources: several per core. Sources not in the system's file
+/// cache (a first build, or a cache the system let go) are read from disk, and with a thread a
+/// core each core waits for each file in turn: reading and parsing the 10k corpus cold took
+/// 0.77-0.87 s with one core's CPU (0.2-0.3 s warm). With four threads a core, more reads are
+/// in flight while the cores parse: 0.36-0.46 s cold, and warm builds unchanged (A/B of 8).
+fn reading_threads() -> Option<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let threads = rayon::current_num_threads() * READERS_PER_CORE;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("lore-read-{i}"))
+            .build();
+        pool.map_err(|e| log::debug!("reading on the common threads: {e}"))
+            .ok()
+    })
+    .as_ref()
+}
+
+const READERS_PER_CORE: usize = 4;
 
 /// The documents, or every file's errors together.
 fn documents_or_errors(
