@@ -453,8 +453,9 @@ fn route_all(config: &SiteConfig, docs: &[Document]) -> BuildResult<Vec<(String,
     let mut claimed: BTreeMap<String, usize> = BTreeMap::new();
     let mut errors = Vec::new();
     let mut routes = Vec::with_capacity(docs.len());
-    for (i, doc) in docs.iter().enumerate() {
-        let (path, emits) = route(config, doc);
+    // Routed in parallel, claimed in order (which page keeps a URL must not depend on timing).
+    let paths: Vec<(String, bool)> = docs.par_iter().map(|doc| route(config, doc)).collect();
+    for (i, (doc, (path, emits))) in docs.iter().zip(paths).enumerate() {
         let url = format!("{}{}", config.base_path, path);
         if emits {
             if let Some(&other) = claimed.get(&path) {
@@ -614,11 +615,13 @@ impl LinkIndex {
         ids: &[Option<String>],
         assets: &[(PathBuf, String)],
     ) -> Self {
-        let by_path = docs
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (normalise_path(&d.source.path), i))
+        // The per-document work in parallel: on one core, with the other idle, this and
+        // routing were some 30 ms of a 10k build.
+        let paths: Vec<PathBuf> = docs
+            .par_iter()
+            .map(|d| normalise_path(&d.source.path))
             .collect();
+        let by_path = paths.into_iter().zip(0..).collect();
         let by_url = routes
             .iter()
             .enumerate()
@@ -656,11 +659,14 @@ impl LinkIndex {
         .iter()
         .map(|p| format!("{}{p}", config.base_path))
         .collect();
-        for doc in docs {
-            for tag in &doc.meta.tags {
-                known_urls.insert(format!("{}tags/{}/", config.base_path, slugify(tag)));
-            }
-        }
+        let tags: BTreeSet<&str> = docs
+            .iter()
+            .flat_map(|d| d.meta.tags.iter().map(String::as_str))
+            .collect();
+        known_urls.par_extend(
+            tags.into_par_iter()
+                .map(|tag| format!("{}tags/{}/", config.base_path, slugify(tag))),
+        );
         LinkIndex {
             urls: routes.iter().map(|(url, _)| url.clone()).collect(),
             by_path,
