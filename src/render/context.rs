@@ -116,6 +116,11 @@ impl<'a> Contexts<'a> {
         self.summaries[i].get_or_init(|| self.summary_fields(i).into())
     }
 
+    /// Lets go of the link objects pages kept (lists and feeds need none).
+    pub fn forget_links(&mut self) {
+        self.links.iter_mut().for_each(|l| drop(l.take()));
+    }
+
     /// Lets go of the summaries lists kept.
     pub fn forget_summaries(&mut self) {
         self.summaries.iter_mut().for_each(|s| drop(s.take()));

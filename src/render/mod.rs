@@ -226,6 +226,7 @@ pub fn render_site(
     if !diagnostics.is_empty() {
         return Err(BuildError::new(diagnostics));
     }
+    contexts.forget_links();
     if log::log_enabled!(log::Level::Debug) {
         log_entry_sizes(&search_entries);
     }

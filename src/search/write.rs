@@ -305,13 +305,12 @@ pub fn write_index_to(pages: &[&PageIndex], analyzer: &Analyzer, emit: IndexFile
     let cuts = id_ranges(&docs, ids, parts());
     let norms = length_norms(&docs);
     let (counts, splits) = document_frequencies(&docs, &cuts, ids, &norms);
-    let df: Vec<u32> = counts.par_iter().map(|c| c.df).collect();
-    let (terms, live) = terms_in_use(&df);
+    let (terms, live) = terms_in_use(&counts);
     let impacts = Impacts::of(&docs, &counts, &live, norms);
     // The aliases are found, spelled and sorted alongside the encoding (on their own they left
     // a core idle).
     let (encoded, aliases) = rayon::join(
-        || encode_postings(&docs, &df, &cuts, &splits, &live, &impacts),
+        || encode_postings(&docs, &counts, &cuts, &splits, &live, &impacts),
         || spelled_aliases(&docs),
     );
     // Each term's bytes, in spelling order.
@@ -475,14 +474,14 @@ impl Term {
 /// The terms in use (and, per id, whether it is one). Their strings are copied into one buffer
 /// in id order, the order they were allocated in: read where they were allocated, in sorted
 /// order, each term was a cache miss (the profile showed it in the sort and in writing).
-fn terms_in_use(df: &[u32]) -> (Terms, Vec<bool>) {
+fn terms_in_use(counts: &[IdCounts]) -> (Terms, Vec<bool>) {
     let mut text = String::new();
     let (mut list, live) = super::words::spellings(|spelling| {
-        let live: Vec<bool> = (0..df.len())
-            .map(|id| df[id] > 0 && !spelling[id].is_empty())
+        let live: Vec<bool> = (0..counts.len())
+            .map(|id| counts[id].df > 0 && !spelling[id].is_empty())
             .collect();
         let mut list: Vec<Term> = Vec::with_capacity(live.iter().filter(|&&l| l).count());
-        for id in (0..df.len()).filter(|&id| live[id]) {
+        for id in (0..counts.len()).filter(|&id| live[id]) {
             let start = text.len() as u32;
             text.push_str(&spelling[id]);
             list.push(Term {
@@ -582,7 +581,7 @@ impl Impacts {
 /// and where each term's start (and the last ends).
 fn encode_postings(
     docs: &[&PageIndex],
-    df: &[u32],
+    counts: &[IdCounts],
     cuts: &[u32],
     splits: &[EntryPos],
     live: &[bool],
@@ -595,17 +594,17 @@ fn encode_postings(
         .par_iter()
         .enumerate()
         .map(|(part, &(lo, hi))| {
-            let df = &df[lo as usize..hi as usize];
+            let counts = &counts[lo as usize..hi as usize];
             // Each term's room: the most bytes its postings can take.
-            let mut at: Vec<usize> = Vec::with_capacity(df.len());
+            let mut at: Vec<usize> = Vec::with_capacity(counts.len());
             let mut end = 0;
-            for &c in df {
+            for c in counts {
                 at.push(end);
-                end += c as usize * most;
+                end += c.df as usize * most;
             }
             let starts = at.clone();
             let mut bytes = vec![0u8; end];
-            let mut prev = vec![0u32; df.len()];
+            let mut prev = vec![0u32; counts.len()];
             for (doc, d) in docs.iter().enumerate() {
                 let split = &splits[doc * stride + part..];
                 let end = split[1].at;
@@ -631,7 +630,7 @@ fn encode_postings(
                 }
             }
             // Close the gaps: the terms' bytes back to back, and where each one starts.
-            let mut begin = Vec::with_capacity(df.len() + 1);
+            let mut begin = Vec::with_capacity(counts.len() + 1);
             let mut w = 0;
             for (start, stop) in starts.iter().zip(&at) {
                 begin.push(w);
@@ -902,8 +901,7 @@ mod tests {
         let cuts = id_ranges(&docs, ids, parts());
         let norms = length_norms(&docs);
         let (counts, _) = document_frequencies(&docs, &cuts, ids, &norms);
-        let df: Vec<u32> = counts.iter().map(|c| c.df).collect();
-        let (_, live) = terms_in_use(&df);
+        let (_, live) = terms_in_use(&counts);
         let impacts = Impacts::of(&docs, &counts, &live, norms);
         let every_entry = docs
             .iter()
