@@ -311,21 +311,30 @@ fn tokenize_chars<F: FnMut(Token<'_>)>(text: &str, join_apostrophe: bool, f: &mu
                 break;
             }
         }
-        let raw = &text[start..j];
         i = j;
-        let mut word: &str = if has_apos {
-            scratch.clear();
-            scratch.extend(raw.chars().filter(|c| !is_apostrophe(*c)));
-            &scratch
-        } else {
-            raw
-        };
-        if has_underscore {
-            word = word.trim_matches('_');
-        }
-        if word.is_empty() || word.len() > MAX_TOKEN_BYTES {
-            continue;
-        }
+        emit_word(&text[start..j], has_apos, has_underscore, &mut scratch, f);
+    }
+}
+
+/// Emits a word as the text has it: with `apostrophes`, its joining apostrophes dropped; with
+/// `underscores`, underscores trimmed at its ends; unless that leaves it empty or too long.
+fn emit_word<F: FnMut(Token<'_>)>(
+    raw: &str,
+    apostrophes: bool,
+    underscores: bool,
+    scratch: &mut String,
+    f: &mut F,
+) {
+    let mut word = raw;
+    if apostrophes {
+        scratch.clear();
+        scratch.extend(raw.chars().filter(|c| !is_apostrophe(*c)));
+        word = scratch;
+    }
+    if underscores {
+        word = word.trim_matches('_');
+    }
+    if !word.is_empty() && word.len() <= MAX_TOKEN_BYTES {
         f(Token::Word(word));
     }
 }
@@ -378,21 +387,9 @@ fn tokenize_ascii<F: FnMut(Token<'_>)>(text: &str, join_apostrophe: bool, f: &mu
     }
 }
 
-/// Emits a word `tokenize_ascii` found; `special`: it has joining apostrophes (dropped) or
-/// underscores (trimmed at its ends).
+/// Emits a word `tokenize_ascii` found; `special`: it has joining apostrophes or underscores.
 fn emit_ascii_word<F: FnMut(Token<'_>)>(raw: &str, special: bool, scratch: &mut String, f: &mut F) {
-    let mut word = raw;
-    if special {
-        if raw.contains('\'') {
-            scratch.clear();
-            scratch.extend(raw.chars().filter(|&c| c != '\''));
-            word = scratch;
-        }
-        word = word.trim_matches('_');
-    }
-    if !word.is_empty() && word.len() <= MAX_TOKEN_BYTES {
-        f(Token::Word(word));
-    }
+    emit_word(raw, special && raw.contains('\''), special, scratch, f);
 }
 
 /// Up to 64 ASCII bytes as bit masks, bit `i` for byte `i`.
