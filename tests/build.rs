@@ -864,13 +864,11 @@ fn site_templates_extend_the_originals_and_replace_the_components() {
          {% if page.extra.team is defined %}<p class=\"team\">{{ page.extra.team }}</p>{% endif %}\
          {{<tag_list tags={page.tags} label=\"Topics\" />}}{% endblock page_content %}\n",
     );
-    let components = include_str!("../themes/default/templates/components.html");
-    let marked = components.replace(
+    write_components_changed(
+        &site,
         "<span class=\"badge status-",
         "<span class=\"badge custom status-",
     );
-    assert_ne!(marked, components, "the status badge's markup moved");
-    site.write("templates/components.html", &marked);
     site.build_ok();
 
     let with_team = site.html("posts/with-team/index.html");
@@ -897,4 +895,91 @@ fn site_templates_extend_the_originals_and_replace_the_components() {
         !select(&adr, ".badge.custom").is_empty(),
         "the site's components.html is used"
     );
+}
+
+/// Tag pages and the home page show each post's `card`, the `page_card` component's HTML made
+/// once per page: the same bytes as calling the component in the list, made from the site's
+/// own component when it has one; a component that fails still fails the build at its line.
+#[test]
+fn list_cards_are_the_page_card_component_made_once_per_page() {
+    let cached_call =
+        "{% if p.card is defined %}{{ p.card }}{% else %}{{<page_card p={p} />}}{% endif %}";
+    let lists = |site: &TestSite| {
+        let mut files = snapshot(&site.public());
+        files.retain(|path, _| path == "index.html" || path.starts_with("tags/"));
+        files
+    };
+    let cached = TestSite::fixture("basic");
+    cached.build_ok();
+    let called = TestSite::fixture("basic");
+    for (name, template) in [
+        (
+            "tag.html",
+            include_str!("../themes/default/templates/tag.html"),
+        ),
+        (
+            "index.html",
+            include_str!("../themes/default/templates/index.html"),
+        ),
+    ] {
+        assert!(
+            template.contains(cached_call),
+            "{name} shows no cached card"
+        );
+        let calling = template.replace(cached_call, "{{<page_card p={p} />}}");
+        called.write(&format!("templates/{name}"), &calling);
+    }
+    called.build_ok();
+    let cached_lists = lists(&cached);
+    assert!(
+        cached_lists
+            .values()
+            .filter(|html| String::from_utf8_lossy(html).contains("<article class=\"card card-post"))
+            .count()
+            >= 3,
+        "tag pages and the home page show post cards"
+    );
+    assert_eq!(cached_lists, lists(&called));
+
+    let own = TestSite::fixture("basic");
+    write_components_changed(
+        &own,
+        "<article class=\"card card-",
+        "<article class=\"card own card-",
+    );
+    own.build_ok();
+    let home = own.html("index.html");
+    assert!(!select(&home, ".card-list .card.own").is_empty());
+    let tags = snapshot(&own.public().join("tags"));
+    assert!(
+        tags.values()
+            .any(|html| String::from_utf8_lossy(html)
+                .contains("<article class=\"card own card-post")),
+        "the site's page_card makes the tag pages' cards"
+    );
+
+    let failing = TestSite::fixture("basic");
+    write_components_changed(
+        &failing,
+        "<article class=\"card card-",
+        "{{ p.no_such_field }}<article class=\"card card-",
+    );
+    let out = failing.lore(&["build"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("components.html") && err.contains("no_such_field"),
+        "{err}"
+    );
+}
+
+/// Gives `site` the default theme's `components.html` with `markup` replaced by `with`.
+fn write_components_changed(site: &TestSite, markup: &str, with: &str) {
+    let components = include_str!("../themes/default/templates/components.html");
+    let changed = components.replace(markup, with);
+    assert_ne!(
+        changed, components,
+        "`{markup}` is no longer in components.html"
+    );
+    site.write("templates/components.html", &changed);
 }
