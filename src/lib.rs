@@ -12,6 +12,7 @@ pub mod config;
 pub mod discover;
 pub mod document;
 pub mod error;
+pub mod escape;
 pub mod front_matter;
 pub mod highlight;
 pub mod markdown;

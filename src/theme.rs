@@ -161,7 +161,7 @@ fn compile(templates: &BTreeMap<String, (String, PathBuf)>) -> BuildResult<Tera>
     let mut tera = Tera::new();
     tera.autoescape_on([".html", ".xml", ".htm"]);
     // Tera's default leaves `'` as it is; Lore's escapes it too, for single-quoted attributes.
-    tera.set_escape_fn(crate::markdown::write_escaped_html);
+    tera.set_escape_fn(crate::escape::write_escaped_html);
     // Filters are registered before templates: Tera checks every filter a template names.
     tera.register_filter("truncate", truncate);
     tera.register_filter("date", date);

@@ -3,6 +3,7 @@
 
 use super::context::{Contexts, absolute_url};
 use crate::document::Kind;
+use crate::escape::escape_xml;
 use crate::output::Sink;
 use crate::site::{Site, Tag, newest_first};
 use rayon::prelude::*;
@@ -123,31 +124,35 @@ fn atom(
     let _ = write!(
         xml,
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n  <title>{}</title>\n",
-        esc(&config.language),
-        esc(title)
+        escape_xml(&config.language),
+        escape_xml(title)
     );
     if !config.description.is_empty() {
-        let _ = writeln!(xml, "  <subtitle>{}</subtitle>", esc(&config.description));
+        let _ = writeln!(
+            xml,
+            "  <subtitle>{}</subtitle>",
+            escape_xml(&config.description)
+        );
     }
     let _ = writeln!(
         xml,
         "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>",
-        esc(&abs(site, self_path))
+        escape_xml(&abs(site, self_path))
     );
     let _ = writeln!(
         xml,
         "  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>",
-        esc(&abs(site, alternate))
+        escape_xml(&abs(site, alternate))
     );
     let _ = writeln!(
         xml,
         "  <id>{}</id>\n  <updated>{updated}</updated>",
-        esc(&abs(site, self_path))
+        escape_xml(&abs(site, self_path))
     );
     let _ = writeln!(
         xml,
         "  <author><name>{}</name></author>",
-        esc(config.author.as_deref().unwrap_or(&config.title))
+        escape_xml(config.author.as_deref().unwrap_or(&config.title))
     );
     let _ = writeln!(
         xml,
@@ -183,27 +188,31 @@ pub fn entry(site: &Site, i: usize, html: &str) -> String {
     let _ = write!(
         xml,
         "  <entry>\n    <title>{}</title>\n    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
-        esc(&doc.title),
-        esc(&url)
+        escape_xml(&doc.title),
+        escape_xml(&url)
     );
     let _ = write!(
         xml,
         "    <id>{}</id>\n    <published>{published}</published>\n    <updated>{updated}</updated>\n",
-        esc(&url)
+        escape_xml(&url)
     );
     for author in &doc.meta.authors {
-        let _ = writeln!(xml, "    <author><name>{}</name></author>", esc(author));
+        let _ = writeln!(
+            xml,
+            "    <author><name>{}</name></author>",
+            escape_xml(author)
+        );
     }
     for tag in &doc.meta.tags {
-        let _ = writeln!(xml, "    <category term=\"{}\"/>", esc(tag));
+        let _ = writeln!(xml, "    <category term=\"{}\"/>", escape_xml(tag));
     }
     if !page.excerpt.is_empty() {
-        let _ = writeln!(xml, "    <summary>{}</summary>", esc(&page.excerpt));
+        let _ = writeln!(xml, "    <summary>{}</summary>", escape_xml(&page.excerpt));
     }
     let _ = writeln!(
         xml,
         "    <content type=\"html\">{}</content>\n  </entry>",
-        esc(html)
+        escape_xml(html)
     );
     xml
 }
@@ -229,7 +238,7 @@ pub fn sitemap(site: &Site, paths: &[String]) -> String {
         let _ = write!(
             xml,
             "  <url><loc>{}</loc>",
-            esc(&format!("{}{url_path}", site.config.base_url))
+            escape_xml(&format!("{}{url_path}", site.config.base_url))
         );
         if let Some(day) = lastmod.get(path.as_str()) {
             let _ = write!(xml, "<lastmod>{day}</lastmod>");
@@ -243,83 +252,8 @@ pub fn sitemap(site: &Site, paths: &[String]) -> String {
 pub fn opensearch(site: &Site, contexts: &Contexts<'_>) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<OpenSearchDescription xmlns=\"http://a9.com/-/spec/opensearch/1.1/\">\n  <ShortName>{}</ShortName>\n  <Description>Search {}</Description>\n  <InputEncoding>UTF-8</InputEncoding>\n  <Url type=\"text/html\" template=\"{}?q={{searchTerms}}\"/>\n</OpenSearchDescription>\n",
-        esc(&site.config.title.chars().take(16).collect::<String>()),
-        esc(&site.config.title),
-        esc(&contexts.absolute("search/"))
+        escape_xml(&site.config.title.chars().take(16).collect::<String>()),
+        escape_xml(&site.config.title),
+        escape_xml(&contexts.absolute("search/"))
     )
-}
-
-/// Escapes text for XML content and attribute values; drops characters XML 1.0 forbids.
-pub fn esc(text: &str) -> String {
-    // Feeds escape whole pages: bytes are classified through a table and the runs between
-    // the ones to replace or drop are copied whole (decoding every character was 9% of a
-    // 1,000-page build). Everything to replace is ASCII, and U+FFFE and U+FFFF start with
-    // 0xEF, never inside a character: cuts stay on character boundaries.
-    let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    let mut copied = 0;
-    let mut at = 0;
-    while at < bytes.len() {
-        if !XML_SPECIAL[bytes[at] as usize] {
-            at += 1;
-            continue;
-        }
-        let (replacement, len) = match bytes[at] {
-            b'&' => ("&amp;", 1),
-            b'<' => ("&lt;", 1),
-            b'>' => ("&gt;", 1),
-            b'"' => ("&quot;", 1),
-            b'\'' => ("&apos;", 1),
-            0xEF if matches!(bytes.get(at + 1..at + 3), Some([0xBF, 0xBE | 0xBF])) => ("", 3),
-            0xEF => {
-                at += 1;
-                continue;
-            }
-            // Control characters but tab, newline and return: not allowed in XML 1.0.
-            _ => ("", 1),
-        };
-        out.push_str(&text[copied..at]);
-        out.push_str(replacement);
-        at += len;
-        copied = at;
-    }
-    out.push_str(&text[copied..]);
-    out
-}
-
-/// The bytes [`esc`] stops at: markup, control characters XML forbids, and 0xEF, the first
-/// byte of U+FFFE and U+FFFF.
-const XML_SPECIAL: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        table[b] = !matches!(b as u8, b'\t' | b'\n' | b'\r');
-        b += 1;
-    }
-    table[b'&' as usize] = true;
-    table[b'<' as usize] = true;
-    table[b'>' as usize] = true;
-    table[b'"' as usize] = true;
-    table[b'\'' as usize] = true;
-    table[0xEF] = true;
-    table
-};
-
-#[cfg(test)]
-mod tests {
-    use super::esc;
-
-    #[test]
-    fn esc_escapes_markup_and_drops_what_xml_forbids() {
-        assert_eq!(
-            esc("a<b>&\"c\"'d'\u{1}\te\u{FFFE}é\u{FFFF}\n"),
-            "a&lt;b&gt;&amp;&quot;c&quot;&apos;d&apos;\teé\n"
-        );
-        assert_eq!(esc(""), "");
-        assert_eq!(esc("plain ünïcode"), "plain ünïcode");
-        // U+FFFD and U+FEFF share U+FFFE's first byte and are kept; the text can end inside
-        // the check for a dropped character.
-        assert_eq!(esc("\u{FFFD}\u{FEFF}x\u{FFFF}"), "\u{FFFD}\u{FEFF}x");
-        assert_eq!(esc("\u{1F600}&\u{7}"), "\u{1F600}&amp;");
-    }
 }

@@ -4,7 +4,7 @@
 
 use super::context::status_class;
 use crate::adr::record::RelationKind;
-use crate::markdown::escape_html;
+use crate::escape::escape_html;
 use crate::site::Site;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;

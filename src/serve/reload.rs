@@ -93,8 +93,8 @@ pub fn inject(html: &str, base_path: &str, version: &str, error: Option<&str>) -
     }
     tags.push_str(&format!(
         r#"<script src="{}__lore/live.js" data-version="{}" defer></script>"#,
-        crate::markdown::escape_html(base_path),
-        crate::markdown::escape_html(version)
+        crate::escape::escape_html(base_path),
+        crate::escape::escape_html(version)
     ));
     match find_body_end(html) {
         Some(at) => format!("{}{tags}{}", &html[..at], &html[at..]),
@@ -120,7 +120,7 @@ pub fn overlay(error: &str) -> String {
             r#"This is the last good version of the page; fix the file and this message goes away by itself."#,
             r#"<pre style="white-space:pre-wrap;margin:.75rem 0 0">{}</pre></div>"#
         ),
-        crate::markdown::escape_html(error)
+        crate::escape::escape_html(error)
     )
 }
 
