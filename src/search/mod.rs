@@ -229,8 +229,11 @@ pub(crate) struct PackedAliases {
 }
 
 impl PackedAliases {
+    /// Packs `pairs`, whose surfaces are distinct.
     fn pack(mut pairs: Vec<(u32, u32)>) -> PackedAliases {
-        pairs.sort_unstable();
+        // A page lists each word once, so by surface alone is by (surface, stem).
+        radsort::sort_by_key(&mut pairs, |&(surface, _)| surface);
+        debug_assert!(pairs.windows(2).all(|w| w[0].0 < w[1].0));
         let mut bytes = Vec::with_capacity(pairs.len() * 4);
         let mut prev = 0;
         for (surface, stem) in pairs {
@@ -597,8 +600,9 @@ impl Builder<'_> {
                 sec: if best_w > 0.0 { best_sec } else { 0 },
             });
         }
-        // In id order: `write_index` takes each range of ids as a slice of every page.
-        entries.sort_unstable_by_key(|e| e.id);
+        // In id order: `write_index` takes each range of ids as a slice of every page. A radix
+        // sort: a page's few hundred entries took quicksort some 45,000 instructions.
+        radsort::sort_by_key(&mut entries, |e| e.id);
         let aliases = self
             .aliases
             .iter()
