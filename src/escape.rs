@@ -123,8 +123,13 @@ pub fn write_escaped_html(text: &str, out: &mut dyn std::io::Write) -> std::io::
 /// dropped.
 pub fn escape_xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
-    runs(text, &XML_STOPS, xml_entity, |run| out.push_str(run));
+    escape_xml_into(text, &mut out);
     out
+}
+
+/// [`escape_xml`] appended to `out`.
+pub fn escape_xml_into(text: &str, out: &mut String) {
+    runs(text, &XML_STOPS, xml_entity, |run| out.push_str(run));
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use super::context::{Contexts, absolute_url};
 use crate::document::Kind;
-use crate::escape::escape_xml;
+use crate::escape::{escape_xml, escape_xml_into};
 use crate::output::Sink;
 use crate::site::{Site, Tag, newest_first};
 use rayon::prelude::*;
@@ -120,7 +120,11 @@ fn atom(
         })
         .max()
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
-    let mut xml = String::with_capacity(4096);
+    let entries: usize = pages
+        .iter()
+        .map(|i| content.get(i).map_or(0, String::len))
+        .sum();
+    let mut xml = String::with_capacity(entries + 4096);
     let _ = write!(
         xml,
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n  <title>{}</title>\n",
@@ -170,7 +174,9 @@ fn atom(
 
 /// Page `i`'s `<entry>`, its content `html` (the page's rendered Markdown).
 pub fn entry(site: &Site, i: usize, html: &str) -> String {
-    let mut xml = String::with_capacity(html.len() + html.len() / 8 + 1024);
+    // Escaped, a page's HTML grows by a third to a half (its markup's `<`, `>` and quotes);
+    // growing the entry copied it over and over.
+    let mut xml = String::with_capacity(html.len() * 3 / 2 + 1024);
     let page = &site.pages[i];
     let doc = &page.doc;
     let url = abs(site, &page.url);
@@ -209,11 +215,9 @@ pub fn entry(site: &Site, i: usize, html: &str) -> String {
     if !page.excerpt.is_empty() {
         let _ = writeln!(xml, "    <summary>{}</summary>", escape_xml(&page.excerpt));
     }
-    let _ = writeln!(
-        xml,
-        "    <content type=\"html\">{}</content>\n  </entry>",
-        escape_xml(html)
-    );
+    xml.push_str("    <content type=\"html\">");
+    escape_xml_into(html, &mut xml);
+    xml.push_str("</content>\n  </entry>\n");
     xml
 }
 
