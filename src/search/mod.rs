@@ -548,6 +548,7 @@ impl<'a> Builder<'a> {
             }
         }
         let mut infos = std::mem::take(&mut self.infos);
+        infos.reserve(batch.tokens.len());
         let mut start = 0;
         for token in &batch.tokens {
             let info = match *token {
