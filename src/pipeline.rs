@@ -333,10 +333,12 @@ fn read_each<T: Send>(
     load: impl Fn(discover::SourceFile) -> T + Sync + Send,
 ) -> Vec<T> {
     // Large sites keep to a thread a core: the extra threads' heaps held some 30 MB more of a
-    // 100,000-page build's peak.
-    let pool = (sources.len() < large_site_threshold())
-        .then(reading_threads)
-        .flatten();
+    // 100,000-page build's peak. The system reads their files ahead instead.
+    let large = sources.len() >= large_site_threshold();
+    if large {
+        read_ahead(sources.iter().map(|s| s.path.clone()).collect());
+    }
+    let pool = (!large).then(reading_threads).flatten();
     let read = || {
         sources
             .into_par_iter()
@@ -348,6 +350,25 @@ fn read_each<T: Send>(
         Some(pool) => pool.install(read),
         None => read(),
     })
+}
+
+/// Asks the system, from a thread of its own, to read `paths` into its file cache ahead of the
+/// readers. A large site's sources are often not in the cache (100,000 pages are 800 MB, and the
+/// system lets go of them under memory pressure), and a thread a core waits for each file in
+/// turn: reading and parsing the 100k corpus took 9.5 s cold against 2.3 s warm.
+fn read_ahead(paths: Vec<std::path::PathBuf>) {
+    #[cfg(target_os = "linux")]
+    std::thread::spawn(move || {
+        use std::os::fd::AsRawFd;
+        for path in paths {
+            if let Ok(file) = std::fs::File::open(&path) {
+                // SAFETY: advice about an open descriptor; no memory is passed.
+                unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_WILLNEED) };
+            }
+        }
+    });
+    #[cfg(not(target_os = "linux"))]
+    drop(paths);
 }
 
 /// Threads that read and parse sources: several per core. Sources not in the system's file
