@@ -119,7 +119,7 @@ pub fn parse_hashed(
 
 impl Document {
     /// Its Markdown, read from its file again: for a build that let it go after reading it
-    /// (`Site::release_bodies`). Fails, naming the file, when the file changed meanwhile: what
+    /// (`site::assemble_rendered`). Fails, naming the file, when the file changed meanwhile: what
     /// was built from it so far (lists, links, the index) would not match.
     pub fn read_body_again(&self) -> Result<String, Diagnostic> {
         let path = &self.source.path;

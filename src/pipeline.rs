@@ -65,14 +65,13 @@ pub const PAGES_PER_TASK: usize = 16;
 /// libmimalloc-sys names no constant for it. A unit test checks it reads the documented default.
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// From this many sources a build trades CPU for memory: it scans Markdown, lets go of it,
-/// and reads and parses it again in the page pass; it hands freed memory back to the system,
-/// and writes the search index before the lists instead of beside them. Below, it renders
-/// each page's Markdown once, in the scan, holds the HTML until the page pass, keeps freed
-/// memory and writes the two side by side (a 10,000-page build peaks at 370-390 MB so);
-/// memory freed while kept is never handed back, which on 100,000 pages raised the peak from
-/// 1.9 to 2.1 GB, and 100,000 pages' HTML is some 1 GB. `LORE_LARGE_SITE` sets
-/// another threshold (a machine with less memory may want the trades sooner).
+/// From this many sources a build trades time for memory: it holds each page's HTML, from the
+/// scan that renders it to the page pass, in a temporary file instead of in memory (100,000
+/// pages' HTML is 1.1 GB), hands freed memory back to the system, and writes the search index
+/// before the lists instead of beside them. Below, it keeps freed memory and writes the two
+/// side by side (a 10,000-page build peaks at 370-390 MB so); memory freed while kept is never
+/// handed back, which on 100,000 pages raised the peak from 1.9 to 2.1 GB. `LORE_LARGE_SITE`
+/// sets another threshold (a machine with less memory may want the trades sooner).
 const LARGE_SITE: usize = 30_000;
 
 /// [`LARGE_SITE`], or the number `LORE_LARGE_SITE` gives (a warning names a value that is not one).
@@ -420,20 +419,32 @@ fn put_first(mut discovery: Vec<Diagnostic>, site_warnings: &mut Vec<Diagnostic>
     *site_warnings = discovery;
 }
 
-/// [`assemble_documents`] for a site whose pages' HTML is held until the page pass: each post's
-/// and decision's Markdown rendered once, as it is scanned, indexed for search and let go.
+/// [`assemble_documents`] for `lore build`: each post's and decision's Markdown rendered once,
+/// as it is scanned, indexed for search and let go; its HTML held until the page pass, in
+/// memory or, for a large site, in `spill`.
 fn assemble_rendered(
     config: SiteConfig,
     docs: Vec<Document>,
     assets: Vec<(std::path::PathBuf, String)>,
     warnings: Vec<Diagnostic>,
+    spill: Option<&std::sync::Arc<render::spill::Spill>>,
 ) -> BuildResult<(Site, Vec<Option<render::Prepared>>)> {
     let (analyzer, _) = crate::search::Analyzer::for_language(&config.language);
-    let prepare = |page: site::RenderedPage<'_>| render::prepare(page, &analyzer);
+    let prepare = |page: site::RenderedPage<'_>| render::prepare(page, &analyzer, spill);
     let (mut site, prepared) = timed("assemble (markdown rendered, links, graph)", || {
         site::assemble_rendered(config, docs, assets, &prepare)
     })?;
     put_first(warnings, &mut site.warnings);
+    let mut failed = Vec::new();
+    let prepared = prepared
+        .into_iter()
+        .map(|page| page.and_then(|p| p.map_err(|e| failed.push(e)).ok()))
+        .collect();
+    if !failed.is_empty() {
+        // One full disk fails every page alike.
+        failed.dedup_by(|a, b| a.to_string() == b.to_string());
+        return Err(BuildError::new(failed));
+    }
     Ok((site, prepared))
 }
 
@@ -563,14 +574,21 @@ pub fn build_to_disk(
         let sources = docs.par_iter().map(|doc| (&doc.source, doc.hash));
         cache::fingerprint_of(&config, &theme.fingerprint, sources, &found.assets).ok()
     });
-    let (site, prepared) = if large {
-        let mut site = assemble_documents(config, docs, found.assets, found.warnings, &|| false)?;
-        render::release_bodies(&mut site);
-        (site, Vec::new())
-    } else {
-        assemble_rendered(config, docs, found.assets, found.warnings)?
-    };
     let staging = Staging::create(&output_dir)?;
+    let spill = large
+        .then(|| render::spill::Spill::create_in(staging.path()))
+        .transpose()
+        .map_err(BuildError::one)?;
+    let (site, prepared) =
+        assemble_rendered(config, docs, found.assets, found.warnings, spill.as_ref())?;
+    if let Some(spill) = &spill {
+        log::debug!(
+            "HTML held in a temporary file: {} KB",
+            spill.bytes_written() >> 10
+        );
+        // The Markdown, let go page by page, back to the system before the page pass.
+        return_freed_memory();
+    }
     let mut sink = Sink::disk(staging.path());
     if let Some(bar) = progress {
         bar.set_length(site.pages.len() as u64);

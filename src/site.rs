@@ -27,8 +27,8 @@ pub struct Page {
     pub adr_id: Option<String>,
     /// Index into `Site::sections` for docs and posts.
     pub section: Option<usize>,
-    /// Its Markdown was let go ([`Site::release_bodies`], [`assemble_rendered`]) and is read
-    /// from its file again if asked for.
+    /// Its Markdown was let go ([`assemble_rendered`]) and is read from its file again if
+    /// asked for.
     pub body_released: bool,
 }
 
@@ -148,8 +148,8 @@ impl Site {
 
     /// Page `i`'s HTML and text: its Markdown rendered, code highlighted, links as its outline
     /// resolved them. Made when the page is written, not kept: it is most of a site's memory.
-    /// Only the page pass renders pages whose Markdown was let go ([`Site::release_bodies`]),
-    /// through [`Site::try_body`]; here reading one again could only fail into an empty body.
+    /// Pages whose Markdown was let go ([`assemble_rendered`]) are read again through
+    /// [`Site::try_body`]; here reading one again could only fail into an empty body.
     /// (Pages [`assemble_rendered`] rendered are not rendered again: their body comes with it.)
     pub fn body(&self, i: usize) -> Body {
         self.try_body(i).unwrap_or_default()
@@ -165,24 +165,6 @@ impl Site {
             return Ok(render(&markdown));
         }
         Ok(render(&page.doc.body))
-    }
-
-    /// Lets go of the Markdown of every page only its own render needs: all but the home page,
-    /// the decision log's introduction, section index pages and `keep` (pages feeds show),
-    /// which lists render too. The page pass reads them again from their files: held through a
-    /// 100,000-page build, they were 800 MB of its peak. For `lore build` on large sites, which
-    /// renders each page once; `lore serve` keeps them.
-    pub fn release_bodies(&mut self, keep: &std::collections::HashSet<usize>) {
-        let mut kept = keep.clone();
-        kept.extend(self.home);
-        kept.extend(self.adr_intro);
-        kept.extend(self.sections.iter().filter_map(|s| s.index_page));
-        for (i, page) in self.pages.iter_mut().enumerate() {
-            if !kept.contains(&i) && page.output.is_some() {
-                page.doc.body = std::sync::Arc::from("");
-                page.body_released = true;
-            }
-        }
     }
 }
 

@@ -5,6 +5,7 @@ mod context;
 mod feed;
 pub mod graph;
 mod relative;
+pub mod spill;
 
 use crate::document::Kind;
 use crate::error::{BuildError, BuildResult, Diagnostic};
@@ -62,7 +63,10 @@ fn render_alone(
         return Ok(None);
     };
     let (content, search) = match prepared {
-        Some(prepared) => (prepared.html, prepared.search),
+        Some(prepared) => (
+            prepared.html.take().map_err(BuildError::one)?,
+            prepared.search,
+        ),
         None => {
             let mut body = site.try_body(i)?;
             let search = crate::search::index_page(&search_doc(page, &body), analyzer);
@@ -130,16 +134,6 @@ fn render_one_page(
         search: Some(alone.search),
         feed_entry: alone.html.map(|html| feed::entry(site, i, &html)),
     })
-}
-
-/// Lets go of the Markdown that only the page pass renders, to be read again there (see
-/// [`Site::release_bodies`]); the pages feeds show keep theirs.
-pub fn release_bodies(site: &mut Site) {
-    let shown_in_feeds = feed::Feeds::of(site).pages();
-    crate::pipeline::timed("release bodies", || {
-        site.release_bodies(&shown_in_feeds);
-        crate::pipeline::return_freed_memory();
-    });
 }
 
 /// Renders the whole site into memory.
@@ -375,22 +369,40 @@ fn search_doc_of<'a>(
 /// What the page pass needs of a page [`crate::site::assemble_rendered`] rendered: its HTML
 /// and its search entries. The rest of its body (text per section, code) goes at once.
 pub struct Prepared {
-    html: String,
+    html: PreparedHtml,
     search: crate::search::PageIndex,
 }
 
-/// Keeps of `page` what [`Prepared`] holds, indexing it for search.
+/// A prepared page's HTML: in memory, or in a large site's [`spill::Spill`].
+enum PreparedHtml {
+    Held(String),
+    Spilled(spill::Spilled),
+}
+
+impl PreparedHtml {
+    fn take(self) -> Result<String, Diagnostic> {
+        match self {
+            PreparedHtml::Held(html) => Ok(html),
+            PreparedHtml::Spilled(spilled) => spilled.read(),
+        }
+    }
+}
+
+/// Keeps of `page` what [`Prepared`] holds, indexing it for search; its HTML goes to `spill`
+/// when there is one.
 pub fn prepare(
     page: crate::site::RenderedPage<'_>,
     analyzer: &crate::search::Analyzer,
-) -> Prepared {
+    spill: Option<&std::sync::Arc<spill::Spill>>,
+) -> Result<Prepared, Diagnostic> {
     let body = page.body;
     let doc = search_doc_of(page.doc, page.url, page.adr_label, page.excerpt, &body);
     let search = crate::search::index_page(&doc, analyzer);
-    Prepared {
-        html: body.html,
-        search,
-    }
+    let html = match spill {
+        Some(spill) => PreparedHtml::Spilled(spill.put(&body.html)?),
+        None => PreparedHtml::Held(body.html),
+    };
+    Ok(Prepared { html, search })
 }
 
 /// What the pages' search entries hold (`-v`).
