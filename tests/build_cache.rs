@@ -85,6 +85,22 @@ fn output_changed_by_hand_is_rebuilt() {
     std::fs::write(site.public().join("stray.txt"), "not ours").unwrap();
     build_says(&site, &["build"], "Built ");
     assert!(!site.public().join("stray.txt").exists());
+    // Two folders down, as most of a site's files are: one longer, then one gone.
+    let nested = walkdir::WalkDir::new(site.public())
+        .min_depth(3)
+        .into_iter()
+        .filter_map(Result::ok)
+        .find(|e| e.file_type().is_file())
+        .expect("a file two folders down")
+        .into_path();
+    let bytes = std::fs::read(&nested).unwrap();
+    std::fs::write(&nested, [&bytes[..], b" "].concat()).unwrap();
+    build_says(&site, &["build"], "Built ");
+    assert_eq!(std::fs::read(&nested).unwrap(), bytes);
+    std::fs::remove_file(&nested).unwrap();
+    build_says(&site, &["build"], "Built ");
+    assert_eq!(std::fs::read(&nested).unwrap(), bytes);
+    build_says(&site, &["build"], "Unchanged ");
 }
 
 /// Another build of Lore (here the same executable with a byte appended, which still runs)
