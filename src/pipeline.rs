@@ -442,7 +442,7 @@ fn assemble_rendered(
         .collect();
     if !failed.is_empty() {
         // One full disk fails every page alike.
-        failed.dedup_by(|a, b| a.to_string() == b.to_string());
+        failed.dedup();
         return Err(BuildError::new(failed));
     }
     Ok((site, prepared))

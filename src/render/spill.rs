@@ -178,4 +178,18 @@ mod tests {
             "the file has no name"
         );
     }
+
+    #[test]
+    fn a_page_that_cannot_be_read_back_fails_naming_the_folder() {
+        let folder = tempfile::tempdir().unwrap();
+        let spill = Spill::create_in(folder.path()).unwrap();
+        let page = spill.put("<p>gone</p>").unwrap();
+        spill.file.set_len(0).unwrap();
+        let error = page.read().unwrap_err().to_string();
+        assert!(error.contains("cannot read a temporary file"), "{error}");
+        assert!(
+            error.contains(&folder.path().display().to_string()),
+            "{error}"
+        );
+    }
 }
