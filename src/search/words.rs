@@ -361,9 +361,12 @@ pub(crate) struct Words {
     /// Folded word -> its term id, or its alias id | `ALIAS` (one lookup gives what the
     /// common case needs).
     word_ids: StrMap,
-    /// Per alias id (a word that differs from its stem): the word, its term id, and the
-    /// word's global id once known, else NONE.
-    aliases: Vec<(Box<str>, u32, u32)>,
+    /// Per alias id (a word that differs from its stem): its term id, and the word's global
+    /// id once known, else NONE. Every use of the word reads it: 8 bytes an alias, the
+    /// spelling apart (as `globals`).
+    aliases: Vec<Alias>,
+    /// Per alias id: the word, until it has a global id.
+    alias_spellings: Vec<Option<Box<str>>>,
     /// Term (stem, snake_case identifier, CJK bigram) -> term id.
     term_ids: StrMap,
     /// Per term id: its global id (NONE until the page that met it ends). Apart from the
@@ -378,6 +381,13 @@ pub(crate) struct Words {
     /// Per alias id: whether the current page has listed it.
     pub(crate) alias_listed: Vec<bool>,
     stem_buf: String,
+}
+
+/// An alias's term id and its own global id (NONE until a page lists it).
+#[derive(Clone, Copy)]
+struct Alias {
+    term: u32,
+    global: u32,
 }
 
 thread_local! {
@@ -426,7 +436,7 @@ impl Words {
         } else {
             let alias = v & !ALIAS;
             WordInfo {
-                term: self.aliases[alias as usize].1,
+                term: self.aliases[alias as usize].term,
                 alias,
             }
         }
@@ -457,7 +467,8 @@ impl Words {
         stem_with(self.stemmer.as_ref(), word, &mut stem);
         let term = self.term(&stem);
         let info = if *stem != *word {
-            self.aliases.push((word.into(), term, NONE));
+            self.aliases.push(Alias { term, global: NONE });
+            self.alias_spellings.push(Some(word.into()));
             self.alias_listed.push(false);
             let alias = (self.aliases.len() - 1) as u32;
             self.word_ids.insert(word, alias | ALIAS);
@@ -483,30 +494,33 @@ impl Words {
     /// Gives global ids to the terms met since the last call and to `aliases`, under one
     /// lock (per page, not per word: the two threads no longer queue for it word by word).
     pub(crate) fn resolve(&mut self, aliases: &[u32]) {
-        let unresolved = aliases.iter().any(|&a| self.aliases[a as usize].2 == NONE);
+        let unresolved = aliases
+            .iter()
+            .any(|&a| self.alias_spellings[a as usize].is_some());
         if self.pending.is_empty() && !unresolved {
             return;
         }
         // Hashed before the lock: the other thread waits for as little as can be.
-        let alias_hashes: Vec<(u32, u32)> = aliases
+        let alias_spellings: Vec<(u32, u32, Box<str>)> = aliases
             .iter()
-            .filter(|&&a| self.aliases[a as usize].2 == NONE)
-            .map(|&a| (a, hash(&self.aliases[a as usize].0)))
+            .filter_map(|&a| {
+                let spelling = self.alias_spellings[a as usize].take()?;
+                Some((a, hash(&spelling), spelling))
+            })
             .collect();
         let mut g = global().lock().unwrap_or_else(|e| e.into_inner());
         for (t, h, spelling) in self.pending.drain(..) {
             self.globals[t as usize] = g.id_hashed(&spelling, h);
         }
-        for (a, h) in alias_hashes {
-            let alias = &mut self.aliases[a as usize];
-            alias.2 = g.id_hashed(&alias.0, h);
+        for (a, h, spelling) in alias_spellings {
+            self.aliases[a as usize].global = g.id_hashed(&spelling, h);
         }
     }
 
     /// An alias's (global id of the word, global id of its stem), after `resolve`.
     pub(crate) fn alias_globals(&self, alias: u32) -> (u32, u32) {
-        let (_, term, global) = &self.aliases[alias as usize];
-        (*global, self.globals[*term as usize])
+        let alias = &self.aliases[alias as usize];
+        (alias.global, self.globals[alias.term as usize])
     }
 
     /// A term's global id, after `resolve`.
