@@ -192,4 +192,24 @@ mod tests {
             "{error}"
         );
     }
+
+    /// A full disk: `/dev/full` fails every write with "no space left on device".
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_page_that_cannot_be_written_fails_naming_the_folder_and_the_cause() {
+        let folder = tempfile::tempdir().unwrap();
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full");
+        let spill = std::sync::Arc::new(Spill {
+            file: full.unwrap(),
+            end: Default::default(),
+            folder: folder.path().to_path_buf(),
+        });
+        let error = spill.put("<p>lost</p>").err().unwrap().to_string();
+        assert!(error.contains("cannot write a temporary file"), "{error}");
+        assert!(
+            error.contains(&folder.path().display().to_string()),
+            "{error}"
+        );
+        assert!(error.to_lowercase().contains("no space left"), "{error}");
+    }
 }

@@ -6,6 +6,7 @@
 //! UAX #29 word boundaries (which `Intl.Segmenter` implements differently
 //! across browsers).
 
+use super::swar::{bytes_in, top_bits, with_bit};
 use rust_stemmers::{Algorithm, Stemmer};
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
@@ -408,7 +409,7 @@ impl ByteMasks {
             let mut eight = [0u8; 8];
             eight[..chunk.len()].copy_from_slice(chunk);
             let x = u64::from_le_bytes(eight);
-            let letter = bytes_in(x | (0x20 * LANES), b'a', b'z');
+            let letter = bytes_in(with_bit(x, 0x20), b'a', b'z');
             let underscore = bytes_in(x, b'_', b'_');
             let word = letter | bytes_in(x, b'0', b'9') | underscore;
             masks.word |= top_bits(word) << (8 * i);
@@ -417,20 +418,6 @@ impl ByteMasks {
         }
         masks
     }
-}
-
-const LANES: u64 = 0x0101_0101_0101_0101;
-
-/// The top bit of each byte of `x` (ASCII bytes only) that lies in `lo..=hi`.
-fn bytes_in(x: u64, lo: u8, hi: u8) -> u64 {
-    let from_lo = x + u64::from(0x80 - lo) * LANES;
-    let above_hi = x + u64::from(0x7f - hi) * LANES;
-    from_lo & !above_hi & (0x80 * LANES)
-}
-
-/// The top bits of the eight bytes of `x`, gathered into bits 0..8.
-fn top_bits(x: u64) -> u64 {
-    (x >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
 }
 
 const SEPARATOR: u8 = 0;

@@ -6,6 +6,7 @@
 
 mod analyze;
 pub mod query;
+mod swar;
 mod words;
 mod write;
 

