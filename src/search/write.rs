@@ -209,8 +209,18 @@ fn parts() -> usize {
     (rayon::current_num_threads() * 8).clamp(1, 64)
 }
 
-/// Boundaries of about `parts` ranges of global ids holding about equal numbers of postings,
-/// from a sample of the pages (the ids of common words, met first, are small).
+/// The share of the encoder's work that goes with the number of ids in a range rather than
+/// its postings: per-range times at 100,000 pages put the long tail's 2.3 million ids at some
+/// 370 ms of 3.3 s.
+const ID_SHARE: f64 = 0.125;
+
+/// Boundaries of about `parts` ranges of global ids, each with about as much to encode,
+/// counted mostly in postings (from a sample of the pages) and partly in ids ([`ID_SHARE`]).
+/// The ids of common words, met first, are small and hold most postings; the long tail of rare
+/// terms (100,000 pages: two million identifiers and names) holds few, but each costs the
+/// encoder's per-id tables a cache miss. Cut by postings alone, the tail was one range that
+/// took 550 ms against 160-210 for each other (so one core worked alone at the end); now the
+/// largest takes 310-370 ms for the same total.
 fn id_ranges(docs: &[&PageIndex], ids: usize, parts: usize) -> Vec<u32> {
     let step = (docs.len() / 256).max(1);
     let mut sample: Vec<u32> = docs
@@ -219,13 +229,27 @@ fn id_ranges(docs: &[&PageIndex], ids: usize, parts: usize) -> Vec<u32> {
         .flat_map(|d| d.entries().iter().map(|e| e.id))
         .collect();
     sample.sort_unstable();
+    let share = |id: u32| {
+        let postings = sample.partition_point(|&s| s < id) as f64 / sample.len().max(1) as f64;
+        postings * (1.0 - ID_SHARE) + f64::from(id) / ids.max(1) as f64 * ID_SHARE
+    };
+    // Candidates: every sampled id, and ids evenly spaced (the tail holds few sampled ones).
+    let spaced = (1..4 * parts).map(|k| (ids * k / (4 * parts)) as u32);
+    let mut candidates: Vec<u32> = sample.iter().copied().chain(spaced).collect();
+    candidates.sort_unstable();
+    candidates.dedup();
     let mut cuts = vec![0u32];
-    for p in 1..parts {
-        if let Some(&id) = sample.get(sample.len() * p / parts)
-            && cuts.last().is_some_and(|&last| id > last)
-            && (id as usize) < ids
+    let mut next = 1;
+    for id in candidates {
+        if next >= parts {
+            break;
+        }
+        if (id as usize) < ids
+            && id > *cuts.last().unwrap_or(&0)
+            && share(id) * parts as f64 >= next as f64
         {
             cuts.push(id);
+            next += 1;
         }
     }
     cuts.push(ids as u32);
@@ -675,7 +699,8 @@ impl<'a> Shards<'a> {
         let mut bounds: Vec<usize> = vec![0];
         let mut size = 0usize;
         for (i, (t, p)) in terms.list.iter().zip(postings).enumerate() {
-            let add = p.len() + terms.spell(t).len() + 6;
+            // The spelling's length from its bounds: reading it, each term was a cache miss.
+            let add = p.len() + (t.end - t.start) as usize + 6;
             if size > 0 && size + add > SHARD_BYTES {
                 bounds.push(i);
                 size = 0;
@@ -913,6 +938,49 @@ mod tests {
             .fold(0.0f32, f32::max);
         assert!(every_entry > 1.0);
         assert_eq!(impacts.qmax.to_bits(), every_entry.to_bits());
+    }
+
+    #[test]
+    fn id_ranges_cover_every_id_once_in_at_most_the_parts_asked() {
+        // Pages sharing a few common words, each with a tail of words of its own.
+        use crate::search::{Analyzer, SearchDoc, SearchSection, index_page};
+        let (an, _) = Analyzer::for_language("en");
+        let bodies: Vec<String> = (0..300)
+            .map(|i| {
+                let own = (0..20).map(|k| format!("rangeword{i}x{k}"));
+                let common = ["cache", "budget", "latency"].map(String::from);
+                common.into_iter().chain(own).collect::<Vec<_>>().join(" ")
+            })
+            .collect();
+        let pages: Vec<PageIndex> = bodies
+            .iter()
+            .map(|body| {
+                let sections = vec![SearchSection {
+                    anchor: None,
+                    heading: "",
+                    text: body,
+                }];
+                let doc = SearchDoc {
+                    title: "Ranges",
+                    url: "/r/",
+                    kind: "post",
+                    sections,
+                    ..Default::default()
+                };
+                index_page(&doc, &an)
+            })
+            .collect();
+        let docs: Vec<&PageIndex> = pages.iter().collect();
+        let ids = crate::search::words::spellings(|s| s.len());
+        for parts in [1, 2, 7, 16] {
+            let cuts = id_ranges(&docs, ids, parts);
+            assert_eq!(cuts.first(), Some(&0), "{cuts:?}");
+            assert_eq!(cuts.last(), Some(&(ids as u32)), "{cuts:?}");
+            assert!(cuts.windows(2).all(|w| w[0] < w[1]), "{cuts:?}");
+            assert!(cuts.len() <= parts + 1, "{parts} parts: {cuts:?}");
+        }
+        // Most postings are in the pages' own words: they are split among the parts.
+        assert!(id_ranges(&docs, ids, 8).len() >= 6);
     }
 
     #[test]
