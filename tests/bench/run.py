@@ -219,6 +219,9 @@ def table(results):
             ratio_t = ratio_m = ""
             if hugo and name != "hugo":
                 ratio_t = f"{statistics.median(r['wall_s'] for r in hugo) / wall:.1f}x faster"
+                if len(runs) == len(hugo) and name == "lore":
+                    paired = [h["wall_s"] / r["wall_s"] for r, h in zip(runs, hugo)]
+                    ratio_t += f" ({min(paired):.1f}-{max(paired):.1f}x run by run)"
                 ratio_m = f"{statistics.median(r['peak_mb'] for r in hugo) / rss:.1f}x less"
             lines.append(f"| {size} | {name} | {wall:.2f} s | {min(walls):.2f}-{max(walls):.2f} s "
                          f"| {rss:.0f} MB | {ratio_t} | {ratio_m} |")
