@@ -478,12 +478,6 @@ impl Words {
     /// Gives global ids to the terms met since the last call and to `aliases`, under one
     /// lock (per page, not per word: the two threads no longer queue for it word by word).
     pub(crate) fn resolve(&mut self, aliases: &[u32]) {
-        let unresolved = aliases
-            .iter()
-            .any(|&a| self.alias_spellings[a as usize].is_some());
-        if self.pending.is_empty() && !unresolved {
-            return;
-        }
         // Hashed before the lock: the other thread waits for as little as can be.
         let alias_spellings: Vec<(u32, u32, Box<str>)> = aliases
             .iter()
@@ -492,6 +486,9 @@ impl Words {
                 Some((a, hash(&spelling), spelling))
             })
             .collect();
+        if self.pending.is_empty() && alias_spellings.is_empty() {
+            return;
+        }
         let mut g = global().lock().unwrap_or_else(|e| e.into_inner());
         for (t, h, spelling) in self.pending.drain(..) {
             self.globals[t as usize] = g.id_hashed(&spelling, h);

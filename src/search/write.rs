@@ -229,6 +229,11 @@ fn id_ranges(docs: &[&PageIndex], ids: usize, parts: usize) -> Vec<u32> {
         .flat_map(|d| d.entries().iter().map(|e| e.id))
         .collect();
     sample.sort_unstable();
+    cuts_by_share(&sample, ids, parts)
+}
+
+/// [`id_ranges`]'s cuts, from `sample` (the sampled postings' ids, sorted) among `ids` ids.
+fn cuts_by_share(sample: &[u32], ids: usize, parts: usize) -> Vec<u32> {
     let share = |id: u32| {
         let postings = sample.partition_point(|&s| s < id) as f64 / sample.len().max(1) as f64;
         postings * (1.0 - ID_SHARE) + f64::from(id) / ids.max(1) as f64 * ID_SHARE
@@ -981,6 +986,27 @@ mod tests {
         }
         // Most postings are in the pages' own words: they are split among the parts.
         assert!(id_ranges(&docs, ids, 8).len() >= 6);
+    }
+
+    #[test]
+    fn a_long_tail_of_ids_gets_a_range_of_its_own_though_it_holds_few_postings() {
+        // Nine tenths of the postings on ten common ids, the rest one each on ids spread over
+        // a million: cut by postings alone, every cut fell among the ten and the tail was one
+        // range.
+        let ids = 1_000_000;
+        let mut sample: Vec<u32> = (0..9_000).map(|i| i % 10).collect();
+        sample.extend((0..1_000).map(|i| 10 + i * 999));
+        sample.sort_unstable();
+        let cuts = cuts_by_share(&sample, ids, 8);
+        let in_tail = cuts
+            .iter()
+            .filter(|&&c| c > 10 && (c as usize) < ids)
+            .count();
+        assert!(in_tail >= 1, "{cuts:?}");
+        assert!(
+            cuts.iter().filter(|&&c| c > 0 && c <= 10).count() >= 3,
+            "{cuts:?}"
+        );
     }
 
     #[test]
