@@ -118,6 +118,13 @@ def bench_builds(lore, work, sizes, runs, peers, output_root=None, fresh=None):
                 wall, rss = timed_run(argv, cwd, out)
                 samples[size][name].append({"wall_s": wall, "peak_mb": rss})
                 log(f"{size} run {run + 1}/{runs}: {name} {wall:.2f} s, {rss:.0f} MB")
+    # One more Lore build of each size but the largest, so that every build of the next size
+    # has one of the smaller size before and after it (see growth_lines).
+    for size in sizes[:-1]:
+        name, argv, cwd, out = tools_for(size, "closing")[0]
+        wall, rss = timed_run(argv, cwd, out)
+        samples[size]["lore (closing)"] = [{"wall_s": wall, "peak_mb": rss}]
+        log(f"{size} closing run: {name} {wall:.2f} s, {rss:.0f} MB")
     for size in sizes:
         _, argv, cwd, out = tools_for(size, "unchanged")[0]
         timed_run(argv, cwd, out)
@@ -213,6 +220,8 @@ def table(results):
     for size, samples in results["builds"].items():
         hugo = samples.get("hugo")
         for name, runs in samples.items():
+            if name == "lore (closing)":
+                continue
             walls = [r["wall_s"] for r in runs]
             rss = statistics.median(r["peak_mb"] for r in runs)
             wall = statistics.median(walls)
@@ -236,13 +245,17 @@ def table(results):
 
 
 def growth_lines(builds):
-    """How Lore's time grows from each size to the next, against the pages' growth: the median
-    of each run's ratio (the two builds of a run are minutes apart at most), and their range."""
+    """How Lore's time grows from each size to the next, against the pages' growth: each build
+    of the larger size against the mean of the smaller size's builds just before and just after
+    it (the machine's speed drifts by a quarter within minutes; bracketing cancels a steady
+    drift, which a ratio to the build before alone takes in full), as the median and range
+    over the runs."""
     lines = []
     sizes = [size for size in builds if "lore" in builds[size]]
     for small, large in zip(sizes, sizes[1:]):
-        ratios = [b["wall_s"] / a["wall_s"]
-                  for a, b in zip(builds[small]["lore"], builds[large]["lore"])]
+        small_walls = [r["wall_s"] for r in builds[small]["lore"] + builds[small].get("lore (closing)", [])]
+        ratios = [b["wall_s"] / statistics.mean(small_walls[i:i + 2])
+                  for i, b in enumerate(builds[large]["lore"])]
         pages = [sum(SIZES[size]) for size in (small, large)]
         lines.append(f"| {small} -> {large} | lore | {statistics.median(ratios):.1f}x the time "
                      f"| {min(ratios):.1f}-{max(ratios):.1f}x, run by run "
