@@ -6,7 +6,8 @@
 use crate::error::{BuildError, BuildResult, Diagnostic, Location, io_diagnostic};
 use indicatif::ProgressBar;
 use rayon::slice::ParallelSliceMut;
-use std::collections::{BTreeMap, HashSet};
+use rustc_hash::FxHashSet;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -83,7 +84,10 @@ enum Target {
     Memory(Mutex<OutputSet>),
     Disk {
         root: PathBuf,
-        made: Mutex<HashSet<PathBuf>>,
+        /// Folders made so far, relative to `root` as in the paths put. Keyed by the string: a
+        /// `Path` hashes component by component, and with a folder per page (pretty URLs) that
+        /// was some 0.5% of a 100,000-page build's CPU, against 0.1% at 10,000 (perf).
+        made: Mutex<FxHashSet<String>>,
     },
 }
 
@@ -214,16 +218,18 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 fn write_one(
     root: &Path,
-    made: &Mutex<HashSet<PathBuf>>,
+    made: &Mutex<FxHashSet<String>>,
     path: &str,
     content: &Content,
 ) -> Result<(), Diagnostic> {
     let target = root.join(path);
-    if let Some(folder) = target.parent()
+    if let Some((folder, _)) = path.rsplit_once('/')
         && !lock(made).contains(folder)
     {
-        std::fs::create_dir_all(folder).map_err(|e| io_diagnostic(folder, "create folder", &e))?;
-        lock(made).insert(folder.to_path_buf());
+        let folder_path = root.join(folder);
+        std::fs::create_dir_all(&folder_path)
+            .map_err(|e| io_diagnostic(&folder_path, "create folder", &e))?;
+        lock(made).insert(folder.to_string());
     }
     match content {
         Content::Bytes(bytes) => {
