@@ -1122,22 +1122,31 @@ fn build_tags(pages: &[Page]) -> Vec<Tag> {
     tags
 }
 
+/// Per page, the listed pages that link to it, in page order. From (target, source) pairs sorted
+/// in parallel: inserting each link into its target's set one after the other (a cache miss per
+/// link on a large site) held one core for 0.1 s of a 100,000-page build while the other waited.
 fn build_backlinks(pages: &[Page]) -> Vec<Vec<usize>> {
-    let mut backlinks = vec![BTreeSet::new(); pages.len()];
-    for (from, page) in pages.iter().enumerate() {
-        for link in &page.outline.links {
-            if let LinkTarget::Page { page: to, .. } = link.target
-                && to != from
-                && page.is_listed()
-            {
-                backlinks[to].insert(from);
-            }
-        }
+    let mut pairs: Vec<(usize, usize)> = pages
+        .par_iter()
+        .enumerate()
+        .filter(|(_, page)| page.is_listed())
+        .flat_map_iter(|(from, page)| {
+            page.outline
+                .links
+                .iter()
+                .filter_map(move |link| match link.target {
+                    LinkTarget::Page { page: to, .. } if to != from => Some((to, from)),
+                    _ => None,
+                })
+        })
+        .collect();
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    let mut backlinks = vec![Vec::new(); pages.len()];
+    for (to, from) in pairs {
+        backlinks[to].push(from);
     }
     backlinks
-        .into_iter()
-        .map(|set| set.into_iter().collect())
-        .collect()
 }
 
 #[cfg(test)]

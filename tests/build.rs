@@ -417,6 +417,33 @@ fn zero_config_folder_of_markdown() {
 }
 
 #[test]
+fn backlinks_list_each_linking_page_once_in_page_order() {
+    let site = TestSite::empty();
+    let post = |title: &str, day: u8, body: &str| {
+        format!("---\ntitle: {title}\ndate: 2026-01-0{day}\n---\n{body}\n")
+    };
+    site.write(
+        "content/posts/b.md",
+        &post("Beta", 2, "See [c](c.md), [c again](c.md) and [me](b.md)."),
+    );
+    site.write("content/posts/a.md", &post("Alpha", 1, "See [c](c.md)."));
+    site.write(
+        "content/posts/c.md",
+        &post("Gamma", 3, "See [myself](c.md)."),
+    );
+    // The home page's introduction is shown inside the home page, not a page of its own.
+    site.write("content/_index.md", "Start with [c](posts/c.md).\n");
+    site.build_ok();
+    let backlinks = |rel: &str| texts(&site.html(rel), "section[aria-labelledby=backlinks] li > a");
+    assert_eq!(backlinks("posts/c/index.html"), ["Alpha", "Beta"]);
+    assert!(
+        backlinks("posts/b/index.html").is_empty(),
+        "a link to itself is none"
+    );
+    assert!(backlinks("posts/a/index.html").is_empty());
+}
+
+#[test]
 fn toml_front_matter_and_base_url_flag() {
     let site = TestSite::empty();
     site.write("content/posts/z.md", "+++\ntitle = \"From Zola\"\ndate = 2026-05-01\n[taxonomies]\ntags = [\"zola\"]\n+++\nBody.\n");
