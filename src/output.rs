@@ -85,8 +85,8 @@ enum Target {
     Disk {
         root: PathBuf,
         /// Folders made so far, relative to `root` as in the paths put. Keyed by the string: a
-        /// `Path` hashes component by component, and with a folder per page (pretty URLs) that
-        /// was some 0.5% of a 100,000-page build's CPU, against 0.1% at 10,000 (perf).
+        /// `Path` hashes component by component, and with a folder per page (pretty URLs) its
+        /// hashing was 0.18% of a 100,000-page build's CPU samples; 0.05% since (perf).
         made: Mutex<FxHashSet<String>>,
     },
 }
