@@ -73,11 +73,63 @@ pub struct Sink {
     target: Target,
     /// Every path put so far and its size (the sitemap lists them; the build stamp records
     /// them).
-    paths: Mutex<Vec<(String, u64)>>,
+    paths: Mutex<Puts>,
     errors: Mutex<Vec<Diagnostic>>,
     progress: Option<ProgressBar>,
     /// Set from elsewhere to stop rendering early (`lore serve`, when newer changes arrive).
     cancel: Option<Arc<AtomicBool>>,
+}
+
+/// The paths put, in the order put, but for a sorted beginning: the sitemap asks for them
+/// sorted before its own file is put, the build stamp after, and sorting the 230,000 paths of a
+/// 100,000-page site twice (with a copy of each) was 0.5% of its CPU samples, 58 times the
+/// 10,000-page site's (perf).
+#[derive(Default)]
+struct Puts {
+    list: Vec<(String, u64)>,
+    /// How many of `list`'s first are sorted, each path once.
+    sorted: usize,
+}
+
+impl Puts {
+    /// The paths sorted, each once with the size of its last put.
+    fn sorted(&mut self) -> &[(String, u64)] {
+        if self.sorted < self.list.len() {
+            let mut later = self.list.split_off(self.sorted);
+            // Stable and in parallel: a path's puts stay in order, and the last one wins.
+            later.par_sort_by(|a, b| a.0.cmp(&b.0));
+            let earlier = std::mem::take(&mut self.list);
+            self.list = last_of_each(merge_by_path(earlier, later));
+            self.sorted = self.list.len();
+        }
+        &self.list
+    }
+}
+
+/// Two lists sorted by path as one, `earlier`'s puts of a path before `later`'s.
+fn merge_by_path(earlier: Vec<(String, u64)>, later: Vec<(String, u64)>) -> Vec<(String, u64)> {
+    let mut merged = Vec::with_capacity(earlier.len() + later.len());
+    let mut later = later.into_iter().peekable();
+    for put in earlier {
+        while let Some(next) = later.next_if(|next| next.0 < put.0) {
+            merged.push(next);
+        }
+        merged.push(put);
+    }
+    merged.extend(later);
+    merged
+}
+
+/// A list sorted by path with each path's last put only.
+fn last_of_each(puts: Vec<(String, u64)>) -> Vec<(String, u64)> {
+    let mut files: Vec<(String, u64)> = Vec::with_capacity(puts.len());
+    for put in puts {
+        match files.last_mut() {
+            Some(last) if last.0 == put.0 => *last = put,
+            _ => files.push(put),
+        }
+    }
+    files
 }
 
 enum Target {
@@ -154,7 +206,7 @@ impl Sink {
             Content::Bytes(bytes) => bytes.len() as u64,
             Content::File(source) => std::fs::metadata(source).map_or(0, |m| m.len()),
         };
-        lock(&self.paths).push((path.clone(), size));
+        lock(&self.paths).list.push((path.clone(), size));
         match &self.target {
             Target::Memory(set) => {
                 let mut set = lock(set);
@@ -173,26 +225,16 @@ impl Sink {
         }
     }
 
-    /// Every path put so far, sorted.
-    pub fn paths(&self) -> Vec<String> {
-        self.files().into_iter().map(|(path, _)| path).collect()
+    /// Runs `f` with every path put so far, sorted.
+    pub fn with_paths<R>(&self, f: impl FnOnce(&mut dyn Iterator<Item = &str>) -> R) -> R {
+        let mut puts = lock(&self.paths);
+        f(&mut puts.sorted().iter().map(|(path, _)| path.as_str()))
     }
 
     /// Every path put so far with its size, sorted by path; for a path put twice, the size of
     /// the last (the file a disk sink left).
     pub fn files(&self) -> Vec<(String, u64)> {
-        let mut puts = lock(&self.paths).clone();
-        // Stable and in parallel (a map built one path at a time was 50 ms of one core for
-        // 100,000 pages): a path's puts stay in order, and the last one wins.
-        puts.par_sort_by(|a, b| a.0.cmp(&b.0));
-        let mut files: Vec<(String, u64)> = Vec::with_capacity(puts.len());
-        for put in puts {
-            match files.last_mut() {
-                Some(last) if last.0 == put.0 => *last = put,
-                _ => files.push(put),
-            }
-        }
-        files
+        lock(&self.paths).sorted().to_vec()
     }
 
     /// The files kept in memory (empty for a disk sink), or every write error.
@@ -391,6 +433,35 @@ mod tests {
                 ("c.xml".to_string(), 2)
             ]
         );
-        assert_eq!(sink.paths(), ["a/index.html", "b/index.html", "c.xml"]);
+        let paths =
+            |sink: &Sink| sink.with_paths(|paths| paths.map(str::to_string).collect::<Vec<_>>());
+        assert_eq!(paths(&sink), ["a/index.html", "b/index.html", "c.xml"]);
+        // Puts after the list was sorted: new paths, and again paths listed already, whose
+        // last put still wins, before and after paths of their own puts.
+        sink.insert("b/index.html".into(), vec![0; 6]);
+        sink.insert("0.xml".into(), vec![0; 7]);
+        sink.insert("d/index.html".into(), vec![0; 8]);
+        sink.insert("b/index.html".into(), vec![0; 9]);
+        sink.insert("c.xml".into(), vec![0; 1]);
+        assert_eq!(
+            sink.files(),
+            [
+                ("0.xml".to_string(), 7),
+                ("a/index.html".to_string(), 1),
+                ("b/index.html".to_string(), 9),
+                ("c.xml".to_string(), 1),
+                ("d/index.html".to_string(), 8)
+            ]
+        );
+        assert_eq!(
+            paths(&sink),
+            [
+                "0.xml",
+                "a/index.html",
+                "b/index.html",
+                "c.xml",
+                "d/index.html"
+            ]
+        );
     }
 }

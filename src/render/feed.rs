@@ -222,7 +222,7 @@ pub fn entry(site: &Site, i: usize, html: &str) -> String {
 }
 
 /// Every HTML page of the output, absolute, sorted.
-pub fn sitemap(site: &Site, paths: &[String]) -> String {
+pub fn sitemap<'a>(site: &Site, paths: impl Iterator<Item = &'a str>) -> String {
     let mut xml = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
@@ -244,7 +244,7 @@ pub fn sitemap(site: &Site, paths: &[String]) -> String {
             "  <url><loc>{}</loc>",
             escape_xml(&format!("{}{url_path}", site.config.base_url))
         );
-        if let Some(day) = lastmod.get(path.as_str()) {
+        if let Some(day) = lastmod.get(path) {
             let _ = write!(xml, "<lastmod>{day}</lastmod>");
         }
         xml.push_str("</url>\n");

@@ -286,7 +286,8 @@ pub fn render_site(
     }
     out.insert(
         "sitemap.xml".into(),
-        feed::sitemap(site, &out.paths()).into_bytes(),
+        out.with_paths(|paths| feed::sitemap(site, paths))
+            .into_bytes(),
     );
     Ok(search_entries)
 }
