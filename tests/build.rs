@@ -737,6 +737,31 @@ fn related_pages_share_the_most_tags_newest_first_five_at_most() {
 }
 
 #[test]
+fn related_pages_are_chosen_among_those_written_around_the_same_time() {
+    // 301 posts sharing one tag, a month apart: a page in the middle is offered the newest of
+    // the hundred pages either side of it in the tag's list, not the tag's newest pages.
+    let site = TestSite::empty();
+    for n in 0..=300 {
+        let date = format!("{}-{:02}-01", 2000 + n / 12, n % 12 + 1);
+        site.write(
+            &format!("content/posts/p{n:03}.md"),
+            &format!("---\ntitle: Post {n}\ndate: {date}\ntags: [a]\n---\n\nText.\n"),
+        );
+    }
+    site.build_ok();
+    let doc = site.html("posts/p150/index.html");
+    assert_eq!(
+        texts(&doc, "section[aria-labelledby=related] li > a"),
+        ["Post 250", "Post 249", "Post 248", "Post 247", "Post 246"]
+    );
+    let newest = site.html("posts/p300/index.html");
+    assert_eq!(
+        texts(&newest, "section[aria-labelledby=related] li > a"),
+        ["Post 299", "Post 298", "Post 297", "Post 296", "Post 295"]
+    );
+}
+
+#[test]
 fn project_relative_decision_links_resolve_by_a_unique_file_name() {
     let site = TestSite::empty();
     site.write("lore.yaml", "title: T\nadr_dirs: [team-a, team-b]\n");
