@@ -762,6 +762,52 @@ fn related_pages_are_chosen_among_those_written_around_the_same_time() {
 }
 
 #[test]
+fn discovery_skips_hidden_temporary_dependency_and_output_files_and_reads_each_file_once() {
+    // The output inside the content folder, and the ADR folder spelled another way than the
+    // content folder's walk reaches it.
+    let site = TestSite::empty();
+    site.write(
+        "lore.yaml",
+        "title: T\noutput_dir: content/site\nadr_dirs: [./content/../content/decisions/]\n",
+    );
+    site.write("content/posts/kept.md", "# Kept\n\nText.\n");
+    for skipped in [
+        "content/posts/.kept.md.swp",
+        "content/posts/#draft.md#",
+        "content/posts/old.md~",
+        "content/posts/copy.md.bak",
+        "content/.hidden/secret.md",
+        "content/node_modules/pkg/readme.md",
+        "content/target/debug.md",
+    ] {
+        site.write(skipped, "# Skipped\n\nText.\n");
+    }
+    site.write(
+        "content/decisions/0001-use-lore.md",
+        "# 1. Use Lore\n\n## Status\n\nAccepted\n",
+    );
+    let first = site.build_ok();
+    // Built again with the first build's output inside the content folder.
+    let second = site.lore(&["build", "--force"]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    for out in [&first, &second] {
+        assert!(
+            stdout(out).contains("Built 2 pages (1 posts, 1 ADRs, 0 docs)"),
+            "{}",
+            stdout(out)
+        );
+    }
+    let output = site.root().join("content/site");
+    assert!(output.join("posts/kept/index.html").is_file());
+    assert!(
+        !output.join("site").exists(),
+        "the output was not read as content"
+    );
+    assert!(!output.join("node_modules").exists());
+    assert!(!output.join("target").exists());
+}
+
+#[test]
 fn project_relative_decision_links_resolve_by_a_unique_file_name() {
     let site = TestSite::empty();
     site.write("lore.yaml", "title: T\nadr_dirs: [team-a, team-b]\n");
