@@ -172,7 +172,7 @@ fn walk_files(places: &Places, root: &Path, warnings: &mut Vec<Diagnostic>) -> V
     let clean_root = clean_bytes(root);
     // Every path walked is the root joined with names: the bytes after the root's are the
     // file's place under it, and the root's normalised bytes plus those its normalised path.
-    let clean_path = |path: &Path| match under_root(path, root_bytes) {
+    let clean_path = |path: &Path, place: Option<&[u8]>| match place {
         Some(rest) => {
             let mut clean = Vec::with_capacity(clean_root.len() + 1 + rest.len());
             clean.extend_from_slice(&clean_root);
@@ -198,7 +198,7 @@ fn walk_files(places: &Places, root: &Path, warnings: &mut Vec<Diagnostic>) -> V
                 || is_ignored_name(last_name(place))
         }
         None => {
-            let clean = clean_path(e.path());
+            let clean = clean_path(e.path(), None);
             is_within(&clean, &places.output) || is_ignored_name(last_name(&clean))
         }
     };
@@ -223,13 +223,14 @@ fn walk_files(places: &Places, root: &Path, warnings: &mut Vec<Diagnostic>) -> V
                 walker.skip_current_dir();
             }
             Ok(e) if e.file_type().is_file() => {
-                let rel = match under_root(e.path(), root_bytes).map(std::str::from_utf8) {
+                let place = under_root(e.path(), root_bytes);
+                let rel = match place.map(std::str::from_utf8) {
                     Some(Ok(rel)) if !cfg!(windows) => rel.to_string(),
                     _ => (e.path().strip_prefix(root))
                         .map(slash_path)
                         .unwrap_or_default(),
                 };
-                let clean = clean_path(e.path());
+                let clean = clean_path(e.path(), place);
                 files.push(WalkedFile {
                     path: e.into_path(),
                     rel,
@@ -287,14 +288,11 @@ fn is_temp_or_hidden_name(name: &[u8]) -> bool {
 }
 
 pub fn is_markdown(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("md" | "markdown")
-    )
+    (path.file_name()).is_some_and(|name| is_markdown_name(name.as_encoded_bytes()))
 }
 
-/// As [`is_markdown`], for a file's name as bytes: its extension, after the last dot of a
-/// name that does not start there.
+/// Whether a file's name, as bytes, ends in a Markdown extension: after the last dot of a
+/// name that does not start there (as `Path::extension` takes it).
 fn is_markdown_name(name: &[u8]) -> bool {
     match name.iter().rposition(|&b| b == b'.') {
         Some(dot) if dot > 0 => matches!(&name[dot + 1..], b"md" | b"markdown"),
@@ -391,22 +389,28 @@ mod tests {
     }
 
     #[test]
-    fn markdown_is_told_by_name_as_by_path() {
-        for name in [
-            "a.md",
-            "a.markdown",
-            "a.MD",
-            "a.md.bak",
-            "a.mdx",
-            "md",
-            ".md",
-            "a.",
-            "a.b.md",
-            "x",
+    fn markdown_is_told_by_its_extension_as_path_takes_it() {
+        for (name, markdown) in [
+            ("a.md", true),
+            ("a.markdown", true),
+            ("a.b.md", true),
+            ("a.MD", false),
+            ("a.md.bak", false),
+            ("a.mdx", false),
+            ("md", false),
+            (".md", false),
+            ("a.", false),
+            ("x", false),
         ] {
+            // The same as `Path::extension` says.
+            let by_path = Path::new(name)
+                .extension()
+                .is_some_and(|e| e == "md" || e == "markdown");
+            assert_eq!(by_path, markdown, "{name}");
+            assert_eq!(is_markdown_name(name.as_bytes()), markdown, "{name}");
             assert_eq!(
-                is_markdown_name(name.as_bytes()),
-                is_markdown(Path::new(name)),
+                is_markdown(Path::new(&format!("/s/{name}"))),
+                markdown,
                 "{name}"
             );
         }
