@@ -648,8 +648,7 @@ pub fn build_to_disk(
         };
         render::render_site(&site, &theme, &sink, entries_after, prepared)
     })?;
-    let files = sink.files();
-    sink.finish()?;
+    let (_, files) = sink.finish_with_files()?;
     timed("swap in", || staging.swap_in())?;
     let warnings = warnings_of(&site);
     if let Some(fingerprint) = fingerprint {

@@ -111,7 +111,9 @@ fn page_bytes(
 /// entry when a feed shows it.
 #[derive(Default)]
 struct PageLeftovers {
-    search: Option<crate::search::PageIndex>,
+    /// Shared already: made here, on the page's thread, the 100,000 allocations took 30 ms
+    /// of one core after the page pass.
+    search: Option<std::sync::Arc<crate::search::PageIndex>>,
     feed_entry: Option<String>,
 }
 
@@ -131,7 +133,7 @@ fn render_one_page(
     };
     out.insert_page(alone.output, alone.bytes);
     Ok(PageLeftovers {
-        search: Some(alone.search),
+        search: Some(std::sync::Arc::new(alone.search)),
         feed_entry: alone.html.map(|html| feed::entry(site, i, &html)),
     })
 }
@@ -209,7 +211,7 @@ pub fn render_site(
     for (i, result) in rendered.into_iter().enumerate() {
         match result {
             Ok(left) => {
-                search_entries.push(left.search.map(std::sync::Arc::new));
+                search_entries.push(left.search);
                 if let Some(entry) = left.feed_entry {
                     feed_content.insert(i, entry);
                 }
@@ -241,7 +243,7 @@ pub fn render_site(
         || crate::pipeline::timed("render lists", || render_lists(site, theme, &contexts, out));
     let listed = if entries_after == SearchEntries::DropBeforeLists {
         write_index();
-        search_entries = Vec::new();
+        drop_in_parallel(std::mem::take(&mut search_entries));
         crate::pipeline::return_freed_memory();
         lists()
     } else {
@@ -251,7 +253,7 @@ pub fn render_site(
     };
     listed?;
     if entries_after == SearchEntries::Drop {
-        search_entries = Vec::new();
+        drop_in_parallel(std::mem::take(&mut search_entries));
     }
     if out.is_cancelled() {
         return Err(BuildError::cancelled());
@@ -404,6 +406,14 @@ pub fn prepare(
         None => PreparedHtml::Held(body.html),
     };
     Ok(Prepared { html, search })
+}
+
+/// Lets go of `entries` on every core: on one, 100,000 pages' (320 MB) took 60 ms.
+fn drop_in_parallel(entries: crate::search::PageEntries) {
+    entries
+        .into_par_iter()
+        .with_min_len(crate::pipeline::PAGES_PER_TASK)
+        .for_each(drop);
 }
 
 /// What the pages' search entries hold (`-v`).
