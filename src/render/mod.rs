@@ -242,6 +242,7 @@ pub fn render_site(
     let lists =
         || crate::pipeline::timed("render lists", || render_lists(site, theme, &contexts, out));
     let listed = if entries_after == SearchEntries::DropBeforeLists {
+        crate::pipeline::skip_huge_pages();
         write_index();
         drop_in_parallel(std::mem::take(&mut search_entries));
         crate::pipeline::return_freed_memory();
