@@ -237,12 +237,13 @@ pub fn sitemap<'a>(site: &Site, paths: impl Iterator<Item = &'a str>) -> String 
             Some((p.output.as_deref()?, date.day))
         })
         .collect();
+    let base_url = escape_xml(&site.config.base_url);
     for path in paths {
         if !path.ends_with("index.html") || path.starts_with("search/") {
             continue;
         }
         xml.push_str("  <url><loc>");
-        escape_xml_into(&site.config.base_url, &mut xml);
+        xml.push_str(&base_url);
         escape_xml_into(path.trim_end_matches("index.html"), &mut xml);
         xml.push_str("</loc>");
         if let Some(day) = lastmod.get(path) {
