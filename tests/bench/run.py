@@ -275,6 +275,8 @@ def main():
     parser.add_argument("--serve-only", action="store_true", help="skip the builds (with --serve)")
     parser.add_argument("--work", default=os.path.join(ROOT, "target", "bench"))
     parser.add_argument("--lore", help="a lore binary (default: build target/release/lore)")
+    parser.add_argument("--pgo", action="store_true", help="build and measure the PGO binary "
+                        "(tests/bench/pgo.py: target/pgo/release/lore) instead")
     parser.add_argument("--output-root", help="every tool writes its site under this folder "
                         "(e.g. /dev/shm/lore-bench, a tmpfs) instead of the corpus's public/")
     parser.add_argument("--fresh-output", action="store_true",
@@ -287,11 +289,16 @@ def main():
         args.output_root = os.path.abspath(args.output_root)
         os.makedirs(args.output_root, exist_ok=True)
     lore = args.lore
-    if not lore:
+    if args.pgo:
+        pgo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pgo.py")
+        lore = subprocess.run([sys.executable, pgo], check=True, stdout=subprocess.PIPE,
+                              text=True).stdout.strip()
+    elif not lore:
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
         lore = os.path.join(ROOT, "target", "release", "lore")
     lore = os.path.abspath(lore)
-    results = {"machine": machine(), "builds": {}, "serve": {}}
+    log(f"lore: {lore}")
+    results = {"machine": machine(), "lore": lore, "builds": {}, "serve": {}}
     sizes = args.sizes.split(",")
     fresh = [] if args.fresh_output else None
     if not args.serve_only:
