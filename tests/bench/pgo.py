@@ -110,6 +110,9 @@ def main():
     try:
         profiles = os.path.join(work, "profiles")
         log("pgo: building the instrumented binary (target/pgo-generate)")
+        # With the release profile's whole-program LTO, like the final build: a profile taken
+        # without it (a build 2 minutes quicker) gave a binary no quicker than a plain build
+        # (10k: 2.25 s against 2.04 s with this one, six alternating pairs).
         cargo_build(os.path.join(ROOT, "target", "pgo-generate"), f"-Cprofile-generate={profiles}")
         # Build scripts ran instrumented too; their profiles describe cargo's build, not Lore.
         shutil.rmtree(profiles, ignore_errors=True)
