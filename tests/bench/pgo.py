@@ -81,7 +81,11 @@ def run_lore(lore, args, env=None):
 def train(lore, work, pages):
     """Build, rebuild with nothing changed, and check each training site."""
     synthetic = os.path.join(work, "synthetic")
-    subprocess.run([sys.executable, os.path.join(SHARED, "bench", "gen_corpus.py"),
+    generator = os.path.join(SHARED, "bench", "gen_corpus.py")
+    if not os.path.exists(generator):
+        sys.exit(f"pgo: {generator} not found: the training site is made with it "
+                 "(../shared beside the repository, as for the benchmark)")
+    subprocess.run([sys.executable, generator,
                     "--posts", str(pages * 9 // 10), "--adrs", str(pages // 10),
                     "--seed", "pgo-training", "--out", synthetic, "--force"],
                    check=True, stdout=subprocess.DEVNULL)
