@@ -67,8 +67,8 @@ def find_profdata(major):
              f"LLVM_PROFDATA to one.")
 
 
-def cargo_build(target_dir, rustflags):
-    env = dict(os.environ, RUSTFLAGS=rustflags)
+def cargo_build(target_dir, flag):
+    env = dict(os.environ, RUSTFLAGS=f"{os.environ.get('RUSTFLAGS', '')} {flag}".strip())
     subprocess.run(["cargo", "build", "--release", "--quiet", "--target-dir", target_dir],
                    cwd=ROOT, env=env, check=True)
 
