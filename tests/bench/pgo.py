@@ -93,13 +93,16 @@ def train(lore, work, pages):
     sites = [ROOT, synthetic, *corpora]
     for number, site in enumerate(sites):
         out = os.path.join(work, f"out-{number}")
+        # A --work folder used before holds last time's output: the first build must be clean.
+        shutil.rmtree(out, ignore_errors=True)
         log(f"pgo: training on {os.path.basename(os.path.normpath(site))}")
         run_lore(lore, ["build", "--quiet", "-o", out, site])
         run_lore(lore, ["build", "--quiet", "-o", out, site])
         # `check` exits non-zero on a site's own broken links; that is still a run worth recording.
         subprocess.run([lore, "check", site], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    run_lore(lore, ["build", "--quiet", "-o", os.path.join(work, "out-large"), synthetic],
-             env={"LORE_LARGE_SITE": "1"})
+    large = os.path.join(work, "out-large")
+    shutil.rmtree(large, ignore_errors=True)
+    run_lore(lore, ["build", "--quiet", "-o", large, synthetic], env={"LORE_LARGE_SITE": "1"})
 
 
 def main():
