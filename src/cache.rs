@@ -116,8 +116,23 @@ pub fn may_be_unchanged(output: &Path) -> bool {
     output.is_dir() && stamp_path(output).is_file()
 }
 
+/// Whether Lore built `output` before (its stamp, current or forgotten, is beside it): such a
+/// folder may be replaced without asking.
+pub fn built_here(output: &Path) -> bool {
+    stamp_path(output).is_file() || forgotten_stamp_path(output).is_file()
+}
+
 /// Where the stamp of `output` is kept: `<parent>/.lore-cache/<name>.json`.
 fn stamp_path(output: &Path) -> PathBuf {
+    stamp_path_ending(output, "json")
+}
+
+/// Where a forgotten stamp is kept until the next build stores its own.
+fn forgotten_stamp_path(output: &Path) -> PathBuf {
+    stamp_path_ending(output, "forgotten.json")
+}
+
+fn stamp_path_ending(output: &Path, ending: &str) -> PathBuf {
     let name = output
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -126,7 +141,7 @@ fn stamp_path(output: &Path) -> PathBuf {
         .parent()
         .unwrap_or(Path::new("."))
         .join(".lore-cache")
-        .join(format!("{name}.json"))
+        .join(format!("{name}.{ending}"))
 }
 
 /// The stamp of the last build, if it matches `fingerprint` and the output is as it was left.
@@ -145,6 +160,7 @@ pub fn store(output: &Path, stamp: Stamp) {
         let mut file = tempfile::NamedTempFile::new_in(folder)?;
         std::io::Write::write_all(&mut file, &json)?;
         file.persist(&path).map_err(|e| e.error)?;
+        let _ = std::fs::remove_file(forgotten_stamp_path(output));
         Ok(())
     });
     if let Err(err) = written {
@@ -152,9 +168,10 @@ pub fn store(output: &Path, stamp: Stamp) {
     }
 }
 
-/// Forgets the last build, so the next one runs in full.
+/// Forgets the last build, so the next one runs in full. The stamp is set aside rather than
+/// deleted: it still tells that Lore made the folder, should this build fail.
 pub fn forget(output: &Path) {
-    let _ = std::fs::remove_file(stamp_path(output));
+    let _ = std::fs::rename(stamp_path(output), forgotten_stamp_path(output));
 }
 
 /// Every file under `dir` with its size, sorted by `/`-separated relative path. Folders are

@@ -114,7 +114,8 @@ pub struct BuildArgs {
     /// Absolute URL the site is served from, e.g. https://example.org/kb/.
     #[arg(long)]
     pub base_url: Option<String>,
-    /// Build even when nothing changed since the last build of this output folder.
+    /// Build even when nothing changed since the last build of this output folder; replace an
+    /// output folder that has files Lore did not make.
     #[arg(long)]
     pub force: bool,
 }

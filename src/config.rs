@@ -191,12 +191,15 @@ fn resolve(
         None => root.join("public"),
     };
     let output_dir = absolute(&output_dir);
-    if content_dir.starts_with(&output_dir) {
-        return Err(BuildError::one(
-            Diagnostic::error(Location::file(&output_dir), "the output folder contains the content folder; building would overwrite your sources")
-                .with_help("choose another output folder with -o or `output_dir`"),
-        ));
-    }
+    // A link (`public -> /var/www/kb`) is built where it points: swapping a new folder in for
+    // the link would leave the place it served from behind.
+    let output_dir = match output_dir.symlink_metadata() {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            std::fs::canonicalize(&output_dir).unwrap_or(output_dir)
+        }
+        _ => output_dir,
+    };
+    refuse_output_over(&output_dir, "content", &content_dir)?;
     let adr_roots = match adr_dirs {
         Some(dirs) => dirs
             .into_iter()
@@ -219,6 +222,16 @@ fn resolve(
             .filter(|r| !r.path.starts_with(&content_dir))
             .collect(),
     };
+    for (what, dir) in [
+        ("static", "static"),
+        ("templates", "templates"),
+        ("themes", "themes"),
+    ] {
+        refuse_output_over(&output_dir, what, &root.join(dir))?;
+    }
+    for adr_root in &adr_roots {
+        refuse_output_over(&output_dir, "decision records'", &adr_root.path)?;
+    }
     let base_url = normalise_base_url(overrides.base_url.clone().or(base_url).as_deref());
     let base_path = base_path_of(&base_url);
     let title = title.unwrap_or_else(|| default_title(&root, zero_config));
@@ -245,6 +258,20 @@ fn resolve(
         fingerprint,
         root,
     })
+}
+
+/// A build replaces its output folder whole, so it must not be, or hold, a folder Lore reads.
+fn refuse_output_over(output_dir: &Path, what: &str, source: &Path) -> BuildResult<()> {
+    if !absolute(source).starts_with(output_dir) || !source.exists() {
+        return Ok(());
+    }
+    Err(BuildError::one(
+        Diagnostic::error(
+            Location::file(output_dir),
+            format!("the output folder contains the {what} folder; building would overwrite your sources"),
+        )
+        .with_help("choose another output folder with -o or `output_dir`"),
+    ))
 }
 
 fn default_title(root: &Path, zero_config: bool) -> String {

@@ -1087,3 +1087,91 @@ fn write_components_changed(site: &TestSite, markup: &str, with: &str) {
     );
     site.write("templates/components.html", &changed);
 }
+
+#[test]
+fn an_output_folder_that_holds_sources_is_refused_and_the_sources_kept() {
+    let site = TestSite::fixture("basic");
+    site.write("static/logo.txt", "logo\n");
+    site.write("templates/note.txt", "a note beside the templates\n");
+    site.write(
+        "docs/adr/0001-use-lore.md",
+        "# 1. Use Lore\n\n## Status\n\nAccepted\n",
+    );
+    site.write(
+        "lore.yaml",
+        &format!(
+            "{}adr_dirs: [docs/adr]\n",
+            std::fs::read_to_string(fixtures().join("basic/lore.yaml")).unwrap()
+        ),
+    );
+    let before = snapshot(site.root());
+    for (output, folder) in [
+        ("static", "static"),
+        ("templates", "templates"),
+        ("docs", "decision records'"),
+        ("docs/adr", "decision records'"),
+    ] {
+        let out = site.lore(&["build", "--force", "-o", output]);
+        assert_eq!(out.status.code(), Some(1), "-o {output}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("the output folder contains the {folder} folder")),
+            "-o {output}: {}",
+            stderr(&out)
+        );
+    }
+    assert!(
+        snapshot(site.root()) == before,
+        "a refused build changed the site"
+    );
+    // The same site builds into a folder of its own.
+    assert!(site.lore(&["build", "-o", "site"]).status.success());
+}
+
+#[test]
+fn an_output_folder_lore_did_not_make_is_replaced_only_with_force() {
+    let site = TestSite::fixture("basic");
+    site.write("notes/precious.txt", "not a build\n");
+    let refused = site.lore(&["build", "-o", "notes"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("the output folder has files and was not made by Lore"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(site.root().join("notes/precious.txt").is_file());
+
+    // An empty folder, or one Lore built before (even if the build since failed), is replaced.
+    std::fs::create_dir(site.root().join("empty")).unwrap();
+    assert!(site.lore(&["build", "-o", "empty"]).status.success());
+    site.write(
+        "content/posts/broken.md",
+        "---\ntitle: [unclosed\n---\nText.\n",
+    );
+    assert_eq!(site.lore(&["build", "-o", "empty"]).status.code(), Some(1));
+    std::fs::remove_file(site.root().join("content/posts/broken.md")).unwrap();
+    let rebuilt = site.lore(&["build", "-o", "empty"]);
+    assert!(rebuilt.status.success(), "{}", stderr(&rebuilt));
+
+    // `public/`, or `output_dir` in lore.yaml, is a build folder by convention or configuration.
+    site.write("public/stale.txt", "left by another tool\n");
+    site.build_ok();
+    assert!(!site.public().join("stale.txt").exists());
+
+    let forced = site.lore(&["build", "--force", "-o", "notes"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert!(!site.root().join("notes/precious.txt").exists());
+    assert!(site.root().join("notes/index.html").is_file());
+}
+
+#[cfg(unix)]
+#[test]
+fn an_output_folder_that_is_a_link_is_built_where_it_points() {
+    let site = TestSite::fixture("basic");
+    std::fs::create_dir(site.root().join("served")).unwrap();
+    std::os::unix::fs::symlink("served", site.root().join("public")).unwrap();
+    site.build_ok();
+    site.build_ok();
+    let link = site.root().join("public").symlink_metadata().unwrap();
+    assert!(link.file_type().is_symlink(), "the link stays a link");
+    assert!(site.root().join("served/index.html").is_file());
+}

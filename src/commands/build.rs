@@ -3,9 +3,11 @@
 use super::{Ui, thousands};
 use crate::cli::BuildArgs;
 use crate::config::{Overrides, SiteConfig};
+use crate::error::{BuildError, BuildResult, Diagnostic, Location};
 use crate::pipeline::Outcome;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -48,6 +50,9 @@ pub fn run(args: &BuildArgs, ui: Ui) -> anyhow::Result<ExitCode> {
     let result = SiteConfig::load(&args.root, &overrides)
         .inspect(|config| ui.describe(config))
         .and_then(|config| {
+            if args.output.is_some() && !args.force {
+                refuse_foreign_output(&config.output_dir)?;
+            }
             let out = config.output_dir.clone();
             crate::pipeline::build_to_disk(config, progress_bar(ui), !args.force)
                 .map(|outcome| (outcome, out))
@@ -87,4 +92,22 @@ pub fn run(args: &BuildArgs, ui: Ui) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// A build replaces its output folder whole. A folder named with `-o` that has files and that
+/// Lore did not build (no stamp beside it) is left alone unless `--force` says otherwise: `-o`
+/// mistyped as a folder of documents would lose them. `public/` and `output_dir` are build
+/// folders by convention or by configuration, as in Zola.
+fn refuse_foreign_output(output: &Path) -> BuildResult<()> {
+    let has_files = std::fs::read_dir(output).is_ok_and(|mut entries| entries.next().is_some());
+    if !has_files || crate::cache::built_here(output) {
+        return Ok(());
+    }
+    Err(BuildError::one(
+        Diagnostic::error(
+            Location::file(output),
+            "the output folder has files and was not made by Lore; building would replace them all",
+        )
+        .with_help("choose an empty or new folder with -o, or pass --force to replace this one"),
+    ))
 }
