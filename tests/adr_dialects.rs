@@ -385,6 +385,24 @@ fn templates_are_detected() {
     );
     assert!(!unfilled.is_template);
     assert_eq!(unfilled.status, None);
+    // Braces or brackets in a numbered record's title, with a real status, are its title.
+    for title in [
+        "Interpolate ${ENV} variables in config",
+        "[not, a, list]",
+        "{x}",
+    ] {
+        let front = format!("title: {title:?}\nstatus: accepted\n");
+        let r = read_with_front_matter("0001-interpolate-env.md", &front, "## Context\n\nx\n");
+        assert!(!r.is_template, "{title}");
+        assert_eq!(r.title.as_deref(), Some(title));
+        let nygard = read(
+            "0002-x.md",
+            &format!("# 2. {title}\n\n## Status\n\nAccepted\n"),
+        );
+        assert!(!nygard.is_template, "{title}");
+    }
+    // Without a status, such a title still marks a copied, unfilled template.
+    assert!(read("0007-new.md", "# {short title of solved problem}\n").is_template);
 }
 
 #[test]

@@ -122,12 +122,18 @@ fn status_from_folder(folder: &str) -> Option<String> {
 
 /// Real, numbered records sometimes keep an unfilled status placeholder
 /// (cometbft ADR 36, 38, 57), so a placeholder status alone marks a template
-/// only when nothing numbers the file.
+/// only when nothing numbers the file. Likewise a title that looks like a placeholder
+/// (`Interpolate ${ENV} in config`, `[x]`) does not make a numbered record with a real status
+/// a template: it would vanish from the site without a word.
 fn is_template(file_name: &str, record: &AdrRecord) -> bool {
     let placeholder_title = record.title.as_deref().is_some_and(is_placeholder_title);
-    let placeholder_status = record.status_text.as_deref().is_some_and(is_placeholder);
+    let status = record.status_text.as_deref();
+    let placeholder_status = status.is_some_and(is_placeholder);
+    let real_status = status.is_some_and(|s| !s.trim().is_empty() && !is_placeholder(s));
     let numbered = record.number.is_some() || record.heading_number.is_some();
-    is_template_name(file_name) || placeholder_title || (placeholder_status && !numbered)
+    is_template_name(file_name)
+        || (placeholder_title && !(numbered && real_status))
+        || (placeholder_status && !numbered)
 }
 
 fn is_placeholder_title(title: &str) -> bool {
