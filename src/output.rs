@@ -89,6 +89,8 @@ struct Puts {
     list: Vec<(String, u64)>,
     /// How many of `list`'s first are sorted, each path once.
     sorted: usize,
+    /// Paths put more than once: a later file replaced an earlier one.
+    twice: Vec<String>,
 }
 
 impl Puts {
@@ -99,7 +101,7 @@ impl Puts {
             // Stable and in parallel: a path's puts stay in order, and the last one wins.
             later.par_sort_by(|a, b| a.0.cmp(&b.0));
             let earlier = std::mem::take(&mut self.list);
-            self.list = last_of_each(merge_by_path(earlier, later));
+            self.list = last_of_each(merge_by_path(earlier, later), &mut self.twice);
             self.sorted = self.list.len();
         }
         &self.list
@@ -120,12 +122,17 @@ fn merge_by_path(earlier: Vec<(String, u64)>, later: Vec<(String, u64)>) -> Vec<
     merged
 }
 
-/// A list sorted by path with each path's last put only.
-fn last_of_each(puts: Vec<(String, u64)>) -> Vec<(String, u64)> {
+/// A list sorted by path with each path's last put only; paths put again go to `twice`.
+fn last_of_each(puts: Vec<(String, u64)>, twice: &mut Vec<String>) -> Vec<(String, u64)> {
     let mut files: Vec<(String, u64)> = Vec::with_capacity(puts.len());
     for put in puts {
         match files.last_mut() {
-            Some(last) if last.0 == put.0 => *last = put,
+            Some(last) if last.0 == put.0 => {
+                if twice.last() != Some(&put.0) {
+                    twice.push(put.0.clone());
+                }
+                *last = put;
+            }
             _ => files.push(put),
         }
     }
@@ -229,6 +236,16 @@ impl Sink {
     pub fn with_paths<R>(&self, f: impl FnOnce(&mut dyn Iterator<Item = &str>) -> R) -> R {
         let mut puts = lock(&self.paths);
         f(&mut puts.sorted().iter().map(|(path, _)| path.as_str()))
+    }
+
+    /// The paths put more than once so far (a later file replaced an earlier one), sorted.
+    pub fn paths_put_twice(&self) -> Vec<String> {
+        let mut puts = lock(&self.paths);
+        puts.sorted();
+        let mut twice = puts.twice.clone();
+        twice.sort_unstable();
+        twice.dedup();
+        twice
     }
 
     /// Every path put so far with its size, sorted by path; for a path put twice, the size of

@@ -1093,6 +1093,8 @@ fn an_output_folder_that_holds_sources_is_refused_and_the_sources_kept() {
     let site = TestSite::fixture("basic");
     site.write("static/logo.txt", "logo\n");
     site.write("templates/note.txt", "a note beside the templates\n");
+    // The decision records in docs/adr instead of content/adr.
+    std::fs::remove_dir_all(site.root().join("content/adr")).unwrap();
     site.write(
         "docs/adr/0001-use-lore.md",
         "# 1. Use Lore\n\n## Status\n\nAccepted\n",
@@ -1174,4 +1176,48 @@ fn an_output_folder_that_is_a_link_is_built_where_it_points() {
     let link = site.root().join("public").symlink_metadata().unwrap();
     assert!(link.file_type().is_symlink(), "the link stays a link");
     assert!(site.root().join("served/index.html").is_file());
+}
+
+#[test]
+fn a_page_where_lore_writes_its_own_is_an_error_naming_it() {
+    let site = TestSite::fixture("basic");
+    site.write(
+        "content/posts/2024-01-01-tagged.md",
+        "---\ntitle: T\ntags: [queues]\n---\nText.\n",
+    );
+    let before_public = {
+        site.build_ok();
+        snapshot(&site.public())
+    };
+    for (file, url) in [
+        ("content/tags/queues.md", "/kb/tags/queues/"),
+        ("content/tags.md", "/kb/tags/"),
+        ("content/search/_index.md", "/kb/search/"),
+        ("content/posts.md", "/kb/posts/"),
+    ] {
+        site.write(file, "---\ntitle: Mine\n---\nMy own text.\n");
+        let out = site.lore(&["build"]);
+        assert_eq!(out.status.code(), Some(1), "{file}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!(
+                "{file}: error: this page's URL {url} is also where Lore writes another file"
+            )),
+            "{file}: {}",
+            stderr(&out)
+        );
+        assert!(
+            snapshot(&site.public()) == before_public,
+            "{file}: the output changed"
+        );
+        std::fs::remove_file(site.root().join(file)).unwrap();
+    }
+    // A static file at a page's path would replace the page too.
+    site.write("static/posts/tagged/index.html", "<p>static</p>\n");
+    let out = site.lore(&["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("content/posts/2024-01-01-tagged.md: error"),
+        "{}",
+        stderr(&out)
+    );
 }

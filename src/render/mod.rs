@@ -8,7 +8,7 @@ mod relative;
 pub mod spill;
 
 use crate::document::Kind;
-use crate::error::{BuildError, BuildResult, Diagnostic};
+use crate::error::{BuildError, BuildResult, Diagnostic, Location};
 use crate::markdown::Body;
 use crate::output::{OutputSet, Sink};
 use crate::site::Site;
@@ -287,12 +287,47 @@ pub fn render_site(
     for (path, rel) in &site.assets {
         out.insert_file(rel.clone(), path.clone());
     }
+    let overwritten = pages_overwritten(site, &out.paths_put_twice());
+    if !overwritten.is_empty() {
+        return Err(BuildError::new(overwritten));
+    }
     out.insert(
         "sitemap.xml".into(),
         out.with_paths(|paths| feed::sitemap(site, paths))
             .into_bytes(),
     );
     Ok(search_entries)
+}
+
+/// A page whose file another one replaced: a list, tag or search page Lore makes at the
+/// same URL, or a static file or attachment at its path. Page against page is caught when
+/// routing; these only show once everything is put.
+fn pages_overwritten(site: &Site, twice: &[String]) -> Vec<Diagnostic> {
+    if twice.is_empty() {
+        return Vec::new();
+    }
+    let base = &site.config.base_path;
+    site.pages
+        .iter()
+        .filter(|page| {
+            // A section's introduction has no file of its own: its list's is at its URL.
+            let output = page.output.clone().or_else(|| {
+                let path = page.url.strip_prefix(base.as_str())?;
+                Some(format!("{path}index.html"))
+            });
+            output.is_some_and(|output| twice.binary_search(&output).is_ok())
+        })
+        .map(|page| {
+            Diagnostic::error(
+                Location::file(&page.doc.source.path),
+                format!(
+                    "this page's URL {} is also where Lore writes another file (a list, tag or search page, or a static file), which would replace it",
+                    page.url
+                ),
+            )
+            .with_help("give the page another `slug:` or move it; a section's own text goes in its `_index.md`")
+        })
+        .collect()
 }
 
 /// The search index alone: paths under `search/` and their bytes. A build makes it while
