@@ -59,7 +59,7 @@ impl Page {
             .iter()
             .chain(self.adr().map(|a| a.tags.iter()).into_iter().flatten())
             .filter_map(|t| {
-                let slug = slugify(t);
+                let slug = tag_slug(t);
                 seen.insert(slug.clone()).then_some((t.as_str(), slug))
             })
             .collect()
@@ -570,6 +570,23 @@ pub fn slugify(text: &str) -> String {
     if slug.is_empty() { "page".into() } else { slug }
 }
 
+/// A tag's slug, which is also what makes two spellings one tag (`Rust` and `rust`). `+` and
+/// `#` are spelled out first: C, C++ and C# (or F and F#) are three tags, not one page named
+/// after whichever came first. A tag of signs alone (`!!!`) gets a slug from its hash.
+pub fn tag_slug(name: &str) -> String {
+    let slug = if name.contains(['+', '#']) {
+        slug::slugify(name.replace('+', " plus ").replace('#', " sharp "))
+    } else {
+        slug::slugify(name)
+    };
+    if slug.is_empty() {
+        let hash = blake3::hash(name.trim().as_bytes()).to_hex();
+        format!("tag-{}", &hash[..8])
+    } else {
+        slug
+    }
+}
+
 /// Everything link and relation resolution needs to know about the other pages.
 /// What links are resolved against: built once per site and kept in it, so `lore serve` can
 /// resolve the links of an edited page without building it again (it is most of that cost).
@@ -652,7 +669,7 @@ impl LinkIndex {
             .collect();
         known_urls.par_extend(
             tags.into_par_iter()
-                .map(|tag| format!("{}tags/{}/", config.base_path, slugify(tag))),
+                .map(|tag| format!("{}tags/{}/", config.base_path, tag_slug(tag))),
         );
         LinkIndex {
             urls: routes.iter().map(|(url, _)| url.clone()).collect(),
@@ -1103,7 +1120,7 @@ fn build_tags(pages: &[Page]) -> Vec<Tag> {
             .iter()
             .chain(page.adr().map(|a| a.tags.iter()).into_iter().flatten());
         for name in page_tags {
-            let slug = slugify(name);
+            let slug = tag_slug(name);
             let tag = tags.entry(slug.clone()).or_insert_with(|| Tag {
                 name: name.trim().to_string(),
                 slug,

@@ -1221,3 +1221,35 @@ fn a_page_where_lore_writes_its_own_is_an_error_naming_it() {
         stderr(&out)
     );
 }
+
+#[test]
+fn tags_told_apart_by_plus_or_sharp_are_different_tags() {
+    let site = TestSite::fixture("basic");
+    site.write(
+        "content/posts/2024-01-01-langs.md",
+        "---\ntitle: Langs\ntags: [C, C++, \"C#\", c]\n---\nText.\n",
+    );
+    site.write(
+        "content/posts/2024-01-02-cpp.md",
+        "---\ntitle: Cpp\ntags: [c++]\n---\nText.\n",
+    );
+    site.build_ok();
+    for (slug, name, pages) in [
+        ("c", "C", 1),
+        ("c-plus-plus", "C++", 2),
+        ("c-sharp", "C#", 1),
+    ] {
+        let page = site.html(&format!("tags/{slug}/index.html"));
+        assert_eq!(texts(&page, "h1"), [format!("#{name}")], "tags/{slug}/");
+        let mut listed = attrs(&page, "main a", "href");
+        listed.retain(|href| href.ends_with("/langs/") || href.ends_with("/cpp/"));
+        listed.dedup();
+        assert_eq!(listed.len(), pages, "tags/{slug}/: {listed:?}");
+    }
+    let cpp = site.html("posts/cpp/index.html");
+    assert_eq!(
+        attrs(&cpp, "a[rel=tag]", "href"),
+        ["../../tags/c-plus-plus/"]
+    );
+    assert_eq!(texts(&cpp, "a[rel=tag]"), ["C++"]);
+}

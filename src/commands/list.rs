@@ -5,7 +5,7 @@ use crate::adr::record::RelationKind;
 use crate::cli::{KindArg, ListArgs};
 use crate::config::{Overrides, SiteConfig};
 use crate::document::Kind;
-use crate::site::{Page, Site, slugify};
+use crate::site::{Page, Site, tag_slug};
 use serde_json::{Value, json};
 use std::process::ExitCode;
 
@@ -56,7 +56,7 @@ fn matches(args: &ListArgs, page: &Page) -> bool {
         page.doc.kind == Kind::Adr && status.eq_ignore_ascii_case(wanted)
     });
     let tag_ok = args.tag.as_ref().is_none_or(|wanted| {
-        let wanted = slugify(wanted);
+        let wanted = tag_slug(wanted);
         page.tags_with_slugs()
             .iter()
             .any(|(_, slug)| *slug == wanted)
