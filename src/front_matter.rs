@@ -321,13 +321,14 @@ type KeyError = (String, String);
 /// Applies one key; `Ok(false)` means the key is not one of Lore's.
 fn apply_key(meta: &mut Meta, key: &str, value: &Value) -> Result<bool, KeyError> {
     match key {
-        "title" => meta.title = scalar_text(value).filter(|t| !t.trim().is_empty()),
+        "title" => meta.title = text_value(key, value)?.filter(|t| !t.trim().is_empty()),
         "date" => meta.date = date_value(key, value)?,
         "updated" | "lastmod" => meta.updated = date_value(key, value)?,
         "tags" => meta.tags = string_list(key, value)?,
         "excerpt" | "description" | "summary" => {
+            let text = text_value(key, value)?;
             if meta.excerpt.is_none() {
-                meta.excerpt = scalar_text(value).filter(|t| !t.trim().is_empty());
+                meta.excerpt = text.filter(|t| !t.trim().is_empty());
             }
         }
         "draft" => {
@@ -342,15 +343,39 @@ fn apply_key(meta: &mut Meta, key: &str, value: &Value) -> Result<bool, KeyError
                 }
             }
         }
-        "slug" => meta.slug = scalar_text(value).filter(|s| !s.trim().is_empty()),
+        "slug" => meta.slug = text_value(key, value)?.filter(|s| !s.trim().is_empty()),
         "authors" | "author" => meta.authors.extend(string_list(key, value)?),
-        "template" => meta.template = scalar_text(value),
-        "weight" => meta.weight = value.as_i64(),
+        "template" => meta.template = text_value(key, value)?,
+        "weight" => {
+            meta.weight = match value {
+                Value::Null => None,
+                _ => Some(value.as_i64().ok_or_else(|| {
+                    (
+                        format!("`weight` must be a whole number, not {}", describe(value)),
+                        "write e.g. `weight: 10`; lower weights come first".into(),
+                    )
+                })?),
+            }
+        }
         "extra" => meta.extra = serde_json::to_value(value).unwrap_or_default(),
         "aliases" => {}
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+/// A key whose value is one piece of text (numbers and booleans as written); a list or a map
+/// there is a mistake, which would otherwise leave the key unset without a word.
+fn text_value(key: &str, value: &Value) -> Result<Option<String>, KeyError> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    scalar_text(value).map(Some).ok_or_else(|| {
+        (
+            format!("`{key}` must be text, not {}", describe(value)),
+            format!("write it on one line, e.g. `{key}: Some text`; quote text that starts with `[` or `{{`"),
+        )
+    })
 }
 
 fn date_value(key: &str, value: &Value) -> Result<Option<Date>, KeyError> {
