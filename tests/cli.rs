@@ -164,3 +164,40 @@ fn list_json_names_each_tag_once() {
     let records: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(records[0]["tags"], serde_json::json!(["Queues", "async"]));
 }
+
+#[test]
+fn new_files_are_readable_and_named_from_words_of_the_title() {
+    let site = TestSite::fixture("basic");
+    for title in ["", "   ", "!!!"] {
+        let out = site.lore(&["new", "post", title]);
+        assert_eq!(out.status.code(), Some(1), "{title:?}");
+        assert!(
+            stderr(&out).contains("has no letter or digit to name the file after"),
+            "{title:?}: {}",
+            stderr(&out)
+        );
+    }
+    let long = "word ".repeat(200);
+    let out = site.lore(&["new", "adr", &long]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let path = std::path::PathBuf::from(stdout(&out).trim());
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.len() <= 5 + 80 + 3, "{name}");
+    assert!(name.ends_with("-word.md"), "cut at a hyphen: {name}");
+    #[cfg(unix)]
+    {
+        // The umask decides, as for any file a program makes: 022 gives -rw-r--r--.
+        use std::os::unix::fs::PermissionsExt;
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("umask 022 && exec \"$0\" new post 'Readable by all'")
+            .arg(env!("CARGO_BIN_EXE_lore"))
+            .current_dir(site.root())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let made = std::path::PathBuf::from(stdout(&out).trim());
+        let mode = std::fs::metadata(&made).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "{}", made.display());
+    }
+}

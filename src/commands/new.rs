@@ -21,13 +21,37 @@ pub fn run(args: &NewArgs, _ui: Ui) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Most characters of a title's slug kept in a file name: file systems stop at 255 bytes, and
+/// the URL reads better short.
+const MAX_FILE_SLUG: usize = 80;
+
+/// The file-name part made from `title`: its slug, cut at a hyphen within [`MAX_FILE_SLUG`]. A
+/// title with no letter or digit would name the file `page`, whatever it said.
+fn file_slug(title: &str) -> anyhow::Result<String> {
+    if !title.chars().any(char::is_alphanumeric) {
+        bail!(
+            "the title {title:?} has no letter or digit to name the file after; write the title in words, e.g. `lore new post \"Caching without tears\"`"
+        );
+    }
+    let slug = slugify(title);
+    if slug.len() <= MAX_FILE_SLUG {
+        return Ok(slug);
+    }
+    // The slug is ASCII: any byte is a character boundary.
+    let cut = &slug[..MAX_FILE_SLUG];
+    Ok(cut
+        .rsplit_once('-')
+        .map_or(cut, |(head, _)| head)
+        .to_string())
+}
+
 fn new_post(config: &SiteConfig, title: &str, today: &str) -> anyhow::Result<PathBuf> {
     let dir = if config.zero_config {
         config.content_dir.clone()
     } else {
         config.content_dir.join("posts")
     };
-    let path = dir.join(format!("{today}-{}.md", slugify(title)));
+    let path = dir.join(format!("{today}-{}.md", file_slug(title)?));
     let text = fill(
         &template(config, "post.md", DEFAULT_POST),
         title,
@@ -53,7 +77,7 @@ fn new_adr(config: &SiteConfig, args: &NewArgs, today: &str) -> anyhow::Result<P
         .map_or(1, |n| n + 1);
     let width = existing.iter().map(|(_, w, _)| *w).max().unwrap_or(4);
     let number_text = format!("{number:0width$}");
-    let file_name = format!("{number_text}-{}.md", slugify(&args.title));
+    let file_name = format!("{number_text}-{}.md", file_slug(&args.title)?);
     let path = dir.join(&file_name);
     let old = match args.supersedes {
         Some(n) => Some(
@@ -276,17 +300,30 @@ pub fn write_new(path: &Path, text: &str) -> anyhow::Result<()> {
     let parent = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)
         .with_context(|| format!("cannot create {}", parent.display()))?;
-    let temp = tempfile::NamedTempFile::new_in(parent)?;
+    let temp = temp_file_in(parent)?;
     std::fs::write(temp.path(), text)?;
     temp.persist_noclobber(path)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error))?;
     Ok(())
 }
 
+/// A temporary file to rename into place, made as `open` makes a new file (0666 less the
+/// umask, so `-rw-r--r--` as a rule): tempfile's own 0600 stayed on the renamed file, and a
+/// post made by `lore new` was unreadable to the web server or a teammate.
+fn temp_file_in(parent: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(parent)
+}
+
 /// Replaces a file's content so that a crash leaves the old or the new file, never a torn one.
 pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
     let parent = path.parent().unwrap_or(Path::new("."));
-    let temp = tempfile::NamedTempFile::new_in(parent)?;
+    let temp = temp_file_in(parent)?;
     std::fs::write(temp.path(), text)?;
     if let Ok(meta) = std::fs::metadata(path) {
         let _ = std::fs::set_permissions(temp.path(), meta.permissions());
