@@ -237,6 +237,13 @@ fn walk_files(places: &Places, root: &Path, warnings: &mut Vec<Diagnostic>) -> V
                     clean,
                 });
             }
+            Ok(e) if !e.file_type().is_dir() => warnings.push(
+                Diagnostic::warning(
+                    Location::file(e.path()),
+                    "skipped: not a regular file (a pipe, socket or device)",
+                )
+                .with_help("replace it with a regular file, or move it out of the site's folders"),
+            ),
             Ok(_) => {}
             Err(err) => warnings.push(walk_warning(root, &err)),
         }
@@ -262,6 +269,16 @@ fn walk_warning(root: &Path, err: &walkdir::Error) -> Diagnostic {
     if err.loop_ancestor().is_some() {
         Diagnostic::warning(Location::file(&path), "symbolic link loop skipped")
             .with_help("remove the link or point it outside its own parent folders")
+    } else if err.io_error().map(std::io::Error::kind) == Some(std::io::ErrorKind::NotFound) {
+        // walkdir follows links: a link to nothing is the one file here that is not found.
+        let target = std::fs::read_link(&path)
+            .map(|t| t.display().to_string())
+            .unwrap_or_default();
+        Diagnostic::warning(
+            Location::file(&path),
+            format!("skipped: a symbolic link to `{target}`, which does not exist"),
+        )
+        .with_help("point the link at an existing file, or remove it")
     } else {
         Diagnostic::warning(Location::file(&path), format!("skipped: {err}"))
             .with_help("check the file's permissions")

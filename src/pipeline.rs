@@ -605,10 +605,19 @@ pub fn build_to_disk(
             })
         })
         .flatten();
-    if let Some(stamp) = hashed_first
+    if let Some(mut stamp) = hashed_first
         .as_deref()
         .and_then(|f| cache::unchanged(&output_dir, f))
     {
+        // What discovery skipped (a link loop, a file it cannot read) changes no input it
+        // hashes, but is news the last build's warnings do not carry.
+        let cwd = std::env::current_dir().unwrap_or_default();
+        for warning in found.warnings {
+            let text = warning.relative_to(&cwd).to_string();
+            if !stamp.warnings.contains(&text) {
+                stamp.warnings.push(text);
+            }
+        }
         return Ok(Outcome::Unchanged(stamp));
     }
     cache::forget(&output_dir);

@@ -114,6 +114,8 @@ pub struct Site {
     pub edges: Vec<Edge>,
     /// Relations whose target is not a decision of this site: (page, kind, target as written).
     pub dangling: Vec<(usize, RelationKind, String)>,
+    /// Relations whose target is the decision that states them, left out of `edges`.
+    pub to_itself: Vec<(usize, RelationKind, String)>,
     pub backlinks: Vec<Vec<usize>>,
     pub home: Option<usize>,
     pub adr_intro: Option<usize>,
@@ -309,7 +311,7 @@ fn assemble_with<T: Send>(
         docs: docs.iter().collect(),
         index: &links,
     };
-    let (edges, dangling) = resolve_relations(&docs, &lookup);
+    let (edges, dangling, to_itself) = resolve_relations(&docs, &lookup);
     links.hints = superseded_hints(&docs, &adr_ids, &edges);
     let lookup = Lookup {
         config: &config,
@@ -373,7 +375,7 @@ fn assemble_with<T: Send>(
             },
         )
         .collect();
-    let sections = build_sections(&config, &mut pages);
+    let (sections, intro_warnings) = build_sections(&config, &mut pages);
     let tags = build_tags(&pages);
     let backlinks = build_backlinks(&pages);
     let home = pages.iter().position(|p| {
@@ -387,6 +389,7 @@ fn assemble_with<T: Send>(
         .position(|p| matches!(p.doc.source.role, Role::AdrIntro { .. }));
     let mut warnings: Vec<Diagnostic> = pages.iter().flat_map(|p| p.doc.warnings.clone()).collect();
     warnings.extend(foreign_syntax_warnings(&pages));
+    warnings.extend(intro_warnings);
     let site = Site {
         config,
         pages,
@@ -394,6 +397,7 @@ fn assemble_with<T: Send>(
         tags,
         edges,
         dangling,
+        to_itself,
         backlinks,
         home,
         adr_intro,
@@ -696,6 +700,21 @@ struct Lookup<'a> {
     index: &'a LinkIndex,
 }
 
+/// Whether following `href` would run script: `javascript:` and `vbscript:` links, and `data:`
+/// ones other than images. Browsers ignore case, and tabs and line breaks anywhere in a URL
+/// (`java&#9;script:` is `javascript:` to them), so those are dropped before comparing.
+fn runs_script(href: &str) -> bool {
+    let scheme: String = href
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
+        .take(16)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    scheme.starts_with("javascript:")
+        || scheme.starts_with("vbscript:")
+        || (scheme.starts_with("data:") && !scheme.starts_with("data:image/"))
+}
+
 impl<'a> Lookup<'a> {
     /// Resolves a link written in page `from`.
     fn resolve(&self, from: usize, href: &str) -> Resolution {
@@ -710,19 +729,14 @@ impl<'a> Lookup<'a> {
         if let Some(fragment) = href.strip_prefix('#') {
             return keep(LinkTarget::SamePage(fragment.to_string()));
         }
+        if self.config.markdown.safe && runs_script(href) {
+            return Resolution {
+                href: "#".into(),
+                target: LinkTarget::External,
+                superseded_hint: None,
+            };
+        }
         if is_external(href) {
-            if self.config.markdown.safe
-                && href
-                    .trim_start()
-                    .to_ascii_lowercase()
-                    .starts_with("javascript:")
-            {
-                return Resolution {
-                    href: "#".into(),
-                    target: LinkTarget::External,
-                    superseded_hint: None,
-                };
-            }
             return keep(LinkTarget::External);
         }
         let (path_part, fragment) = match href.split_once('#') {
@@ -929,13 +943,18 @@ fn is_external(href: &str) -> bool {
     }
 }
 
-/// Every stated relation, plus its inverse; one ADR may be superseded by several.
+/// A relation stated in page `.0` that could not be an edge, and its target as written.
+type Unresolved = Vec<(usize, RelationKind, String)>;
+
+/// Every stated relation, plus its inverse; one ADR may be superseded by several. Besides:
+/// relations that lead nowhere, and those that lead back to their own decision.
 fn resolve_relations(
     docs: &[Document],
     lookup: &Lookup<'_>,
-) -> (Vec<Edge>, Vec<(usize, RelationKind, String)>) {
+) -> (Vec<Edge>, Unresolved, Unresolved) {
     let mut edges = BTreeSet::new();
     let mut dangling = Vec::new();
+    let mut to_itself = Vec::new();
     for (from, doc) in docs.iter().enumerate() {
         let Some(adr) = &doc.adr else { continue };
         for relation in &adr.relations {
@@ -956,12 +975,12 @@ fn resolve_relations(
                         });
                     }
                 }
-                Some(_) => {}
+                Some(_) => to_itself.push((from, relation.kind, target_text(&relation.target))),
                 None => dangling.push((from, relation.kind, target_text(&relation.target))),
             }
         }
     }
-    (edges.into_iter().collect(), dangling)
+    (edges.into_iter().collect(), dangling, to_itself)
 }
 
 pub fn target_text(target: &RelationTarget) -> String {
@@ -1010,8 +1029,30 @@ fn superseded_hints(
     hints
 }
 
-/// The posts list and one section per doc folder.
-fn build_sections(config: &SiteConfig, pages: &mut [Page]) -> Vec<Section> {
+/// A page's file name without extension, lower-cased.
+fn stem_of(page: &Page) -> String {
+    Path::new(&page.doc.source.rel)
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn intro_used_instead(used: &Page, unused: &Page) -> Diagnostic {
+    Diagnostic::warning(
+        Location::file(&unused.doc.source.path),
+        format!(
+            "{} introduces this folder too, and is used instead of this file",
+            used.doc.source.rel
+        ),
+    )
+    .with_help("keep one of `_index.md`, `index.md` and `README.md` in a folder, or merge them")
+}
+
+/// The posts list and one section per doc folder; a warning for each folder introduced twice
+/// (`_index.md`, `index.md` and `README.md` all introduce their folder, and are used in that
+/// order of preference).
+fn build_sections(config: &SiteConfig, pages: &mut [Page]) -> (Vec<Section>, Vec<Diagnostic>) {
+    let mut warnings = Vec::new();
     let mut sections: Vec<Section> = Vec::new();
     let mut by_folder: BTreeMap<String, usize> = BTreeMap::new();
     let posts_url = format!("{}posts/", config.base_path);
@@ -1051,14 +1092,24 @@ fn build_sections(config: &SiteConfig, pages: &mut [Page]) -> Vec<Section> {
             });
             sections.len() - 1
         });
-        let stem = Path::new(&page.doc.source.rel)
-            .file_stem()
-            .map(|s| s.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
+        let stem = stem_of(page);
         let is_own_index = matches!(stem.as_str(), "_index" | "index" | "readme") && folder == top;
         if is_own_index {
-            sections[section].index_page = Some(i);
-            sections[section].title = page.doc.title.clone();
+            let rank = |stem: &str| {
+                ["_index", "index", "readme"]
+                    .iter()
+                    .position(|s| *s == stem)
+            };
+            let earlier = sections[section].index_page;
+            let keeps_earlier = earlier.is_some_and(|e| rank(&stem_of(&pages[e])) <= rank(&stem));
+            if let Some(e) = earlier {
+                let (used, unused) = if keeps_earlier { (e, i) } else { (i, e) };
+                warnings.push(intro_used_instead(&pages[used], &pages[unused]));
+            }
+            if !keeps_earlier {
+                sections[section].index_page = Some(i);
+                sections[section].title = page.doc.title.clone();
+            }
         } else {
             sections[section].pages.push(i);
         }
@@ -1070,7 +1121,7 @@ fn build_sections(config: &SiteConfig, pages: &mut [Page]) -> Vec<Section> {
     for section in &mut sections {
         sort_pages(pages, &mut section.pages, section.folder == "posts");
     }
-    sections
+    (sections, warnings)
 }
 
 /// Where page `p` sorts among `pages` newest first (undated last), then by index: the order of

@@ -1253,3 +1253,45 @@ fn tags_told_apart_by_plus_or_sharp_are_different_tags() {
     );
     assert_eq!(texts(&cpp, "a[rel=tag]"), ["C++"]);
 }
+
+#[test]
+fn a_folder_introduced_twice_is_a_warning_naming_both_files() {
+    let site = TestSite::fixture("basic");
+    site.write(
+        "content/guides/README.md",
+        "# Guides, again\n\nOther words.\n",
+    );
+    let out = site.build_ok();
+    // `_index.md` is preferred whatever the file order (README.md sorts first).
+    assert!(site.read("guides/index.html").contains("Guides"));
+    assert!(!site.read("guides/index.html").contains("Other words."));
+    assert!(
+        stderr(&out).contains(
+            "content/guides/README.md: warning: guides/_index.md introduces this folder too"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_dangling_link_and_a_pipe_are_skipped_with_a_warning_that_says_which() {
+    let site = TestSite::fixture("basic");
+    std::os::unix::fs::symlink("nowhere.md", site.root().join("content/posts/dangling.md"))
+        .unwrap();
+    let fifo = site.root().join("content/posts/pipe.md");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    let out = site.build_ok();
+    let said = stderr(&out);
+    assert!(
+        said.contains("content/posts/dangling.md: warning: skipped: a symbolic link to `nowhere.md`, which does not exist"),
+        "{said}"
+    );
+    if made.is_ok_and(|s| s.success()) {
+        assert!(
+            said.contains("content/posts/pipe.md: warning: skipped: not a regular file"),
+            "{said}"
+        );
+    }
+}

@@ -129,3 +129,19 @@ fn another_build_of_lore_rebuilds() {
     build_says(&site, &["build"], "Built ");
     build_says(&site, &["build"], "Unchanged since the last build: ");
 }
+
+#[cfg(unix)]
+#[test]
+fn an_unchanged_rebuild_still_reports_what_discovery_skipped() {
+    let site = TestSite::fixture("basic");
+    build_says(&site, &["build"], "Built ");
+    std::os::unix::fs::symlink("..", site.root().join("content/posts/loop")).unwrap();
+    let out = site.lore(&["build"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(stdout(&out).starts_with("Unchanged since the last build: "));
+    assert!(
+        common::stderr(&out).contains("content/posts/loop: warning: symbolic link loop skipped"),
+        "{}",
+        common::stderr(&out)
+    );
+}

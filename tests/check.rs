@@ -13,6 +13,10 @@ const EXPECTED: &[(&str, &str)] = &[
         "ADR 2 supersedes ADR 1, but its status is `accepted`",
     ),
     (
+        "content/adr/0002-new.md:5:10: warning:",
+        "`amends` names `2`, this decision itself",
+    ),
+    (
         "content/adr/0003-cycle-a.md:4:1: error:",
         "cycle: ADR 3 → ADR 4 → ADR 3",
     ),
@@ -102,7 +106,7 @@ fn every_problem_is_reported_once_where_it_is_with_help() {
         EXPECTED.len(),
         "every problem says what to do:\n{text}"
     );
-    assert!(text.ends_with("11 errors, 5 warnings\n"), "{text}");
+    assert!(text.ends_with("11 errors, 6 warnings\n"), "{text}");
     assert!(
         text.contains("did you mean `tags`?"),
         "closest key named: {text}"
@@ -117,7 +121,7 @@ fn json_has_the_same_problems_as_text() {
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(json["errors"], 11);
-    assert_eq!(json["warnings"], 5);
+    assert_eq!(json["warnings"], 6);
     let problems = json["problems"].as_array().expect("array");
     assert_eq!(problems.len(), EXPECTED.len());
     let missing = problems

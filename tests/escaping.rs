@@ -106,3 +106,44 @@ fn search_index_scripts_carry_valid_json_with_the_text_intact() {
     }
     assert!(found_title, "a search record holds the title exactly");
 }
+
+#[test]
+fn safe_mode_neutralises_every_link_that_would_run_script() {
+    let site = TestSite::empty();
+    site.write("lore.yaml", "title: T\nmarkdown:\n  safe: true\n");
+    let links = [
+        "[a](javascript:alert(1))",
+        "[b](JaVaScRiPt:alert(1))",
+        "[c](java&#9;script:alert(1))",
+        "[d](&#x20;javascript:alert(1))",
+        "[e](vbscript:msgbox(1))",
+        "[f](data:text/html,%3Cscript%3Ealert(1)%3C/script%3E)",
+        "[g](<javascript:alert(1)>)",
+    ];
+    site.write(
+        "content/posts/2026-01-01-links.md",
+        &format!("---\ntitle: Links\n---\n\n{}\n\n[kept](https://example.org/) ![img](data:image/png;base64,iVBORw0KGgo=)\n", links.join("\n\n")),
+    );
+    site.build_ok();
+    let html = site.read("posts/links/index.html");
+    let page = scraper::Html::parse_document(&html);
+    let hrefs = common::attrs(&page, "article a", "href");
+    for (i, link) in links.iter().enumerate() {
+        let text = &link[1..2];
+        let a = scraper::Selector::parse("article a").unwrap();
+        let href = page
+            .select(&a)
+            .find(|e| e.text().collect::<String>() == text)
+            .and_then(|e| e.value().attr("href"))
+            .unwrap_or_else(|| panic!("link {i} `{link}` missing: {hrefs:?}"));
+        assert_eq!(href, "#", "{link}");
+    }
+    assert!(
+        hrefs.contains(&"https://example.org/".to_string()),
+        "{hrefs:?}"
+    );
+    assert!(
+        html.contains("src=\"data:image/png;base64,iVBORw0KGgo=\""),
+        "images kept"
+    );
+}

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 pub fn check_graph(site: &Site) -> Vec<Diagnostic> {
     let mut found = dangling_relations(site);
+    found.extend(relations_to_itself(site));
     found.extend(supersede_cycles(site));
     for (i, page) in site.adrs() {
         found.extend(status_against_graph(site, i, page));
@@ -30,6 +31,23 @@ fn relation_name(kind: RelationKind) -> &'static str {
         RelationKind::AmendedBy => "amended by",
         RelationKind::RelatesTo => "relates to",
     }
+}
+
+fn relations_to_itself(site: &Site) -> Vec<Diagnostic> {
+    site.to_itself
+        .iter()
+        .map(|(from, kind, target)| {
+            let path = &site.pages[*from].doc.source.path;
+            Diagnostic::warning(
+                locate(path, target),
+                format!(
+                    "`{}` names `{target}`, this decision itself; the relation is left out",
+                    relation_name(*kind)
+                ),
+            )
+            .with_help("name the other decision's number, or remove the relation")
+        })
+        .collect()
 }
 
 fn dangling_relations(site: &Site) -> Vec<Diagnostic> {
