@@ -33,38 +33,38 @@ fn relation_name(kind: RelationKind) -> &'static str {
     }
 }
 
-fn relations_to_itself(site: &Site) -> Vec<Diagnostic> {
-    site.to_itself
+/// Relations that could not join the graph, at the target as written: `make` gives the
+/// diagnostic for the location and the relation's opening words ("`supersedes` names `7`").
+fn unresolved_relations(
+    site: &Site,
+    unresolved: &[(usize, RelationKind, String)],
+    make: impl Fn(Location, String) -> Diagnostic,
+) -> Vec<Diagnostic> {
+    unresolved
         .iter()
         .map(|(from, kind, target)| {
             let path = &site.pages[*from].doc.source.path;
-            Diagnostic::warning(
-                locate(path, target),
-                format!(
-                    "`{}` names `{target}`, this decision itself; the relation is left out",
-                    relation_name(*kind)
-                ),
-            )
-            .with_help("name the other decision's number, or remove the relation")
+            let named = format!("`{}` names `{target}`", relation_name(*kind));
+            make(locate(path, target), named)
         })
         .collect()
 }
 
+fn relations_to_itself(site: &Site) -> Vec<Diagnostic> {
+    unresolved_relations(site, &site.to_itself, |at, named| {
+        Diagnostic::warning(
+            at,
+            format!("{named}, this decision itself; the relation is left out"),
+        )
+        .with_help("name the other decision's number, or remove the relation")
+    })
+}
+
 fn dangling_relations(site: &Site) -> Vec<Diagnostic> {
-    site.dangling
-        .iter()
-        .map(|(from, kind, target)| {
-            let path = &site.pages[*from].doc.source.path;
-            Diagnostic::error(
-                locate(path, target),
-                format!(
-                    "`{}` names `{target}`, which is no decision of this site",
-                    relation_name(*kind)
-                ),
-            )
+    unresolved_relations(site, &site.dangling, |at, named| {
+        Diagnostic::error(at, format!("{named}, which is no decision of this site"))
             .with_help("fix the number or link (`lore list --kind adr` lists the decisions), or remove the relation")
-        })
-        .collect()
+    })
 }
 
 /// Every cycle of `supersedes` edges, reported once, at its first page.
