@@ -198,6 +198,8 @@ fn files_under(dir: &Path, prefix: &str) -> Vec<(String, u64)> {
             let name = entry.file_name();
             let name = name.to_string_lossy();
             let rel = match prefix {
+                // Hidden entries at the top (`.git`) are the user's, kept across builds.
+                "" if name.starts_with('.') => return Vec::new(),
                 "" => name.into_owned(),
                 _ => format!("{prefix}/{name}"),
             };

@@ -374,6 +374,7 @@ fn swap_in(staging: tempfile::TempDir, dir: &Path) -> BuildResult<()> {
             .with_help("remove it or choose another output folder with -o"),
         ));
     }
+    let carried = carry_hidden_entries(dir, &staged);
     if dir.is_dir() && exchange(&staged, dir).is_ok() {
         // One atomic step: `dir` is the new site, `staged` now holds the old one.
         let _ = std::fs::remove_dir_all(&staged);
@@ -388,14 +389,21 @@ fn swap_in(staging: tempfile::TempDir, dir: &Path) -> BuildResult<()> {
     });
     if let Some(old) = &retired {
         let _ = std::fs::remove_dir_all(old);
-        std::fs::rename(dir, old).map_err(|e| {
-            BuildError::one(io_diagnostic(dir, "move the previous output aside", &e))
-        })?;
+        if let Err(e) = std::fs::rename(dir, old) {
+            carry_back(&carried, &staged, dir);
+            let _ = std::fs::remove_dir_all(&staged);
+            return Err(BuildError::one(io_diagnostic(
+                dir,
+                "move the previous output aside",
+                &e,
+            )));
+        }
     }
     if let Err(e) = std::fs::rename(&staged, dir) {
         if let Some(old) = &retired {
             let _ = std::fs::rename(old, dir);
         }
+        carry_back(&carried, &staged, dir);
         let _ = std::fs::remove_dir_all(&staged);
         return Err(BuildError::one(io_diagnostic(
             dir,
@@ -407,6 +415,33 @@ fn swap_in(staging: tempfile::TempDir, dir: &Path) -> BuildResult<()> {
         let _ = std::fs::remove_dir_all(old);
     }
     Ok(())
+}
+
+/// Moves the hidden entries at the top of the old output (`.git` of a gh-pages checkout,
+/// `.nojekyll`, `.well-known`) into the staged site, which has none of its own: a build
+/// replaces what it makes, not what lives beside it. Returns the names moved.
+fn carry_hidden_entries(old: &Path, staged: &Path) -> Vec<std::ffi::OsString> {
+    let Ok(entries) = std::fs::read_dir(old) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name())
+        .filter(|name| is_hidden(name) && !staged.join(name).exists())
+        .filter(|name| std::fs::rename(old.join(name), staged.join(name)).is_ok())
+        .collect()
+}
+
+/// Puts what [`carry_hidden_entries`] moved back where it was, when the swap fails.
+fn carry_back(carried: &[std::ffi::OsString], staged: &Path, old: &Path) {
+    for name in carried {
+        let _ = std::fs::rename(staged.join(name), old.join(name));
+    }
+}
+
+/// A name starting with `.`: nothing Lore writes at the top of a site.
+pub fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().first() == Some(&b'.')
 }
 
 /// Swaps two folders atomically (Linux `renameat2(RENAME_EXCHANGE)`), so there is no moment

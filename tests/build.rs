@@ -1295,3 +1295,35 @@ fn a_dangling_link_and_a_pipe_are_skipped_with_a_warning_that_says_which() {
         );
     }
 }
+
+#[test]
+fn hidden_entries_of_the_output_folder_are_kept_across_builds() {
+    // A gh-pages checkout as the output: its .git stays; the site is replaced around it.
+    let site = TestSite::fixture("basic");
+    site.write("public/.git/HEAD", "ref: refs/heads/gh-pages\n");
+    site.write("public/.nojekyll", "");
+    site.write("public/stale.html", "old\n");
+    site.build_ok();
+    assert_eq!(
+        std::fs::read_to_string(site.public().join(".git/HEAD")).unwrap(),
+        "ref: refs/heads/gh-pages\n"
+    );
+    assert!(site.public().join(".nojekyll").is_file());
+    assert!(!site.public().join("stale.html").exists());
+    assert!(site.public().join("index.html").is_file());
+    // Unchanged inputs are still recognised with them there, and a forced build keeps them too.
+    let again = site.lore(&["build"]);
+    assert!(
+        stdout(&again).starts_with("Unchanged since the last build"),
+        "{}",
+        stdout(&again)
+    );
+    assert!(site.lore(&["build", "--force"]).status.success());
+    assert!(site.public().join(".git/HEAD").is_file());
+    // A folder holding only hidden entries counts as empty for -o.
+    site.write("pages/.git/HEAD", "ref: refs/heads/gh-pages\n");
+    let out = site.lore(&["build", "-o", "pages"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(site.root().join("pages/.git/HEAD").is_file());
+    assert!(site.root().join("pages/index.html").is_file());
+}

@@ -99,7 +99,12 @@ pub fn run(args: &BuildArgs, ui: Ui) -> anyhow::Result<ExitCode> {
 /// mistyped as a folder of documents would lose them. `public/` and `output_dir` are build
 /// folders by convention or by configuration, as in Zola.
 fn refuse_foreign_output(output: &Path) -> BuildResult<()> {
-    let has_files = std::fs::read_dir(output).is_ok_and(|mut entries| entries.next().is_some());
+    // Hidden entries (`.git` of a fresh gh-pages checkout) stay through builds: they do not count.
+    let has_files = std::fs::read_dir(output).is_ok_and(|entries| {
+        entries
+            .filter_map(Result::ok)
+            .any(|e| !crate::output::is_hidden(&e.file_name()))
+    });
     if !has_files || crate::cache::built_here(output) {
         return Ok(());
     }
