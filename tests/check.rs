@@ -230,3 +230,24 @@ fn external_links_are_checked_only_when_asked() {
         "only /gone fails: {text}"
     );
 }
+
+#[test]
+fn a_log_just_begun_reads_as_decisions_and_its_impossible_date_is_a_warning() {
+    // `adr init` leaves one record; `lore check docs/adr` on it must see a decision.
+    let site = TestSite::empty();
+    site.write(
+        "docs/adr/0001-record-architecture-decisions.md",
+        "# 1. Record architecture decisions\n\nDate: 2024-13-45\n\n## Status\n\nAccepted\n\n## Context\n\nWe decide.\n",
+    );
+    let list = site.lore(&["list", "--json", "docs/adr"]);
+    let json: serde_json::Value = serde_json::from_slice(&list.stdout).expect("JSON");
+    assert_eq!(json[0]["kind"], "adr", "{json}");
+    assert_eq!(json[0]["number"], 1, "{json}");
+    let out = site.lore(&["check", "docs/adr"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("0001-record-architecture-decisions.md:3:7: warning: the date `2024-13-45` is not a day of the calendar"),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(0), "warnings alone pass: {text}");
+}

@@ -267,7 +267,17 @@ fn from_scan(repo_root: &Path) -> Vec<AdrRoot> {
         if adr_named * 2 <= candidates {
             continue;
         }
-        let set = if adr_named >= 2 {
+        // One record in a folder named for them is a log just begun (`adr init` writes 0001).
+        let named_for_records = dir
+            .file_name()
+            .to_str()
+            .map(str::to_ascii_lowercase)
+            .is_some_and(|name| {
+                CONVENTIONAL
+                    .iter()
+                    .any(|c| c.rsplit('/').next() == Some(&name))
+            });
+        let set = if adr_named >= 2 || named_for_records {
             &mut strong
         } else {
             &mut weak

@@ -17,6 +17,7 @@ pub fn check_graph(site: &Site) -> Vec<Diagnostic> {
         found.extend(status_against_graph(site, i, page));
         found.extend(heading_number(page));
         found.extend(unknown_status(page));
+        found.extend(impossible_date(page));
     }
     found.extend(numbering(site));
     found
@@ -221,6 +222,29 @@ fn unknown_status(page: &Page) -> Option<Diagnostic> {
                 .with_help(format!("add one, e.g. `status: proposed` ({known})")),
         ),
     }
+}
+
+/// A decision's date written in an ADR dialect (`Date: 2024-13-45` under a Nygard title) that
+/// has the shape of an ISO date but is no day of the calendar. Front matter dates are checked
+/// when read; dialect dates in other shapes ("May 2019") are shown as written, as the tools do.
+fn impossible_date(page: &Page) -> Option<Diagnostic> {
+    let written = page.adr()?.date.as_deref()?.trim();
+    let iso_shaped = written.len() >= 10
+        && written.as_bytes()[..10].iter().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                *b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if !iso_shaped || crate::front_matter::Date::parse(written).is_some() {
+        return None;
+    }
+    let path = &page.doc.source.path;
+    Some(
+        Diagnostic::warning(locate(path, written), format!("the date `{written}` is not a day of the calendar"))
+            .with_help("write a real date as YYYY-MM-DD; Lore shows this one as written and sorts the decision as undated"),
+    )
 }
 
 /// Numbers used twice in one folder (errors) and numbers skipped (warnings).
