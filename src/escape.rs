@@ -64,7 +64,18 @@ const fn table_of(bytes: &[u8]) -> [bool; 256] {
     table
 }
 
-const HTML_STOPS: [bool; 256] = table_of(b"&<>\"'");
+/// The bytes HTML escaping stops at: markup, and what HTML calls a parse error in the input
+/// stream, which browsers show as boxes or not at all: control characters other than tab,
+/// newline, form feed and return, DEL, and 0xEF, the first byte of U+FFFE and U+FFFF.
+const HTML_STOPS: [bool; 256] = {
+    let mut table = table_of(b"&<>\"'\x7F\xEF");
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = !matches!(b as u8, b'\t' | b'\n' | 0x0C | b'\r');
+        b += 1;
+    }
+    table
+};
 
 fn html_entity(bytes: &[u8], at: usize) -> Option<(&'static str, usize)> {
     let entity = match bytes[at] {
@@ -72,7 +83,12 @@ fn html_entity(bytes: &[u8], at: usize) -> Option<(&'static str, usize)> {
         b'<' => "&lt;",
         b'>' => "&gt;",
         b'"' => "&quot;",
-        _ => "&#39;",
+        b'\'' => "&#39;",
+        0xEF => {
+            return matches!(bytes.get(at + 1..at + 3), Some([0xBF, 0xBE | 0xBF]))
+                .then_some(("", 3));
+        }
+        _ => "",
     };
     Some((entity, 1))
 }
@@ -101,7 +117,8 @@ fn xml_entity(bytes: &[u8], at: usize) -> Option<(&'static str, usize)> {
     }
 }
 
-/// `text` with `& < > " '` as HTML entities.
+/// `text` with `& < > " '` as HTML entities, and the characters HTML forbids in its input
+/// (see `HTML_STOPS`) dropped.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     runs(text, &HTML_STOPS, html_entity, |run| out.push_str(run));
@@ -147,6 +164,14 @@ mod tests {
     }
 
     #[test]
+    fn html_drops_control_characters_and_noncharacters_but_keeps_whitespace() {
+        assert_eq!(
+            escape_html("a\u{0}b\u{1}\u{b}\u{1f}\u{7f}c\t\n\r\u{c}d\u{FFFE}\u{FFFF}\u{FF01}é"),
+            "abc\t\n\r\u{c}d\u{FF01}é"
+        );
+    }
+
+    #[test]
     fn xml_escapes_markup_and_drops_what_xml_forbids() {
         assert_eq!(
             escape_xml("a<b>&\"c\"'d'\u{1}\te\u{FFFE}é\u{FFFF}\n"),
@@ -171,8 +196,11 @@ mod tests {
                 '"' => out.push_str("&quot;"),
                 '\'' if xml => out.push_str("&apos;"),
                 '\'' => out.push_str("&#39;"),
-                '\u{FFFE}' | '\u{FFFF}' if xml => {}
+                '\u{FFFE}' | '\u{FFFF}' => {}
                 c if xml && c < ' ' && !matches!(c, '\t' | '\n' | '\r') => {}
+                c if !xml
+                    && (c < ' ' || c == '\u{7f}')
+                    && !matches!(c, '\t' | '\n' | '\r' | '\u{c}') => {}
                 c => out.push(c),
             }
         }

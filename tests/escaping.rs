@@ -147,3 +147,26 @@ fn safe_mode_neutralises_every_link_that_would_run_script() {
         "images kept"
     );
 }
+
+#[test]
+fn control_characters_from_front_matter_do_not_reach_html() {
+    let site = TestSite::empty();
+    site.write("lore.yaml", "title: \"Site\\u000b\\u001f name\"\n");
+    site.write(
+        "content/posts/2026-01-01-ctl.md",
+        "---\ntitle: \"Ctl\\u0008\\u000b title\\uFFFE\"\nexcerpt: \"An\\u0001 excerpt\"\n---\nBody text.\n",
+    );
+    site.build_ok();
+    for file in ["posts/ctl/index.html", "index.html", "posts/index.html"] {
+        let html = site.read(file);
+        let bad: Vec<char> = html
+            .chars()
+            .filter(|c| {
+                (c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{c}'))
+                    || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+            })
+            .collect();
+        assert!(bad.is_empty(), "{file}: {bad:?}");
+        assert!(html.contains("Ctl title"), "{file}: the text itself stays");
+    }
+}

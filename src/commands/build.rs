@@ -50,7 +50,8 @@ pub fn run(args: &BuildArgs, ui: Ui) -> anyhow::Result<ExitCode> {
     let result = SiteConfig::load(&args.root, &overrides)
         .inspect(|config| ui.describe(config))
         .and_then(|config| {
-            if args.output.is_some() && !args.force {
+            let conventional = config.output_dir == config.root.join("public");
+            if args.output.is_some() && !conventional && !args.force {
                 refuse_foreign_output(&config.output_dir)?;
             }
             let out = config.output_dir.clone();
@@ -96,8 +97,8 @@ pub fn run(args: &BuildArgs, ui: Ui) -> anyhow::Result<ExitCode> {
 
 /// A build replaces its output folder whole. A folder named with `-o` that has files and that
 /// Lore did not build (no stamp beside it) is left alone unless `--force` says otherwise: `-o`
-/// mistyped as a folder of documents would lose them. `public/` and `output_dir` are build
-/// folders by convention or by configuration, as in Zola.
+/// mistyped as a folder of documents would lose them. `public/` (however it is named) and
+/// `output_dir` are build folders by convention or by configuration, as in Zola.
 fn refuse_foreign_output(output: &Path) -> BuildResult<()> {
     // Hidden entries (`.git` of a fresh gh-pages checkout) stay through builds: they do not count.
     let has_files = std::fs::read_dir(output).is_ok_and(|entries| {
