@@ -199,7 +199,7 @@ fn files_under(dir: &Path, prefix: &str) -> Vec<(String, u64)> {
             let name = name.to_string_lossy();
             let rel = match prefix {
                 // Hidden entries at the top (`.git`) are the user's, kept across builds.
-                "" if name.starts_with('.') => return Vec::new(),
+                "" if crate::output::is_hidden(&entry.file_name()) => return Vec::new(),
                 "" => name.into_owned(),
                 _ => format!("{prefix}/{name}"),
             };

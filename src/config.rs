@@ -222,12 +222,8 @@ fn resolve(
             .filter(|r| !r.path.starts_with(&content_dir))
             .collect(),
     };
-    for (what, dir) in [
-        ("static", "static"),
-        ("templates", "templates"),
-        ("themes", "themes"),
-    ] {
-        refuse_output_over(&output_dir, what, &root.join(dir))?;
+    for folder in ["static", "templates", "themes"] {
+        refuse_output_over(&output_dir, folder, &root.join(folder))?;
     }
     for adr_root in &adr_roots {
         refuse_output_over(&output_dir, "decision records'", &adr_root.path)?;

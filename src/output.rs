@@ -128,9 +128,7 @@ fn last_of_each(puts: Vec<(String, u64)>, twice: &mut Vec<String>) -> Vec<(Strin
     for put in puts {
         match files.last_mut() {
             Some(last) if last.0 == put.0 => {
-                if twice.last() != Some(&put.0) {
-                    twice.push(put.0.clone());
-                }
+                twice.push(put.0.clone());
                 *last = put;
             }
             _ => files.push(put),
@@ -387,29 +385,23 @@ fn swap_in(staging: tempfile::TempDir, dir: &Path) -> BuildResult<()> {
             .unwrap_or_default();
         dir.with_file_name(format!(".{name}.lore-old-{}", std::process::id()))
     });
+    // With the old site (back) in place: its hidden entries return, the staged site goes.
+    let give_up = |doing: &str, e: std::io::Error| {
+        carry_back(&carried, &staged, dir);
+        let _ = std::fs::remove_dir_all(&staged);
+        BuildError::one(io_diagnostic(dir, doing, &e))
+    };
     if let Some(old) = &retired {
         let _ = std::fs::remove_dir_all(old);
         if let Err(e) = std::fs::rename(dir, old) {
-            carry_back(&carried, &staged, dir);
-            let _ = std::fs::remove_dir_all(&staged);
-            return Err(BuildError::one(io_diagnostic(
-                dir,
-                "move the previous output aside",
-                &e,
-            )));
+            return Err(give_up("move the previous output aside", e));
         }
     }
     if let Err(e) = std::fs::rename(&staged, dir) {
         if let Some(old) = &retired {
             let _ = std::fs::rename(old, dir);
         }
-        carry_back(&carried, &staged, dir);
-        let _ = std::fs::remove_dir_all(&staged);
-        return Err(BuildError::one(io_diagnostic(
-            dir,
-            "move the new output into place",
-            &e,
-        )));
+        return Err(give_up("move the new output into place", e));
     }
     if let Some(old) = retired {
         let _ = std::fs::remove_dir_all(old);

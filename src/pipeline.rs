@@ -192,6 +192,11 @@ pub struct Rendered {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// A warning as a build prints it, and as the stamp keeps it to print again.
+fn as_printed(warning: Diagnostic, cwd: &std::path::Path) -> String {
+    warning.relative_to(cwd).to_string()
+}
+
 /// Discovers and parses every file, then assembles the site. All parse errors are reported together.
 pub fn load_site(config: SiteConfig) -> BuildResult<Site> {
     let found = timed("discover", || discover::discover(&config));
@@ -613,7 +618,7 @@ pub fn build_to_disk(
         // hashes, but is news the last build's warnings do not carry.
         let cwd = std::env::current_dir().unwrap_or_default();
         for warning in found.warnings {
-            let text = warning.relative_to(&cwd).to_string();
+            let text = as_printed(warning, &cwd);
             if !stamp.warnings.contains(&text) {
                 stamp.warnings.push(text);
             }
@@ -664,7 +669,7 @@ pub fn build_to_disk(
             counts: counts(&site),
             warnings: warnings
                 .iter()
-                .map(|w| w.clone().relative_to(&cwd).to_string())
+                .map(|w| as_printed(w.clone(), &cwd))
                 .collect(),
             files,
         };

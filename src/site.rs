@@ -514,10 +514,7 @@ fn doc_route(doc: &Document, stem: &str) -> (String, bool) {
     } else {
         format!("{}/", folders.join("/"))
     };
-    let is_index = matches!(
-        stem.to_ascii_lowercase().as_str(),
-        "_index" | "index" | "readme"
-    );
+    let is_index = INTRO_STEMS.contains(&stem.to_ascii_lowercase().as_str());
     if is_index {
         // The root's index is the home page's introduction; a folder's is shown by its section list.
         return (folder, false);
@@ -708,8 +705,8 @@ fn runs_script(href: &str) -> bool {
         .chars()
         .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
         .take(16)
-        .collect::<String>()
-        .to_ascii_lowercase();
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
     scheme.starts_with("javascript:")
         || scheme.starts_with("vbscript:")
         || (scheme.starts_with("data:") && !scheme.starts_with("data:image/"))
@@ -1029,6 +1026,10 @@ fn superseded_hints(
     hints
 }
 
+/// The file names (without extension, lower-cased) that introduce their folder, in order of
+/// preference when a folder has more than one.
+const INTRO_STEMS: [&str; 3] = ["_index", "index", "readme"];
+
 /// A page's file name without extension, lower-cased.
 fn stem_of(page: &Page) -> String {
     Path::new(&page.doc.source.rel)
@@ -1093,13 +1094,9 @@ fn build_sections(config: &SiteConfig, pages: &mut [Page]) -> (Vec<Section>, Vec
             sections.len() - 1
         });
         let stem = stem_of(page);
-        let is_own_index = matches!(stem.as_str(), "_index" | "index" | "readme") && folder == top;
+        let is_own_index = INTRO_STEMS.contains(&stem.as_str()) && folder == top;
         if is_own_index {
-            let rank = |stem: &str| {
-                ["_index", "index", "readme"]
-                    .iter()
-                    .position(|s| *s == stem)
-            };
+            let rank = |stem: &str| INTRO_STEMS.iter().position(|s| *s == stem);
             let earlier = sections[section].index_page;
             let keeps_earlier = earlier.is_some_and(|e| rank(&stem_of(&pages[e])) <= rank(&stem));
             if let Some(e) = earlier {
