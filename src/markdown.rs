@@ -4,7 +4,7 @@
 //! highlighting code; [`render`] writes the HTML and the plain text per section (for search)
 //! when the page itself is written, replaying the links the scan resolved.
 
-use crate::escape::escape_html;
+use crate::escape::{escape_html, may_hold_html_forbidden, without_html_forbidden};
 use crate::highlight;
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use std::collections::BTreeSet;
@@ -192,13 +192,37 @@ fn run<'a, 'o>(
     // was copied some ten times a page.
     let mut events: Vec<Event<'a>> =
         Vec::with_capacity(if pass.write { body.len() / 16 } else { 0 });
+    // pulldown-cmark writes control characters as they are; HTML forbids them in its input.
+    let forbidden = may_hold_html_forbidden(body);
     for (event, range) in parser {
+        let event = if forbidden {
+            without_forbidden(event)
+        } else {
+            event
+        };
         state.handle(event, range.start, &mut events);
         if !pass.write {
             events.clear();
         }
     }
     (state, events)
+}
+
+/// `event` with the characters HTML forbids in its input dropped from its text.
+fn without_forbidden(event: Event<'_>) -> Event<'_> {
+    fn clean(text: CowStr<'_>) -> CowStr<'_> {
+        match without_html_forbidden(&text) {
+            Some(kept) => CowStr::from(kept),
+            None => text,
+        }
+    }
+    match event {
+        Event::Text(text) => Event::Text(clean(text)),
+        Event::Code(text) => Event::Code(clean(text)),
+        Event::Html(text) => Event::Html(clean(text)),
+        Event::InlineHtml(text) => Event::InlineHtml(clean(text)),
+        other => other,
+    }
 }
 
 struct Heading {

@@ -148,6 +148,41 @@ fn safe_mode_neutralises_every_link_that_would_run_script() {
     );
 }
 
+/// The characters HTML forbids in its input found in `html`.
+fn forbidden_in(html: &str) -> Vec<char> {
+    html.chars()
+        .filter(|c| {
+            (c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{c}'))
+                || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+        })
+        .collect()
+}
+
+#[test]
+fn control_characters_in_markdown_do_not_reach_html() {
+    let site = TestSite::empty();
+    site.write(
+        "content/posts/2026-01-01-ctl.md",
+        "---\ntitle: Ctl\n---\n# Head\u{7}ing\n\nBell\u{7} in text, `co\u{1}de`, \u{FFFF}odd \
+         and full\u{FF08}width\u{FF09}.\n\n![alt\u{8} text](a.png)\n\n<span>raw\u{b}</span>\n\n\
+         ```rust\nlet red = \"\u{1b}[31m\";\n```\n\n```\n\u{1b}[0m plain\u{7f}\n```\n",
+    );
+    site.build_ok();
+    let html = site.read("posts/ctl/index.html");
+    assert_eq!(forbidden_in(&html), Vec::<char>::new());
+    for kept in [
+        "Bell in text",
+        "<code>code</code>",
+        "full\u{FF08}width\u{FF09}",
+        "alt=\"alt text\"",
+        "<span>raw</span>",
+        "[31m",
+        "[0m plain",
+    ] {
+        assert!(html.contains(kept), "{kept:?} in {html}");
+    }
+}
+
 #[test]
 fn control_characters_from_front_matter_do_not_reach_html() {
     let site = TestSite::empty();
@@ -159,13 +194,7 @@ fn control_characters_from_front_matter_do_not_reach_html() {
     site.build_ok();
     for file in ["posts/ctl/index.html", "index.html", "posts/index.html"] {
         let html = site.read(file);
-        let bad: Vec<char> = html
-            .chars()
-            .filter(|c| {
-                (c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{c}'))
-                    || matches!(c, '\u{FFFE}' | '\u{FFFF}')
-            })
-            .collect();
+        let bad = forbidden_in(&html);
         assert!(bad.is_empty(), "{file}: {bad:?}");
         assert!(html.contains("Ctl title"), "{file}: the text itself stays");
     }
