@@ -77,7 +77,7 @@ pub struct SiteConfig {
     pub adr_roots: Vec<AdrRoot>,
     pub title: String,
     pub description: String,
-    /// Absolute, ends with `/`.
+    /// Ends with `/`: a URL (`https://example.org/kb/`) or, by default, a path (`/`).
     pub base_url: String,
     /// The path part of `base_url`, starts and ends with `/`.
     pub base_path: String,
@@ -254,6 +254,14 @@ fn resolve(
         fingerprint,
         root,
     })
+}
+
+impl SiteConfig {
+    /// Whether `base_url` names a host (`https://…`): feeds, the sitemap and robots.txt need
+    /// absolute URLs, which a path alone (`/`, the default) cannot give them.
+    pub fn has_absolute_base(&self) -> bool {
+        self.base_url.contains("://")
+    }
 }
 
 /// A build replaces its output folder whole, so it must not be, or hold, a folder Lore reads.

@@ -310,6 +310,68 @@ fn atom_feed_is_well_formed_and_absolute() {
     );
     let (tag_titles, _) = parse_feed(&site.read("tags/engineering/atom.xml"));
     assert!(tag_titles.contains(&"Second: a post".to_string()));
+    let ids = feed_ids(&feed);
+    assert!(ids.contains(&"https://example.org/kb/atom.xml".to_string()));
+    assert!(ids.contains(&"https://example.org/kb/posts/caching-without-tears/".to_string()));
+}
+
+/// The `<id>`s of an Atom feed: the feed's first, then its entries'.
+fn feed_ids(xml: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(xml).expect("feed is well-formed XML");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("id"))
+        .map(|n| n.text().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn without_a_whole_base_url_feed_ids_are_urns_and_robots_names_no_sitemap() {
+    let site = TestSite::fixture("basic");
+    let config = std::fs::read_to_string(site.root().join("lore.yaml")).unwrap();
+    site.write(
+        "lore.yaml",
+        &config.replace("base_url: https://example.org/kb/", "base_url: /"),
+    );
+    site.build_ok();
+    let ids = feed_ids(&site.read("atom.xml"));
+    assert!(ids.len() > 2, "{ids:?}");
+    assert!(
+        ids.iter().all(|id| is_uuid_urn(id)),
+        "Atom ids must be absolute: {ids:?}"
+    );
+    let unique: std::collections::BTreeSet<_> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "{ids:?}");
+    let again = TestSite::fixture("basic");
+    again.write(
+        "lore.yaml",
+        &config.replace("base_url: https://example.org/kb/", "base_url: /"),
+    );
+    again.build_ok();
+    assert_eq!(
+        feed_ids(&again.read("atom.xml")),
+        ids,
+        "the same on every build"
+    );
+    let robots = site.read("robots.txt");
+    assert!(!robots.contains("Sitemap"), "{robots}");
+    let check = site.lore(&["check"]);
+    let text = stdout(&check) + &stderr(&check);
+    assert!(
+        text.contains("lore.yaml:3:1") && text.contains("base_url `/` is not a whole URL"),
+        "{text}"
+    );
+}
+
+/// Whether `id` is a `urn:uuid:` of RFC 9562's version 8 and variant.
+fn is_uuid_urn(id: &str) -> bool {
+    let Some(uuid) = id.strip_prefix("urn:uuid:") else {
+        return false;
+    };
+    let groups: Vec<&str> = uuid.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && uuid.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
+        && groups[2].starts_with('8')
+        && groups[3].starts_with(['8', '9', 'a', 'b'])
 }
 
 /// Titles and link hrefs of an Atom feed, parsed as XML.

@@ -76,6 +76,7 @@ const EXPECTED: &[(&str, &str)] = &[
         "content/guide.md:16:1: warning:",
         "Hugo shortcode or similar",
     ),
+    ("lore.yaml: warning:", "base_url `/` is not a whole URL"),
 ];
 
 #[test]
@@ -106,7 +107,7 @@ fn every_problem_is_reported_once_where_it_is_with_help() {
         EXPECTED.len(),
         "every problem says what to do:\n{text}"
     );
-    assert!(text.ends_with("11 errors, 6 warnings\n"), "{text}");
+    assert!(text.ends_with("11 errors, 7 warnings\n"), "{text}");
     assert!(
         text.contains("did you mean `tags`?"),
         "closest key named: {text}"
@@ -121,7 +122,7 @@ fn json_has_the_same_problems_as_text() {
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(json["errors"], 11);
-    assert_eq!(json["warnings"], 6);
+    assert_eq!(json["warnings"], 7);
     let problems = json["problems"].as_array().expect("array");
     assert_eq!(problems.len(), EXPECTED.len());
     let missing = problems

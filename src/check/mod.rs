@@ -9,7 +9,7 @@ mod graph;
 mod links;
 
 use crate::config::SiteConfig;
-use crate::error::{Diagnostic, Severity};
+use crate::error::{Diagnostic, Location, Severity};
 use crate::site::Site;
 use std::path::Path;
 
@@ -127,15 +127,43 @@ pub fn check(config: SiteConfig, external: Option<ExternalOptions>) -> Report {
 /// The problems of a loaded site: its load warnings, its links, its decision graph.
 pub fn check_site(site: &Site) -> Vec<Diagnostic> {
     let mut found = site.warnings.clone();
+    found.extend(relative_base_url(&site.config));
     found.extend(links::check_links(site));
     found.extend(graph::check_graph(site));
     found
 }
 
+/// A site with `lore.yaml` whose `base_url` is a path: its feeds, sitemap and robots.txt cannot
+/// give the whole URLs feed readers and crawlers need (a folder without `lore.yaml` is not
+/// taken for a site set up to publish).
+fn relative_base_url(config: &SiteConfig) -> Option<Diagnostic> {
+    let file = config.root.join(crate::config::CONFIG_FILE);
+    if config.has_absolute_base() || !file.is_file() {
+        return None;
+    }
+    let line = config
+        .fingerprint
+        .lines()
+        .position(|l| l.starts_with("base_url:"));
+    let location = match line {
+        Some(i) => Location::at(&file, i + 1, 1),
+        None => Location::file(&file),
+    };
+    Some(
+        Diagnostic::warning(
+            location,
+            format!(
+                "base_url `{}` is not a whole URL: the feeds, sitemap and robots.txt link by path, which feed readers and search engines cannot follow",
+                config.base_url
+            ),
+        )
+        .with_help("set base_url in lore.yaml to the address the site is published at (https://docs.example.org/), or pass --base-url to lore build"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Location;
 
     fn diag(path: &str, line: usize, severity: Severity) -> Diagnostic {
         Diagnostic {

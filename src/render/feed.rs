@@ -99,6 +99,33 @@ fn abs(site: &Site, path: &str) -> String {
     absolute_url(&site.config.base_url, &site.config.base_path, path)
 }
 
+/// An `<id>` for the feed or entry at `path`: its URL, when `base_url` makes it absolute, as
+/// Atom ids must be; otherwise a `urn:uuid:` (RFC 9562 version 8) hashed from the site's title
+/// and the path, the same on every build.
+fn atom_id(site: &Site, path: &str) -> String {
+    let url = abs(site, path);
+    if site.config.has_absolute_base() {
+        return url;
+    }
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(site.config.title.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(url.as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+    b[6] = (b[6] & 0x0F) | 0x80;
+    b[8] = (b[8] & 0x3F) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "urn:uuid:{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
 fn atom(
     site: &Site,
     content: &FeedContent,
@@ -151,7 +178,7 @@ fn atom(
     let _ = writeln!(
         xml,
         "  <id>{}</id>\n  <updated>{updated}</updated>",
-        escape_xml(&abs(site, self_path))
+        escape_xml(&atom_id(site, self_path))
     );
     let _ = writeln!(
         xml,
@@ -200,7 +227,7 @@ pub fn entry(site: &Site, i: usize, html: &str) -> String {
     let _ = write!(
         xml,
         "    <id>{}</id>\n    <published>{published}</published>\n    <updated>{updated}</updated>\n",
-        escape_xml(&url)
+        escape_xml(&atom_id(site, &page.url))
     );
     for author in &doc.meta.authors {
         let _ = writeln!(

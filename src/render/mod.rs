@@ -265,13 +265,15 @@ pub fn render_site(
         || feed::render_feeds(site, &feeds, &feed_content, out),
     );
     crate::pipeline::return_freed_memory();
+    // The Sitemap line must be a whole URL; crawlers look for /sitemap.xml without it.
+    let sitemap_line = if site.config.has_absolute_base() {
+        format!("Sitemap: {}\n", contexts.absolute("sitemap.xml"))
+    } else {
+        String::new()
+    };
     out.insert(
         "robots.txt".into(),
-        format!(
-            "User-agent: *\nAllow: /\nSitemap: {}\n",
-            contexts.absolute("sitemap.xml")
-        )
-        .into_bytes(),
+        format!("User-agent: *\nAllow: /\n{sitemap_line}").into_bytes(),
     );
     out.insert(
         "opensearch.xml".into(),
