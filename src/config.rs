@@ -127,15 +127,27 @@ fn parse_raw(path: &Path, text: &str) -> BuildResult<RawConfig> {
         return Ok(RawConfig::default());
     }
     serde_yaml::from_str(text).map_err(|err| {
-        let location = match err.location() {
-            Some(loc) => Location::at(path, loc.line(), loc.column()),
-            None => Location::file(path),
-        };
         let message = err.to_string();
-        let help = if message.contains("unknown field") {
-            "remove the key or fix its spelling; the README lists every key lore.yaml accepts"
+        let at = err.location().map_or(1, |loc| loc.line());
+        let twice = crate::front_matter::duplicate_key(text, &message, at);
+        // The position serde_yaml gives is the mapping's, not the key's.
+        let message = if twice.is_some() {
+            crate::front_matter::strip_position(&message)
         } else {
-            "fix the YAML at this position"
+            message
+        };
+        let location = match (&twice, err.location()) {
+            (Some(twice), _) => Location::at(path, twice.line, twice.column),
+            (None, Some(loc)) => Location::at(path, loc.line(), loc.column()),
+            (None, None) => Location::file(path),
+        };
+        let help = if let Some(twice) = &twice {
+            twice.help(1)
+        } else if message.contains("unknown field") {
+            "remove the key or fix its spelling; the README lists every key lore.yaml accepts"
+                .into()
+        } else {
+            "fix the YAML at this position".into()
         };
         BuildError::one(
             Diagnostic::error(location, format!("invalid {CONFIG_FILE}: {message}"))

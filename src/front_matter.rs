@@ -111,13 +111,86 @@ fn parse_yaml(path: &Path, block: &Block<'_>) -> Result<Value, Diagnostic> {
         return Ok(Value::Null);
     }
     serde_yaml::from_str::<Value>(block.raw).map_err(|err| {
+        let message = format!("invalid YAML front matter: {}", strip_position(&err.to_string()));
+        let at = err.location().map_or(1, |loc| loc.line());
+        if let Some(twice) = duplicate_key(block.raw, &err.to_string(), at) {
+            return Diagnostic::error(Location::at(path, block.line + twice.line - 1, twice.column), message)
+                .with_help(twice.help(block.line));
+        }
         let location = match err.location() {
             Some(loc) => Location::at(path, block.line + loc.line() - 1, loc.column()),
             None => Location::at(path, block.line, 1),
         };
-        Diagnostic::error(location, format!("invalid YAML front matter: {}", strip_position(&err.to_string())))
+        Diagnostic::error(location, message)
             .with_help("fix the YAML here; quote values that contain `: ` or start with `[`, `{`, `*`, `&`, `!` or `@`")
     })
+}
+
+/// Where a key that YAML found twice in one mapping is written the second time.
+pub struct DuplicateKey {
+    pub key: String,
+    /// 1-based, in the YAML text.
+    pub line: usize,
+    pub column: usize,
+    pub first_line: usize,
+}
+
+impl DuplicateKey {
+    /// What to do, for YAML that starts on line `first_line_of_yaml` of its file.
+    pub fn help(&self, first_line_of_yaml: usize) -> String {
+        format!(
+            "`{}` is set on line {} too; keep one of the two",
+            self.key,
+            self.first_line + first_line_of_yaml - 1
+        )
+    }
+}
+
+/// serde_yaml names a duplicate key (`duplicate entry with key "k"`, or `duplicate field `k``
+/// for a struct) at the start of its mapping; this finds the key's second line from there: the
+/// next line that sets it at the same indentation as the first.
+pub fn duplicate_key(yaml: &str, message: &str, mapping_line: usize) -> Option<DuplicateKey> {
+    let key = message
+        .split_once("duplicate entry with key \"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .or_else(|| {
+            message
+                .split_once("duplicate field `")
+                .and_then(|(_, rest)| rest.split_once('`'))
+        })?
+        .0;
+    let sets_key = |line: &str| {
+        let text = line.trim_start();
+        let rest = [key.to_string(), format!("\"{key}\""), format!("'{key}'")]
+            .iter()
+            .find_map(|written| text.strip_prefix(written.as_str()))?;
+        rest.trim_start()
+            .starts_with(':')
+            .then_some(line.len() - text.len())
+    };
+    let mut first: Option<(usize, usize)> = None;
+    for (i, line) in yaml
+        .lines()
+        .enumerate()
+        .skip(mapping_line.saturating_sub(1))
+    {
+        let Some(indent) = sets_key(line) else {
+            continue;
+        };
+        match first {
+            None => first = Some((i + 1, indent)),
+            Some((first_line, first_indent)) if indent == first_indent => {
+                return Some(DuplicateKey {
+                    key: key.to_string(),
+                    line: i + 1,
+                    column: indent + 1,
+                    first_line,
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    None
 }
 
 fn parse_toml(path: &Path, block: &Block<'_>) -> Result<Value, Diagnostic> {
@@ -141,7 +214,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-fn strip_position(message: &str) -> String {
+pub fn strip_position(message: &str) -> String {
     match message.find(" at line ") {
         Some(i) => message[..i].to_string(),
         None => message.to_string(),
@@ -542,6 +615,21 @@ mod tests {
         let errs = meta_of("---\ntitle: T\ntags: 5\n---\n").unwrap_err();
         assert_eq!(errs[0].location.line, Some(3));
         assert!(errs[0].message.contains("must be a list"));
+    }
+
+    #[test]
+    fn a_duplicate_key_is_found_where_it_is_written_again() {
+        let yaml = "title: a\nextra:\n  k: 1\n  'k' : 2\ntitle: b\n";
+        let top = duplicate_key(yaml, "duplicate entry with key \"title\"", 1).unwrap();
+        assert_eq!((top.line, top.column, top.first_line), (5, 1, 1));
+        let nested = duplicate_key(yaml, "extra: duplicate field `k` at line 3", 3).unwrap();
+        assert_eq!((nested.line, nested.column, nested.first_line), (4, 3, 3));
+        assert_eq!(
+            nested.help(10),
+            "`k` is set on line 12 too; keep one of the two"
+        );
+        assert!(duplicate_key(yaml, "did not find expected key", 1).is_none());
+        assert!(duplicate_key("titles: a\n", "duplicate field `title`", 1).is_none());
     }
 
     #[test]
