@@ -136,7 +136,7 @@ fn stamp_path_ending(output: &Path, ending: &str) -> PathBuf {
     let name = output
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "public".into());
+        .unwrap_or_else(|| crate::config::OUTPUT_DIR.into());
     output
         .parent()
         .unwrap_or(Path::new("."))

@@ -8,6 +8,15 @@ use std::path::{Path, PathBuf};
 
 pub const CONFIG_FILE: &str = "lore.yaml";
 
+/// The folders a site keeps beside `lore.yaml`, by the names Lore knows them by: content (unless
+/// `content_dir` names another), output (unless `output_dir` does), files copied as they are,
+/// template overrides, and themes. A theme keeps its own templates in a `TEMPLATES_DIR` too.
+pub const CONTENT_DIR: &str = "content";
+pub const OUTPUT_DIR: &str = "public";
+pub const STATIC_DIR: &str = "static";
+pub const TEMPLATES_DIR: &str = "templates";
+pub const THEMES_DIR: &str = "themes";
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct RawConfig {
@@ -182,7 +191,7 @@ fn resolve(
         extra,
     } = raw;
     let config_path = root.join(CONFIG_FILE);
-    let conventional_content = root.join("content");
+    let conventional_content = root.join(CONTENT_DIR);
     let zero_config = !has_config && content_dir.is_none() && !conventional_content.is_dir();
     let content_dir = match content_dir {
         Some(dir) => root.join(dir),
@@ -200,7 +209,7 @@ fn resolve(
         Some(dir) => std::env::current_dir()
             .map(|cwd| cwd.join(&dir))
             .unwrap_or(dir),
-        None => root.join("public"),
+        None => root.join(OUTPUT_DIR),
     };
     let output_dir = absolute(&output_dir);
     // A link (`public -> /var/www/kb`) is built where it points: swapping a new folder in for
@@ -234,7 +243,7 @@ fn resolve(
             .filter(|r| !r.path.starts_with(&content_dir))
             .collect(),
     };
-    for folder in ["static", "templates", "themes"] {
+    for folder in [STATIC_DIR, TEMPLATES_DIR, THEMES_DIR] {
         refuse_output_over(&output_dir, folder, &root.join(folder))?;
     }
     for adr_root in &adr_roots {

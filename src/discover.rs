@@ -2,7 +2,7 @@
 //! place gives it (post, decision record, doc, or asset copied as is).
 
 use crate::adr::locate::is_adr_candidate;
-use crate::config::SiteConfig;
+use crate::config::{STATIC_DIR, SiteConfig};
 use crate::error::{Diagnostic, Location};
 use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
@@ -50,7 +50,7 @@ pub fn discover(config: &SiteConfig) -> Discovered {
     for root in roots {
         walk(config, &places, &root, &mut found, &mut seen);
     }
-    let static_dir = config.root.join("static");
+    let static_dir = config.root.join(STATIC_DIR);
     if static_dir.is_dir() && !static_dir.starts_with(&config.content_dir) {
         for file in walk_files(&places, &static_dir, &mut found.warnings) {
             found.assets.push((file.path, file.rel));

@@ -327,7 +327,7 @@ impl Staging {
         let name = output
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "public".into());
+            .unwrap_or_else(|| crate::config::OUTPUT_DIR.into());
         let dir = tempfile::Builder::new()
             .prefix(&format!(".{name}.lore-new-"))
             .tempdir_in(parent)

@@ -1,7 +1,7 @@
 //! The theme: the default one embedded in the binary, with a site's own templates and assets
 //! laid over it file by file, so a site overrides one template or block without copying the rest.
 
-use crate::config::SiteConfig;
+use crate::config::{SiteConfig, TEMPLATES_DIR, THEMES_DIR};
 use crate::error::{BuildError, BuildResult, Diagnostic, Location};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -46,11 +46,11 @@ impl Theme {
             }
         }
         for dir in override_dirs(config) {
-            read_overrides(&dir.join("templates"), &mut templates, &mut assets, true)?;
+            read_overrides(&dir.join(TEMPLATES_DIR), &mut templates, &mut assets, true)?;
             read_overrides(&dir.join("assets"), &mut templates, &mut assets, false)?;
         }
         read_overrides(
-            &config.root.join("templates"),
+            &config.root.join(TEMPLATES_DIR),
             &mut templates,
             &mut assets,
             true,
@@ -114,7 +114,7 @@ impl Theme {
 
 fn override_dirs(config: &SiteConfig) -> Vec<PathBuf> {
     match &config.theme {
-        Some(name) if name != "default" => vec![config.root.join("themes").join(name)],
+        Some(name) if name != "default" => vec![config.root.join(THEMES_DIR).join(name)],
         _ => Vec::new(),
     }
 }
@@ -230,7 +230,7 @@ fn template_error(
         templates
             .get(name)
             .map(|(_, p)| p.clone())
-            .unwrap_or_else(|| PathBuf::from("templates").join(name))
+            .unwrap_or_else(|| PathBuf::from(TEMPLATES_DIR).join(name))
     };
     match err.kind() {
         tera::ErrorKind::SyntaxError(report) | tera::ErrorKind::RenderingError(report) => {
@@ -247,7 +247,7 @@ fn template_error(
             let named = templates.keys().find(|name| {
                 chain.contains(&format!("'{name}'")) || chain.contains(&format!("`{name}`"))
             });
-            let location = Location::file(named.map_or_else(|| PathBuf::from("templates"), |n| path_of(n)));
+            let location = Location::file(named.map_or_else(|| PathBuf::from(TEMPLATES_DIR), |n| path_of(n)));
             Diagnostic::error(location, format!("template error: {}", chain.replace('\n', " ")))
         }
     }

@@ -50,7 +50,7 @@ pub fn run(args: &BuildArgs, ui: Ui) -> anyhow::Result<ExitCode> {
     let result = SiteConfig::load(&args.root, &overrides)
         .inspect(|config| ui.describe(config))
         .and_then(|config| {
-            let conventional = config.output_dir == config.root.join("public");
+            let conventional = config.output_dir == config.root.join(crate::config::OUTPUT_DIR);
             if args.output.is_some() && !conventional && !args.force {
                 refuse_foreign_output(&config.output_dir)?;
             }

@@ -2,7 +2,9 @@
 //! hidden files, the output folder) and coalesced into one [`ChangeSet`] per burst, so a git
 //! checkout that touches a thousand files causes one rebuild.
 
-use crate::config::{CONFIG_FILE, SiteConfig};
+use crate::config::{
+    CONFIG_FILE, CONTENT_DIR, OUTPUT_DIR, STATIC_DIR, SiteConfig, TEMPLATES_DIR, THEMES_DIR,
+};
 use crate::discover::is_temp_or_hidden;
 use notify::{EventKind, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
@@ -101,14 +103,19 @@ pub struct Filter {
 impl Filter {
     pub fn new(root: &Path, config: Option<&SiteConfig>) -> Filter {
         let root = crate::config::absolute(root);
-        let output_dir = config.map_or_else(|| root.join("public"), |c| c.output_dir.clone());
+        let output_dir = config.map_or_else(|| root.join(OUTPUT_DIR), |c| c.output_dir.clone());
         let top_names = match config {
             Some(c) if c.content_dir == root => None,
             _ => {
-                let mut names: BTreeSet<String> =
-                    [CONFIG_FILE, "content", "templates", "themes", "static"]
-                        .map(String::from)
-                        .into();
+                let mut names: BTreeSet<String> = [
+                    CONFIG_FILE,
+                    CONTENT_DIR,
+                    TEMPLATES_DIR,
+                    THEMES_DIR,
+                    STATIC_DIR,
+                ]
+                .map(String::from)
+                .into();
                 let dirs = config.into_iter().flat_map(|c| {
                     std::iter::once(&c.content_dir).chain(c.adr_roots.iter().map(|r| &r.path))
                 });
@@ -145,8 +152,8 @@ impl Filter {
         }
         Some(match top.as_str() {
             CONFIG_FILE if names.len() == 1 => ChangeKind::Config,
-            "templates" | "themes" => ChangeKind::Theme,
-            "static" => ChangeKind::Static,
+            TEMPLATES_DIR | THEMES_DIR => ChangeKind::Theme,
+            STATIC_DIR => ChangeKind::Static,
             _ => ChangeKind::Content,
         })
     }
@@ -170,7 +177,7 @@ fn first_component(root: &Path, dir: &Path) -> Option<String> {
 pub fn targets(root: &Path, config: Option<&SiteConfig>) -> BTreeMap<PathBuf, RecursiveMode> {
     let root = crate::config::absolute(root);
     let filter = Filter::new(&root, config);
-    let mut dirs: Vec<PathBuf> = ["templates", "themes", "static", "content"]
+    let mut dirs: Vec<PathBuf> = [TEMPLATES_DIR, THEMES_DIR, STATIC_DIR, CONTENT_DIR]
         .iter()
         .map(|d| root.join(d))
         .collect();
