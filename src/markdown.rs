@@ -208,6 +208,81 @@ fn run<'a, 'o>(
     (state, events)
 }
 
+/// The text of a line of inline Markdown without its markup (emphasis, code spans, links,
+/// backslash escapes, entities): "Use *Rust* for \\#Requires" is "Use Rust for #Requires".
+/// Raw HTML stays as written (`Vec<T>` is no markup to lose).
+pub fn plain_inline(text: &str) -> String {
+    if !text.contains(['*', '_', '`', '[', '\\', '&', '~']) {
+        return text.to_string();
+    }
+    let mut plain = String::with_capacity(text.len());
+    for event in Parser::new_ext(text, Options::ENABLE_STRIKETHROUGH) {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::InlineHtml(t) | Event::Html(t) => {
+                plain.push_str(&t);
+            }
+            Event::SoftBreak | Event::HardBreak => plain.push(' '),
+            _ => {}
+        }
+    }
+    collapse_whitespace(&plain)
+}
+
+/// The keys of the `Key: value` lines decision records open with (adr-tools' `Date: …`, the
+/// bullets of MADR 2 written as a paragraph, Log4brains'), lower case.
+const RECORD_METADATA_KEYS: &[&str] = &[
+    "date",
+    "status",
+    "deciders",
+    "decision-makers",
+    "decision makers",
+    "author",
+    "authors",
+    "consulted",
+    "informed",
+    "technical story",
+    "tags",
+    "created",
+    "updated",
+    "last updated",
+    "supersedes",
+    "superseded by",
+    "amends",
+    "amended by",
+];
+
+/// Whether every line of a paragraph is a record's metadata (`Date: 2024-02-01`): not an
+/// excerpt. Posts that open with "TL;DR: …" or "Update: …" keep theirs.
+fn is_record_metadata(paragraph: &str) -> bool {
+    paragraph
+        .lines()
+        .map(|line| line.trim().trim_start_matches(['*', '-', '+']).trim())
+        .filter(|line| !line.is_empty())
+        .all(|line| {
+            line.split_once(':').is_some_and(|(key, _)| {
+                let key = key.trim().trim_matches('*').trim().to_lowercase();
+                RECORD_METADATA_KEYS.contains(&key.as_str())
+            })
+        })
+}
+
+/// The id GitHub gives a heading, so that links written there (tables of contents, links from
+/// other files) work here: lower case, letters, digits, `-` and `_` kept, each space a `-`
+/// (not merged: `A & B` is `a--b`), everything else dropped (`8.1 Meta` is `81-meta`). The
+/// `github-slugger` crate does the same with a regular expression, in one release of 2023.
+pub fn heading_slug(text: &str) -> String {
+    text.trim()
+        .chars()
+        .flat_map(char::to_lowercase)
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            '-' | '_' => Some(c),
+            c if c.is_alphanumeric() => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
 /// `event` with the characters HTML forbids in its input dropped from its text.
 fn without_forbidden(event: Event<'_>) -> Event<'_> {
     fn clean(text: CowStr<'_>) -> CowStr<'_> {
@@ -310,8 +385,10 @@ impl<'o> State<'o> {
         if let Some(heading) = self.heading.as_mut()
             && !matches!(event, Event::End(TagEnd::Heading(_)))
         {
-            if let Event::Text(t) | Event::Code(t) = &event {
-                heading.text.push_str(t);
+            match &event {
+                Event::Text(t) | Event::Code(t) => heading.text.push_str(t),
+                Event::SoftBreak | Event::HardBreak => heading.text.push(' '),
+                _ => {}
             }
             let mut events = Vec::new();
             self.filter_inline(event, offset, &mut events);
@@ -356,6 +433,7 @@ impl<'o> State<'o> {
                 if self.pass.outline
                     && self.paragraph.is_none()
                     && self.out.first_paragraph.is_none()
+                    && !self.in_status_section()
                 {
                     self.paragraph = Some(String::new());
                 }
@@ -365,6 +443,7 @@ impl<'o> State<'o> {
             Event::End(TagEnd::Paragraph) => {
                 if let Some(text) = self.paragraph.take()
                     && !text.trim().is_empty()
+                    && !is_record_metadata(&text)
                 {
                     self.out.first_paragraph = Some(text.trim().to_string());
                 }
@@ -419,7 +498,8 @@ impl<'o> State<'o> {
                 out.push(Event::Code(code));
             }
             Event::SoftBreak | Event::HardBreak => {
-                self.push_text(" ");
+                // A line break for `is_record_metadata`; excerpts collapse it to a space.
+                self.push_text("\n");
                 out.push(event);
             }
             Event::InlineHtml(html) if self.options.safe => out.push(Event::Text(html)),
@@ -551,7 +631,21 @@ impl<'o> State<'o> {
         };
     }
 
+    /// Whether the text read now is under a decision record's `Status` heading, whose first
+    /// paragraph ("Accepted") says nothing of what the record is about.
+    fn in_status_section(&self) -> bool {
+        self.sections.last().is_some_and(|section| {
+            let key = section.heading.trim_end_matches(':').trim().to_lowercase();
+            key == "status" || key.starts_with("status:")
+        })
+    }
+
     fn push_text(&mut self, text: &str) {
+        // A heading's text is its section's title (`end_heading`), not the text around it:
+        // pushed here, a leading title ran into the first paragraph ("tangouniform").
+        if self.heading.is_some() {
+            return;
+        }
         if let Some(p) = self.paragraph.as_mut() {
             p.push_str(text);
         }
@@ -594,11 +688,23 @@ impl<'o> State<'o> {
             return;
         };
         let title = collapse_whitespace(&heading.text);
+        self.count_words(&title);
+        let id = self.unique_id(
+            heading
+                .id
+                .as_deref()
+                .unwrap_or(&heading_slug(&heading.text)),
+        );
         if heading.is_leading_h1 {
+            // The title leaves the body for the page's own heading; its id stays, as on GitHub,
+            // for links to `#the-title` (tables of contents written there start with one).
+            out.push(Event::Html(CowStr::from(format!(
+                "<span id=\"{}\"></span>",
+                escape_html(&id)
+            ))));
             self.out.leading_title = Some(title);
             return;
         }
-        let id = self.unique_id(heading.id.as_deref().unwrap_or(&slug::slugify(&title)));
         let level = heading.level as u8;
         let class = if heading.classes.is_empty() {
             String::new()
@@ -614,7 +720,6 @@ impl<'o> State<'o> {
             "<a class=\"anchor\" href=\"#{0}\" aria-label=\"Link to this section\">#</a></h{level}>\n",
             escape_html(&id)
         ))));
-        self.count_words(&title);
         if level >= 2 {
             self.flat_toc.push((level, id.clone(), title.clone()));
         }
@@ -807,6 +912,84 @@ mod tests {
         assert_eq!(collapse_whitespace("  a\t\tb \n c\u{a0}d  "), "a b c d");
         assert_eq!(collapse_whitespace(" \n\t "), "");
         assert_eq!(collapse_whitespace("word"), "word");
+    }
+
+    #[test]
+    fn heading_ids_are_githubs() {
+        for (heading, id) in [
+            (
+                "Upgrade & Migration Strategy (optional)",
+                "upgrade--migration-strategy-optional",
+            ),
+            ("Pull Request(s)", "pull-requests"),
+            ("8.1 Meta", "81-meta"),
+            ("snake_case and kebab-case", "snake_case-and-kebab-case"),
+            ("Привет non-latin 你好", "привет-non-latin-你好"),
+            ("😄 emoji", "-emoji"),
+            ("Straße", "straße"),
+        ] {
+            assert_eq!(heading_slug(heading), id, "{heading}");
+        }
+        let r = render_plain(
+            "# ADR 65: Custom *event* indexing\n\nText.\n\n## ADR 65: Custom event indexing\n\n## A & `B`\n",
+        );
+        assert!(
+            r.body
+                .html
+                .starts_with("<span id=\"adr-65-custom-event-indexing\"></span>"),
+            "the title's id stays: {}",
+            r.body.html
+        );
+        assert!(
+            r.body
+                .html
+                .contains("id=\"adr-65-custom-event-indexing-1\"")
+        );
+        assert!(r.body.html.contains("id=\"a--b\""));
+        let ids = &r.outline.heading_ids;
+        assert!(ids.contains("adr-65-custom-event-indexing") && ids.contains("a--b"));
+    }
+
+    #[test]
+    fn a_heading_is_its_sections_title_not_text_around_it() {
+        let r = render_plain("# Sierra tango\n\nUniform victor.\n\n## Mike\n\nNovember.\n");
+        let texts: Vec<&str> = r.body.sections.iter().map(|s| s.text.trim()).collect();
+        assert_eq!(texts, ["Uniform victor.", "November."]);
+        assert_eq!(r.body.sections[1].heading, "Mike");
+        assert_eq!(r.outline.word_count, 6, "each word once");
+    }
+
+    #[test]
+    fn a_records_metadata_and_status_are_not_its_excerpt() {
+        let nygard = "# 3. Use PostgreSQL\n\nDate: 2024-02-01\n\n## Status\n\nAccepted\n\n## Context\n\nJSON support.\n";
+        let r = render_plain(nygard);
+        assert_eq!(r.outline.first_paragraph.as_deref(), Some("JSON support."));
+        let bullets = "**Status:** accepted\n**Deciders:** Ann, Bo\n\nWe chose.\n";
+        assert_eq!(
+            render_plain(bullets).outline.first_paragraph.as_deref(),
+            Some("We chose.")
+        );
+        for post in ["TL;DR: use Postgres.\n\nMore.\n", "Update: moved.\n"] {
+            let first = render_plain(post).outline.first_paragraph.unwrap();
+            assert!(post.starts_with(&first), "{first}");
+        }
+    }
+
+    #[test]
+    fn inline_markdown_becomes_plain_text() {
+        for (markdown, plain) in [
+            ("Use *Rust* for `core` & tools", "Use Rust for core & tools"),
+            ("\\#Requires Additions", "#Requires Additions"),
+            (
+                "**Accepted** ([\\#1484](https://x.org/1484))",
+                "Accepted (#1484)",
+            ),
+            ("Use Vec<T> for lists", "Use Vec<T> for lists"),
+            ("AT&amp;T ~~old~~", "AT&T old"),
+            ("plain words", "plain words"),
+        ] {
+            assert_eq!(plain_inline(markdown), plain, "{markdown}");
+        }
     }
 
     #[test]

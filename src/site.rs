@@ -384,12 +384,11 @@ fn assemble_with<T: Send>(
                 && p.doc.source.rel.eq_ignore_ascii_case("index.md")
                 && p.output.is_none())
     });
-    let adr_intro = pages
-        .iter()
-        .position(|p| matches!(p.doc.source.role, Role::AdrIntro { .. }));
+    let (adr_intro, adr_intro_warnings) = choose_adr_intro(&pages);
     let mut warnings: Vec<Diagnostic> = pages.iter().flat_map(|p| p.doc.warnings.clone()).collect();
     warnings.extend(foreign_syntax_warnings(&pages));
     warnings.extend(intro_warnings);
+    warnings.extend(adr_intro_warnings);
     let site = Site {
         config,
         pages,
@@ -1036,6 +1035,31 @@ fn stem_of(page: &Page) -> String {
         .file_stem()
         .map(|s| s.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default()
+}
+
+/// The decision log's introduction: the first ADR folder's, and of the files introducing it,
+/// the one doc folders would use (`_index.md`, `index.md`, `README.md`); a warning for each
+/// other file introducing the same folder, as for doc folders.
+fn choose_adr_intro(pages: &[Page]) -> (Option<usize>, Vec<Diagnostic>) {
+    let rank = |p: usize| INTRO_STEMS.iter().position(|s| *s == stem_of(&pages[p]));
+    let mut by_root: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, page) in pages.iter().enumerate() {
+        if let Role::AdrIntro { root } = page.doc.source.role {
+            by_root.entry(root).or_default().push(i);
+        }
+    }
+    let mut warnings = Vec::new();
+    let mut chosen = None;
+    for intros in by_root.values() {
+        let Some(&used) = intros.iter().min_by_key(|&&p| (rank(p), p)) else {
+            continue;
+        };
+        chosen = chosen.or(Some(used));
+        for &unused in intros.iter().filter(|&&p| p != used) {
+            warnings.push(intro_used_instead(&pages[used], &pages[unused]));
+        }
+    }
+    (chosen, warnings)
 }
 
 fn intro_used_instead(used: &Page, unused: &Page) -> Diagnostic {

@@ -1389,3 +1389,110 @@ fn hidden_entries_of_the_output_folder_are_kept_across_builds() {
     assert!(site.root().join("pages/.git/HEAD").is_file());
     assert!(site.root().join("pages/index.html").is_file());
 }
+
+#[test]
+fn cards_show_eight_tags_and_link_to_the_rest() {
+    let site = TestSite::fixture("basic");
+    let tags: Vec<String> = (1..=300).map(|n| format!("t{n:03}")).collect();
+    site.write(
+        "content/posts/2024-01-01-many.md",
+        &format!(
+            "---\ntitle: Many\ntags: [{}]\n---\nText.\n",
+            tags.join(", ")
+        ),
+    );
+    site.build_ok();
+    let page = site.html("posts/many/index.html");
+    assert_eq!(
+        texts(&page, "main a[rel=tag]").len(),
+        300,
+        "the page shows all"
+    );
+    for tag in ["t001", "t150", "t300"] {
+        let list = site.html(&format!("tags/{tag}/index.html"));
+        let card = select(&list, ".card")
+            .into_iter()
+            .find(|c| c.html().contains("Many"))
+            .expect("the post's card");
+        let card = scraper::Html::parse_fragment(&card.html());
+        assert_eq!(
+            texts(&card, "a[rel=tag]"),
+            tags[..8].to_vec(),
+            "tags/{tag}/"
+        );
+        assert_eq!(texts(&card, "a.tag-more"), ["+292 more"]);
+        assert_eq!(attrs(&card, "a.tag-more", "href"), ["../../posts/many/"]);
+        // 300 tag pages each with the card: its size must not grow with the tags.
+        assert!(site.read(&format!("tags/{tag}/index.html")).len() < 20_000);
+    }
+}
+
+#[test]
+fn a_decision_folder_introduced_twice_uses_index_md_and_warns() {
+    let site = TestSite::fixture("basic");
+    site.write("content/adr/index.md", "# Our decisions\n\nIndex words.\n");
+    let out = site.build_ok();
+    let log = site.read("adr/index.html");
+    assert!(
+        log.contains("Index words."),
+        "index.md is used, as for doc folders"
+    );
+    assert!(
+        stderr(&out)
+            .contains("content/adr/README.md: warning: adr/index.md introduces this folder too"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn the_log_filters_each_status_apart_even_those_shown_alike() {
+    let site = TestSite::fixture("basic");
+    for (n, status) in [(7, "Implemented"), (8, "Withdrawn"), (9, "Withdrawn")] {
+        site.write(
+            &format!("content/adr/000{n}-record-{n}.md"),
+            &format!("# {n}. Record {n}\n\nDate: 2024-01-0{n}\n\n## Status\n\n{status}\n\n## Context\n\nText.\n"),
+        );
+    }
+    site.build_ok();
+    let log = site.html("adr/index.html");
+    let chips = attrs(&log, ".status-counts .status-chip", "data-status");
+    assert!(
+        chips.contains(&"implemented".to_string()) && chips.contains(&"withdrawn".to_string()),
+        "{chips:?}"
+    );
+    let rows = attrs(&log, "tr[data-status=withdrawn]", "data-number");
+    assert_eq!(rows, ["8", "9"]);
+    assert_eq!(
+        attrs(&log, "tr[data-status=implemented]", "data-number"),
+        ["7"]
+    );
+    let options = attrs(&log, "#f-status option", "value");
+    assert!(options.contains(&"withdrawn".to_string()), "{options:?}");
+    // Both are drawn as "other" statuses.
+    assert_eq!(
+        select(&log, "a[data-status=withdrawn] .badge.status-other").len(),
+        1
+    );
+}
+
+#[test]
+fn a_records_title_and_status_lose_their_markdown() {
+    let site = TestSite::fixture("basic");
+    site.write(
+        "content/adr/0012-rust-core.md",
+        "# 12. Use *Rust* for `core` & tools\n\nDate: 2024-02-01\n\n## Status\n\n**Accepted** ([\\#14](https://x.org/14))\n\n## Context\n\nSpeed matters.\n",
+    );
+    site.build_ok();
+    let page = site.html("adr/0012-rust-core/index.html");
+    assert_eq!(texts(&page, "h1.page-title"), ["Use Rust for core & tools"]);
+    let html = site.read("adr/0012-rust-core/index.html");
+    assert!(
+        html.contains("<meta name=\"description\" content=\"Speed matters.\""),
+        "the excerpt is the context, not the date"
+    );
+    assert!(
+        !html.contains("**Accepted**") && !html.contains("\\#14"),
+        "{html}"
+    );
+}

@@ -55,6 +55,10 @@ pub fn read_adr(input: &AdrInput) -> AdrRecord {
     apply_status(&mut record, &fields, &preamble, &doc, input.folder_hint);
     record.relations = collect_relations(&fields, &record, &doc);
     record.is_template = is_template(input.file_name, &record);
+    // Read for its status and relations, shown as words: the relations are linked on their own.
+    record.status_text = record
+        .status_text
+        .map(|t| crate::markdown::plain_inline(&t));
     record
 }
 
@@ -173,10 +177,10 @@ fn parse_heading(text: &str) -> Heading {
         ),
         None => (None, text.as_ref()),
     };
-    let title = title.trim();
+    let title = crate::markdown::plain_inline(title.trim());
     Heading {
         number,
-        title: (!title.is_empty()).then(|| title.to_string()),
+        title: (!title.is_empty()).then_some(title),
     }
 }
 

@@ -350,7 +350,7 @@ impl<'a> Contexts<'a> {
         let log = format!("{}adr/", self.site.config.base_path);
         counts
             .into_iter()
-            .map(|((_, status), count)| json!({"status": status, "label": status_label(Some(&status)), "count": count, "url": format!("{log}?status={}", urlencode(status_class(Some(&status)))), "class": status_class(Some(&status))}))
+            .map(|((_, status), count)| json!({"status": status, "label": status_label(Some(&status)), "count": count, "url": format!("{log}?status={}", urlencode(&status)), "class": status_class(Some(&status))}))
             .collect()
     }
 
