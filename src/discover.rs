@@ -1,7 +1,7 @@
 //! Discovery: the Markdown files and assets of a site, in sorted order, each with the role its
 //! place gives it (post, decision record, doc, or asset copied as is).
 
-use crate::adr::locate::is_adr_candidate;
+use crate::adr::locate::{is_adr_candidate, is_template_file};
 use crate::config::{STATIC_DIR, SiteConfig};
 use crate::error::{Diagnostic, Location};
 use std::path::{Path, PathBuf};
@@ -141,7 +141,9 @@ fn walk(
             continue;
         }
         let in_content = root_rel.is_some().then_some(rel.as_str());
-        let role = role_of(places, &clean, in_content);
+        let Some(role) = role_of(places, &clean, in_content) else {
+            continue;
+        };
         if seen.insert(clean) {
             found.sources.push(SourceFile { path, rel, role });
         }
@@ -318,8 +320,9 @@ fn is_markdown_name(name: &[u8]) -> bool {
 }
 
 /// A Markdown file's role by its place: `clean` is its normalised path (see [`Places`]),
-/// `in_content` its name relative to the content folder when it is under it.
-fn role_of(places: &Places, clean: &[u8], in_content: Option<&str>) -> Role {
+/// `in_content` its name relative to the content folder when it is under it. `None` for a
+/// record template in a decision folder: Log4brains' `template.md` is no page to publish.
+fn role_of(places: &Places, clean: &[u8], in_content: Option<&str>) -> Option<Role> {
     // The innermost ADR root wins, so a package's folder inside the main one is its own log.
     let adr_root = (places.adr_roots.iter().enumerate())
         .filter(|(_, r)| is_within(clean, r))
@@ -330,17 +333,17 @@ fn role_of(places: &Places, clean: &[u8], in_content: Option<&str>) -> Role {
         let below = trim_separators(&clean[root_path.len()..]);
         let in_top_folder = !below.is_empty() && !below.iter().any(|&b| is_separator(b));
         if in_top_folder && matches!(lower.as_str(), "readme.md" | "index.md" | "_index.md") {
-            return Role::AdrIntro { root };
+            return Some(Role::AdrIntro { root });
         }
         if is_adr_candidate(&name) {
-            return Role::Adr { root };
+            return Some(Role::Adr { root });
         }
-        return Role::Doc;
+        return (!is_template_file(&name)).then_some(Role::Doc);
     }
-    match in_content.and_then(|rel| rel.split_once('/')) {
+    Some(match in_content.and_then(|rel| rel.split_once('/')) {
         Some(("posts", _)) => Role::Post,
         _ => Role::Doc,
-    }
+    })
 }
 
 /// Path of a file relative to the content folder, or to the site root when outside it.

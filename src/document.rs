@@ -97,8 +97,11 @@ pub fn parse_hashed(
         .clone()
         .or_else(|| adr_date(adr.as_ref()))
         .or_else(|| date_from_file_name(&source.path));
+    // A decision folder keeps its own tool's keys (PowerShell's `Comments Due`, a TEP's
+    // `authors`, MADR's `nav_order`): only what looks like a misspelt key of Lore's is news.
+    let typos_only = matches!(source.role, Role::Adr { .. } | Role::AdrIntro { .. });
     for (key, line) in &meta.unknown_keys {
-        warnings.push(unknown_key_warning(&source.path, key, *line));
+        warnings.extend(unknown_key_warning(&source.path, key, *line, typos_only));
     }
     // `body` is the end of the file's text, so it starts where its bytes do.
     let body_at = body.as_ptr() as usize - bytes.as_ptr() as usize;
@@ -277,9 +280,14 @@ pub fn strip_date_prefix(stem: &str) -> &str {
     if is_dated { &rest[1..] } else { stem }
 }
 
-fn unknown_key_warning(path: &Path, key: &str, line: usize) -> Diagnostic {
-    let closest = front_matter::LORE_KEYS
-        .iter()
+fn unknown_key_warning(
+    path: &Path,
+    key: &str,
+    line: usize,
+    typos_only: bool,
+) -> Option<Diagnostic> {
+    let closest = (front_matter::LORE_KEYS.iter())
+        .chain(front_matter::ADR_KEYS)
         .map(|k| {
             (
                 strsim::damerau_levenshtein(k, &key.to_ascii_lowercase()),
@@ -293,8 +301,9 @@ fn unknown_key_warning(path: &Path, key: &str, line: usize) -> Diagnostic {
         format!("unknown front matter key `{key}`"),
     );
     match closest {
-        Some((_, k)) => warning.with_help(format!("did you mean `{k}`?")),
-        None => warning.with_help("Lore ignores it; put theme data under `extra:`"),
+        Some((_, k)) => Some(warning.with_help(format!("did you mean `{k}`?"))),
+        None if typos_only => None,
+        None => Some(warning.with_help("Lore ignores it; put theme data under `extra:`")),
     }
 }
 

@@ -417,7 +417,10 @@ fn apply_key(meta: &mut Meta, key: &str, value: &Value) -> Result<bool, KeyError
             }
         }
         "slug" => meta.slug = text_value(key, value)?.filter(|s| !s.trim().is_empty()),
-        "authors" | "author" => meta.authors.extend(string_list(key, value)?),
+        // PowerShell RFCs write `Author:`; other capitalised keys stay their tools'.
+        "authors" | "author" | "Author" | "Authors" => {
+            meta.authors.extend(string_list(key, value)?);
+        }
         "template" => meta.template = text_value(key, value)?,
         "weight" => {
             meta.weight = match value {

@@ -168,7 +168,18 @@ fn tekton_style_relation_keys() {
     assert_eq!(r.heading_number, Some(33));
     assert_eq!(r.title.as_deref(), Some("Feature Gates"));
     assert_eq!(r.status.as_deref(), Some("implemented"));
-    assert_eq!(r.date.as_deref(), Some("2022-01-01"));
+    assert_eq!(
+        r.date.as_deref(),
+        Some("2022-01-01"),
+        "the last edit, when alone"
+    );
+    let written = format!("{raw}creation-date: '2020-11-20'\n");
+    let r2 = read_with_front_matter("0033-feature-gates.md", &written, "# TEP-0033\n");
+    assert_eq!(
+        r2.date.as_deref(),
+        Some("2020-11-20"),
+        "when it was written"
+    );
     let id = |s: &str| RelationTarget::Id(s.to_string());
     assert_eq!(
         r.relations,

@@ -1496,3 +1496,42 @@ fn a_records_title_and_status_lose_their_markdown() {
         "{html}"
     );
 }
+
+#[test]
+fn a_decision_folders_template_is_not_published_and_its_tools_keys_are_not_warned() {
+    let site = TestSite::fixture("basic");
+    site.write(
+        "content/adr/template.md",
+        "# [short title of solved problem and solution]\n\nSee [x](yyyymmdd-xxx.md).\n",
+    );
+    site.write(
+        "content/adr/0009-powershell-style.md",
+        "---\nRFC: RFC0009\nAuthor: Ann Lee\nComments Due: 5/31/2016\nstauts: accepted\n---\n# 9. PowerShell style\n\n## Status\n\nAccepted\n",
+    );
+    let out = site.build_ok();
+    assert!(!site.public().join("adr/template").exists());
+    assert!(
+        !site
+            .read("search/manifest.js")
+            .contains("short title of solved")
+    );
+    let said = stderr(&out);
+    assert!(
+        !said.contains("`RFC`") && !said.contains("Comments Due"),
+        "{said}"
+    );
+    assert!(
+        said.contains("unknown front matter key `stauts`"),
+        "a typo still is: {said}"
+    );
+    assert!(
+        site.read("adr/0009-powershell-style/index.html")
+            .contains("Ann Lee")
+    );
+    let check = site.lore(&["check"]);
+    assert!(
+        !stdout(&check).contains("template.md"),
+        "{}",
+        stdout(&check)
+    );
+}

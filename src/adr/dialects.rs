@@ -62,12 +62,14 @@ pub fn read_adr(input: &AdrInput) -> AdrRecord {
     record
 }
 
+/// Where a record's date is, most telling first: when it was decided, else when it was written
+/// (TEPs carry `creation-date` and `last-updated`; the last edit is no decision's date).
 const DATE_KEYS: &[&str] = &[
     "date",
     "decisiondate",
-    "lastupdated",
     "creationdate",
     "created",
+    "lastupdated",
 ];
 const DECIDER_KEYS: &[&str] = &["deciders", "decisionmakers", "decisionmaker", "decidedby"];
 

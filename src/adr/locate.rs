@@ -107,6 +107,12 @@ pub fn is_adr_candidate(file_name: &str) -> bool {
     !is_template_name(stem) && (has_extension || looks_like_adr_file_name(file_name))
 }
 
+/// Whether a Markdown file is a record template by its name (`template.md`, `adr-template.md`,
+/// `RFCNNNN-New-RFC-Template.md`): in a decision folder, neither a record nor a page.
+pub fn is_template_file(file_name: &str) -> bool {
+    strip_markdown_extension(file_name).is_some_and(is_template_name)
+}
+
 /// Template files are named after what they are: `template.md`,
 /// `adr-template.md`, `RFCNNNN-New-RFC-Template.md`. A numbered record about
 /// templates (`0005-use-a-template-engine.md`) is not one.
