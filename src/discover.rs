@@ -272,10 +272,16 @@ fn walk_warning(root: &Path, err: &walkdir::Error) -> Diagnostic {
         Diagnostic::warning(Location::file(&path), "symbolic link loop skipped")
             .with_help("remove the link or point it outside its own parent folders")
     } else if err.io_error().map(std::io::Error::kind) == Some(std::io::ErrorKind::NotFound) {
-        // walkdir follows links: a link to nothing is the one file here that is not found.
-        let target = std::fs::read_link(&path)
-            .map(|t| t.display().to_string())
-            .unwrap_or_default();
+        // walkdir follows links: a link to nothing is the one file here that is not found,
+        // but for a folder to walk that is not there at all (an `adr_dirs` entry).
+        let Ok(target) = std::fs::read_link(&path) else {
+            return Diagnostic::warning(
+                Location::file(&path),
+                "skipped: this folder does not exist",
+            )
+            .with_help("create it, or correct the folder named in lore.yaml");
+        };
+        let target = target.display();
         Diagnostic::warning(
             Location::file(&path),
             format!("skipped: a symbolic link to `{target}`, which does not exist"),
@@ -304,6 +310,10 @@ fn is_temp_or_hidden_name(name: &[u8]) -> bool {
         || name.ends_with(b".swx")
         || name.ends_with(b".tmp")
         || name.ends_with(b".bak")
+        // JetBrains IDEs' "safe write": `x.md___jb_tmp___` renamed over `x.md`, kept as
+        // `x.md___jb_old___` until it is deleted.
+        || name.ends_with(b"___jb_tmp___")
+        || name.ends_with(b"___jb_old___")
 }
 
 pub fn is_markdown(path: &Path) -> bool {

@@ -1535,3 +1535,18 @@ fn a_decision_folders_template_is_not_published_and_its_tools_keys_are_not_warne
         stdout(&check)
     );
 }
+
+#[test]
+fn a_configured_decision_folder_that_is_not_there_is_named_as_such() {
+    let site = TestSite::empty();
+    site.write("lore.yaml", "title: Site\nadr_dirs: [docs/adr]\n");
+    site.write(
+        "content/posts/2026-01-01-a.md",
+        "---\ntitle: A\n---\nText.\n",
+    );
+    let said = stderr(&site.build_ok());
+    assert!(
+        said.contains("docs/adr: warning: skipped: this folder does not exist"),
+        "{said}"
+    );
+}

@@ -767,6 +767,8 @@ fn watcher_ignores_temp_hidden_and_output_files() {
     write(root, "content/.about.md.swp", b"x");
     write(root, "content/about.md~", b"x");
     write(root, "content/#about.md#", b"x");
+    write(root, "content/about.md___jb_tmp___", b"x");
+    write(root, "content/about.md___jb_old___", b"x");
     write(root, "content/.hidden/x.md", b"x");
     write(root, "public/index.html", b"x");
     write(root, "Cargo.toml", b"x");
@@ -829,6 +831,25 @@ fn watcher_follows_folders_created_later() {
 }
 
 // ---- The binary ----
+
+#[test]
+fn serving_a_folder_that_is_not_there_fails_at_once() {
+    let site = fixture();
+    for missing in [site.path().join("nowhere"), site.path().join("lore.yaml")] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_lore"))
+            .arg("serve")
+            .arg(&missing)
+            .args(["-p", "0"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            said.contains("error: this") && said.contains("help: pass the folder"),
+            "{said}"
+        );
+    }
+}
 
 #[test]
 fn a_taken_port_is_reported_and_the_next_free_one_used() {

@@ -49,6 +49,20 @@ pub struct ServeOptions {
 
 /// Runs the server until Ctrl-C.
 pub fn run(options: ServeOptions, ui: Ui) -> anyhow::Result<ExitCode> {
+    // A folder that is not there is a typo more often than one about to be made: say so, as
+    // `lore build` does, rather than serve 404s and wait.
+    if !options.root.is_dir() {
+        let what = if options.root.exists() {
+            "is not a folder"
+        } else {
+            "does not exist"
+        };
+        eprintln!(
+            "{}: error: this {what}\n  help: pass the folder of your site, e.g. `lore serve .` or `lore serve docs/adr`",
+            options.root.display()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     raise_open_files_limit();
     let cwd = std::env::current_dir()?;
     let overrides = Overrides {
