@@ -109,14 +109,14 @@ fn start_chromium(profile: &Path, url: &str) -> Running {
     Running { child }
 }
 
-/// A plain HTTP GET on the DevTools port (the target list). Chromium keeps the connection open,
-/// so the body is read up to its `Content-Length`.
-fn http_get(port: u16, path: &str) -> Option<String> {
+/// A plain HTTP request on the DevTools port (`GET` the target list, `PUT` a new tab). Chromium
+/// keeps the connection open, so the body is read up to its `Content-Length`.
+fn devtools_http(method: &str, port: u16, path: &str) -> Option<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\n\r\n"
     )
     .ok()?;
     let mut seen = Vec::new();
@@ -152,21 +152,26 @@ struct Page {
     next_id: u64,
 }
 
+/// The DevTools port of the Chromium using `profile`, once it has written it.
+fn devtools_port(profile: &Path) -> u16 {
+    let port_file = profile.join("DevToolsActivePort");
+    wait_for("DevToolsActivePort", Duration::from_secs(30), || {
+        std::fs::read_to_string(&port_file)
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
 impl Page {
     fn connect(profile: &Path, page_url: &str) -> Page {
-        let port_file = profile.join("DevToolsActivePort");
-        let port: u16 = wait_for("DevToolsActivePort", Duration::from_secs(30), || {
-            std::fs::read_to_string(&port_file)
-                .ok()?
-                .lines()
-                .next()?
-                .trim()
-                .parse()
-                .ok()
-        });
+        let port = devtools_port(profile);
         let ws_url = wait_for("the page target", Duration::from_secs(30), || {
             let list: serde_json::Value =
-                serde_json::from_str(&http_get(port, "/json/list")?).ok()?;
+                serde_json::from_str(&devtools_http("GET", port, "/json/list")?).ok()?;
             list.as_array()?
                 .iter()
                 .find(|t| {
@@ -370,6 +375,53 @@ fn live_reload_and_error_overlay_in_headless_chromium() {
     });
     stop(&mut lore);
     drop(page);
+    drop(chromium);
+    let _ = std::fs::remove_dir_all(&profile);
+}
+
+/// Browsers open six connections to a server at most over HTTP/1.1: with an event stream per
+/// tab, a seventh tab of the preview never loaded. Eight tabs load, and a save reloads each.
+#[test]
+fn eight_tabs_share_one_event_stream_and_all_reload() {
+    if !chromium_available() {
+        return;
+    }
+    let site = fixture();
+    let root = site.path();
+    let (mut lore, base) = start_lore(root, free_port());
+    let profile: PathBuf = tempfile::Builder::new()
+        .prefix("chromium-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap()
+        .keep();
+    let tab_url = |tab: usize| format!("{base}posts/hello/?tab={tab}");
+    let chromium = start_chromium(&profile, &tab_url(0));
+    let devtools = devtools_port(&profile);
+    let limit = Duration::from_secs(20);
+    let mut pages = Vec::new();
+    for tab in 0..8 {
+        if tab > 0 {
+            let opened = devtools_http("PUT", devtools, &format!("/json/new?{}", tab_url(tab)));
+            assert!(opened.is_some(), "tab {tab} opens");
+        }
+        let mut page = Page::connect(&profile, &tab_url(tab));
+        wait_for(&format!("tab {tab} to load"), limit, || {
+            page.text().contains("First version").then_some(())
+        });
+        pages.push(page);
+    }
+    write(
+        root,
+        PAGE,
+        "---\ntitle: Hello\n---\n\nSecond version, seen in every tab.\n",
+    );
+    for (tab, page) in pages.iter_mut().enumerate() {
+        wait_for(&format!("tab {tab} to reload"), limit, || {
+            page.text().contains("Second version").then_some(())
+        });
+    }
+    stop(&mut lore);
+    drop(pages);
     drop(chromium);
     let _ = std::fs::remove_dir_all(&profile);
 }

@@ -110,6 +110,7 @@ async fn content_types() {
         ("/atom.xml", "application/xml; charset=utf-8"),
         ("/robots.txt", "text/plain; charset=utf-8"),
         ("/__lore/live.js", "text/javascript; charset=utf-8"),
+        ("/__lore/live-worker.js", "text/javascript; charset=utf-8"),
     ] {
         let reply = get(&state, uri).await;
         assert_eq!(reply.status, StatusCode::OK, "{uri}");

@@ -36,15 +36,54 @@ pub const LIVE_JS: &str = r#"// Live reload for `lore serve` (never part of a bu
       link.href = url.href;
     }
   };
-  const events = new EventSource(new URL("events", script.src));
-  events.addEventListener("hello", (e) => { if (e.data !== version) reload(); });
-  events.addEventListener("reload", (e) => { version = e.data; reload(); });
-  events.addEventListener("css", (e) => { version = e.data; swapStylesheets(); });
-  events.addEventListener("search", (e) => {
-    version = e.data;
-    if (window.LoreSearch && window.LoreSearch.refresh) window.LoreSearch.refresh();
-  });
+  const on = {
+    hello: (data) => { if (data !== version) reload(); },
+    reload: (data) => { version = data; reload(); },
+    css: (data) => { version = data; swapStylesheets(); },
+    search: (data) => {
+      version = data;
+      if (window.LoreSearch && window.LoreSearch.refresh) window.LoreSearch.refresh();
+    },
+  };
+  const listen = () => {
+    const events = new EventSource(new URL("events", script.src));
+    for (const name in on) events.addEventListener(name, (e) => on[name](e.data));
+  };
+  // One stream shared by every tab: over HTTP/1.1 a browser opens six connections to a server
+  // at most, and a stream per tab held one each, so a seventh tab never loaded.
+  if (typeof SharedWorker !== "function") return listen();
+  let worker;
+  try {
+    worker = new SharedWorker(new URL("live-worker.js", script.src), { name: "lore-live" });
+  } catch (_) {
+    return listen();
+  }
+  worker.onerror = listen;
+  worker.port.onmessage = (e) => { if (on[e.data.name]) on[e.data.name](e.data.data); };
+  worker.port.start();
+  window.addEventListener("pagehide", () => worker.port.postMessage("bye"));
 })();
+"#;
+
+/// The shared worker of [`LIVE_JS`]: one event stream for all the site's tabs, each event passed
+/// on to each of them, and the latest version told to a tab as it connects (its `hello`).
+pub const LIVE_WORKER_JS: &str = r#"// Live reload for `lore serve`: the event stream all tabs share.
+const ports = new Set();
+let latest = null;
+const events = new EventSource("events");
+for (const name of ["hello", "reload", "css", "search"]) {
+  events.addEventListener(name, (e) => {
+    latest = e.data;
+    for (const port of ports) port.postMessage({ name, data: e.data });
+  });
+}
+onconnect = (e) => {
+  const port = e.ports[0];
+  ports.add(port);
+  port.onmessage = (m) => { if (m.data === "bye") ports.delete(port); };
+  port.start();
+  if (latest !== null) port.postMessage({ name: "hello", data: latest });
+};
 "#;
 
 /// The SSE endpoint: a `hello` with the current version, then one event per published change.

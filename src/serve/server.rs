@@ -50,6 +50,11 @@ async fn handle(
             "__lore/live.js",
             reload::LIVE_JS.as_bytes().to_vec(),
         ),
+        Some("live-worker.js") => request.respond(
+            StatusCode::OK,
+            "__lore/live-worker.js",
+            reload::LIVE_WORKER_JS.as_bytes().to_vec(),
+        ),
         Some(_) => request.not_found(),
         None if snapshot.on_demand.is_some()
             && matches!(resolve(&snapshot, rest), Lookup::Missing) =>
