@@ -514,9 +514,14 @@ fn doc_route(doc: &Document, stem: &str) -> (String, bool) {
         format!("{}/", folders.join("/"))
     };
     let is_index = INTRO_STEMS.contains(&stem.to_ascii_lowercase().as_str());
-    if is_index {
-        // The root's index is the home page's introduction; a folder's is shown by its section list.
+    if is_index && folders.len() <= 1 {
+        // The root's index is the home page's introduction; a top folder's is shown by its
+        // section's list. A folder's further down has no list of its own: it is the page at the
+        // folder's URL, which its section lists.
         return (folder, false);
+    }
+    if is_index {
+        return (folder, true);
     }
     let slug = doc.meta.slug.clone().unwrap_or_else(|| stem.to_string());
     (format!("{folder}{}/", slugify(&slug)), true)
@@ -603,6 +608,10 @@ pub struct LinkIndex {
     asset_urls: BTreeSet<String>,
     known_urls: BTreeSet<String>,
     adr_by_number: HashMap<(usize, u32), usize>,
+    /// Per number: the decision, or `None` when several folders have one with that number.
+    /// Repositories that file records by status (`Final/`, `Archive/Rejected/`) relate them
+    /// across those folders by number alone.
+    adr_by_number_anywhere: HashMap<u32, Option<usize>>,
     adr_by_id: HashMap<String, usize>,
     /// Per ADR file name: the decision, or `None` when several folders hold that name. A scan
     /// of all pages per unresolved relation link was 1% of a 100,000-page build, and quadratic.
@@ -632,6 +641,7 @@ impl LinkIndex {
             .map(|(i, (url, _))| (url.clone(), i))
             .collect();
         let mut adr_by_number = HashMap::new();
+        let mut adr_by_number_anywhere = HashMap::new();
         let mut adr_by_id = HashMap::new();
         let mut adr_by_file_name = HashMap::new();
         for (i, doc) in docs.iter().enumerate() {
@@ -645,6 +655,10 @@ impl LinkIndex {
                 (&doc.source.role, doc.adr.as_ref().and_then(|a| a.number))
             {
                 adr_by_number.entry((*root, n)).or_insert(i);
+                adr_by_number_anywhere
+                    .entry(n)
+                    .and_modify(|found| *found = None)
+                    .or_insert(Some(i));
             }
             if let Some(id) = &ids[i] {
                 adr_by_id.insert(id.clone(), i);
@@ -682,6 +696,7 @@ impl LinkIndex {
             asset_urls: assets.iter().map(|(_, rel)| rel.clone()).collect(),
             known_urls,
             adr_by_number,
+            adr_by_number_anywhere,
             adr_by_id,
             adr_by_file_name,
             hints: HashMap::new(),
@@ -875,7 +890,7 @@ impl<'a> Lookup<'a> {
                     .filter(|&i| self.docs[i].kind == Kind::Adr)
                     .or_else(|| self.adr_by_file_name(&decoded))
             }
-            RelationTarget::Number(n) => self.index.adr_by_number.get(&(root, *n)).copied(),
+            RelationTarget::Number(n) => self.adr_by_number(root, *n),
             RelationTarget::Id(id) => self.adr_by_id_like(root, id),
         }
     }
@@ -916,9 +931,16 @@ impl<'a> Lookup<'a> {
             && digits.len() < 8
             && stem.chars().filter(|c| c.is_alphabetic()).count() <= 4;
         if looks_numbered && let Ok(n) = digits.parse() {
-            return self.index.adr_by_number.get(&(root, n)).copied();
+            return self.adr_by_number(root, n);
         }
         None
+    }
+
+    /// Decision `n` of ADR folder `root`, else the one decision numbered `n` in any folder.
+    fn adr_by_number(&self, root: usize, n: u32) -> Option<usize> {
+        let index = &self.index;
+        (index.adr_by_number.get(&(root, n)).copied())
+            .or_else(|| index.adr_by_number_anywhere.get(&n).copied().flatten())
     }
 }
 

@@ -1550,3 +1550,64 @@ fn a_configured_decision_folder_that_is_not_there_is_named_as_such() {
         "{said}"
     );
 }
+
+#[test]
+fn a_nested_folders_readme_is_the_page_its_section_links_to() {
+    let site = TestSite::fixture("basic");
+    site.write("content/guides/tools/README.md", "# Tools\n\nTool words.\n");
+    site.build_ok();
+    let tools = site.read("guides/tools/index.html");
+    assert!(tools.contains("Tool words."), "{tools}");
+    let section = site.html("guides/index.html");
+    assert!(
+        attrs(&section, "main a", "href").contains(&"../guides/tools/".to_string()),
+        "{:?}",
+        attrs(&section, "main a", "href")
+    );
+}
+
+#[test]
+fn records_filed_by_status_relate_and_number_across_their_folders() {
+    // PowerShell's RFC repository, read as it is: a folder per status, one numbering.
+    let site = TestSite::empty();
+    let rfc = |n: u32, status: &str, extra: &str| {
+        format!("---\nRFC: RFC000{n}\nStatus: {status}\n{extra}---\n# RFC {n}\n\nText.\n")
+    };
+    site.write(
+        "Archive/Rejected/RFC0001-first.md",
+        &rfc(1, "Rejected", "SupercededBy: RFC0002\n"),
+    );
+    site.write("Archive/Rejected/RFC0003-third.md", &rfc(3, "Rejected", ""));
+    site.write("Final/RFC0002-second.md", &rfc(2, "Final", ""));
+    site.write("Final/RFC0004-fourth.md", &rfc(4, "Final", ""));
+    let check = site.lore(&["check"]);
+    let said = stdout(&check);
+    assert!(!said.contains("no decision of this site"), "{said}");
+    assert!(!said.contains("jump from"), "{said}");
+    site.build_ok();
+    let (_, second) = walk_html(&site.public())
+        .into_iter()
+        .find(|(path, _)| path.contains("rfc0002"))
+        .expect("RFC 2's page");
+    assert!(
+        second.contains("Supersedes"),
+        "the relation holds both ways"
+    );
+}
+
+/// Every HTML file under `dir`: (path, text).
+fn walk_html(dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk_html(&path));
+        } else if path.extension().is_some_and(|e| e == "html") {
+            found.push((
+                path.to_string_lossy().into_owned(),
+                std::fs::read_to_string(&path).unwrap(),
+            ));
+        }
+    }
+    found
+}

@@ -137,6 +137,24 @@ async fn folders_serve_index_html_and_redirect_without_slash() {
 }
 
 #[tokio::test]
+async fn redirects_name_their_target_percent_encoded() {
+    let site = fixture();
+    write(site.path(), "static/über/index.html", b"<p>u</p>");
+    write(site.path(), "static/a b/index.html", b"<p>ab</p>");
+    let state = state_for(site.path());
+    for (uri, location) in [
+        ("/%C3%BCber", "/%C3%BCber/"),
+        ("/a%20b?q=%C3%BC", "/a%20b/?q=%C3%BC"),
+    ] {
+        let reply = get(&state, uri).await;
+        assert_eq!(reply.status, StatusCode::MOVED_PERMANENTLY, "{uri}");
+        assert_eq!(reply.headers[header::LOCATION], location, "{uri}");
+        let followed = get(&state, location).await;
+        assert_eq!(followed.status, StatusCode::OK, "{location}");
+    }
+}
+
+#[tokio::test]
 async fn missing_pages_get_the_site_404_with_status_404() {
     let site = fixture();
     let state = state_for(site.path());
@@ -828,6 +846,58 @@ fn watcher_follows_folders_created_later() {
     assert!(
         later.paths.contains_key(&abs(root, "static/later.css")),
         "{later:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn watcher_follows_a_link_to_a_folder_made_later() {
+    let site = fixture();
+    let root = site.path();
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path(), "two.md", b"---\ntitle: Two\n---\nV1\n");
+    let config = SiteConfig::load(root, &Overrides::default()).unwrap();
+    let mut watcher = watcher_for(root);
+    std::os::unix::fs::symlink(outside.path(), root.join("content/linked")).unwrap();
+    let linked = next(&watcher);
+    watcher.sync(Some(&config), &linked);
+    write(outside.path(), "two.md", b"---\ntitle: Two\n---\nV2\n");
+    let edited = next(&watcher);
+    assert!(
+        edited
+            .paths
+            .contains_key(&abs(root, "content/linked/two.md")),
+        "an edit through the link's target is seen: {edited:?}"
+    );
+    // Later syncs keep the link watched.
+    watcher.sync(Some(&config), &ChangeSet::default());
+    write(outside.path(), "two.md", b"---\ntitle: Two\n---\nV3\n");
+    assert!(
+        next(&watcher)
+            .paths
+            .contains_key(&abs(root, "content/linked/two.md"))
+    );
+}
+
+#[test]
+fn watcher_sees_a_configured_folder_made_in_two_steps() {
+    let site = fixture();
+    let root = site.path();
+    write(root, "lore.yaml", b"title: Fixture\nadr_dirs: [docs/adr]\n");
+    let config = SiteConfig::load(root, &Overrides::default()).unwrap();
+    let mut watcher = watcher_for(root);
+    std::fs::create_dir(root.join("docs")).unwrap();
+    let made = next(&watcher);
+    watcher.sync(Some(&config), &made);
+    std::fs::create_dir(root.join("docs/adr")).unwrap();
+    let made = next(&watcher);
+    watcher.sync(Some(&config), &made);
+    assert!(watcher.watched().contains_key(&abs(root, "docs/adr")));
+    write(root, "docs/adr/0001-first.md", b"# 1. First\n");
+    assert!(
+        next(&watcher)
+            .paths
+            .contains_key(&abs(root, "docs/adr/0001-first.md"))
     );
 }
 

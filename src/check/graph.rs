@@ -267,7 +267,23 @@ fn numbering(site: &Site) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     for numbers in by_folder.values() {
         found.extend(duplicates(site, numbers));
-        found.extend(gaps(site, numbers));
+    }
+    // Folders whose numbers never meet are one numbering filed by status (PowerShell's
+    // `Final/`, `Archive/Rejected/`…): a gap in one folder is a record in another.
+    let mut all: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for numbers in by_folder.values() {
+        for (n, pages) in numbers {
+            all.entry(*n).or_default().extend(pages);
+        }
+    }
+    let filed_by_status =
+        by_folder.len() > 1 && all.len() == by_folder.values().map(BTreeMap::len).sum::<usize>();
+    if filed_by_status {
+        found.extend(gaps(site, &all));
+    } else {
+        for numbers in by_folder.values() {
+            found.extend(gaps(site, numbers));
+        }
     }
     found
 }

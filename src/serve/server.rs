@@ -165,10 +165,32 @@ fn resolve(snapshot: &Snapshot, rest: &str) -> Lookup {
     }
 }
 
+/// What a decoded path encodes again to be a URL's path: controls, space, non-ASCII (always,
+/// by `utf8_percent_encode`) and what would end or garble a path (`?`, `#`, `%`, quotes…).
+const PATH_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// A redirect to `location`, a decoded path, encoded again (`/über/` is `/%C3%BCber/`), with the
+/// request's query as it came.
 fn redirect(location: &str, query: Option<&str>) -> Response {
+    let location = percent_encoding::utf8_percent_encode(location, PATH_ESCAPES).to_string();
     let target = match query {
         Some(q) => format!("{location}?{q}"),
-        None => location.to_string(),
+        None => location,
     };
     match HeaderValue::from_str(&target) {
         Ok(value) => (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, value)]).into_response(),

@@ -186,11 +186,15 @@ pub fn targets(root: &Path, config: Option<&SiteConfig>) -> BTreeMap<PathBuf, Re
         dirs.extend(c.adr_roots.iter().map(|r| r.path.clone()));
     }
     let mut recursive = BTreeSet::new();
+    let mut above_missing = BTreeSet::new();
     for dir in dirs {
         if dir == root {
             recursive.extend(child_dirs(&root).filter(|d| filter.classify(d).is_some()));
         } else if dir.is_dir() && filter.classify(&dir).is_some() {
             recursive.insert(dir);
+        } else if let Some(parent) = nearest_existing_below(&root, &dir) {
+            // `adr_dirs: [docs/adr]` with only `docs/` made so far: watch `docs/` to see `adr/`.
+            above_missing.insert(parent);
         }
     }
     let mut out: BTreeMap<PathBuf, RecursiveMode> = recursive
@@ -198,8 +202,22 @@ pub fn targets(root: &Path, config: Option<&SiteConfig>) -> BTreeMap<PathBuf, Re
         .filter(|d| !recursive.iter().any(|o| o != *d && d.starts_with(o)))
         .map(|d| (d.clone(), RecursiveMode::Recursive))
         .collect();
+    for dir in above_missing {
+        if !recursive.iter().any(|r| dir.starts_with(r)) {
+            out.insert(dir, RecursiveMode::NonRecursive);
+        }
+    }
     out.insert(root, RecursiveMode::NonRecursive);
     out
+}
+
+/// The nearest folder above `dir` (which does not exist) that does, strictly below `root`.
+fn nearest_existing_below(root: &Path, dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .skip(1)
+        .take_while(|a| a.starts_with(root) && *a != root)
+        .find(|a| a.is_dir())
+        .map(Path::to_path_buf)
 }
 
 fn child_dirs(root: &Path) -> impl Iterator<Item = PathBuf> {
@@ -220,6 +238,9 @@ pub struct Watcher {
     root: PathBuf,
     filter: Filter,
     watched: BTreeMap<PathBuf, RecursiveMode>,
+    /// Links to folders made inside watched folders since the start: a recursive watch follows
+    /// the links it finds when it starts, not those made later, so each gets a watch of its own.
+    linked: BTreeSet<PathBuf>,
 }
 
 impl Watcher {
@@ -244,6 +265,7 @@ impl Watcher {
             filter: Filter::new(&root, config),
             root,
             watched: BTreeMap::new(),
+            linked: BTreeSet::new(),
         };
         watcher.sync(config, &ChangeSet::default());
         Ok(watcher)
@@ -263,7 +285,16 @@ impl Watcher {
     /// Folders that were just created (or deleted and created again) are watched afresh.
     pub fn sync(&mut self, config: Option<&SiteConfig>, changes: &ChangeSet) {
         self.filter = Filter::new(&self.root, config);
-        let wanted = targets(&self.root, config);
+        let mut wanted = targets(&self.root, config);
+        self.linked.extend(
+            (changes.paths.keys())
+                .filter(|p| p.is_symlink() && p.is_dir())
+                .cloned(),
+        );
+        self.linked.retain(|p| p.is_symlink() && p.is_dir());
+        for link in &self.linked {
+            wanted.insert(link.clone(), RecursiveMode::Recursive);
+        }
         let stale: Vec<PathBuf> = self
             .watched
             .iter()
