@@ -260,12 +260,29 @@ pub fn title_from_file_name(path: &Path) -> String {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let stem = strip_date_prefix(&stem);
+    let stem = strip_compact_date(strip_date_prefix(&stem));
     let words = stem.replace(['-', '_'], " ");
     let mut chars = words.trim().chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => "Untitled".into(),
+    }
+}
+
+/// `stem` without a leading `YYYYMMDD-` or `YYYYMM-` (Log4brains' `20200102-x`, Thanos'
+/// `202203-x`): for titles only; such files keep their names in URLs.
+fn strip_compact_date(stem: &str) -> &str {
+    let digits = stem.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = &stem[digits..];
+    let month_ok = |m: &str| m.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
+    let dated = match digits {
+        8 => chrono::NaiveDate::parse_from_str(&stem[..8], "%Y%m%d").is_ok(),
+        6 => (stem.starts_with("19") || stem.starts_with("20")) && month_ok(&stem[4..6]),
+        _ => false,
+    };
+    match rest.strip_prefix(['-', '_']) {
+        Some(words) if dated && !words.is_empty() => words,
+        _ => stem,
     }
 }
 
@@ -318,6 +335,21 @@ mod tests {
             role,
         };
         parse(source, text.as_bytes())
+    }
+
+    #[test]
+    fn titles_from_file_names_lose_their_dates() {
+        for (name, title) in [
+            ("2026-01-02-hello-world.md", "Hello world"),
+            ("20200102-adr-without-title.md", "Adr without title"),
+            ("202203-grpc-query-api.md", "Grpc query api"),
+            ("0012-use-rust.md", "0012 use rust"),
+            ("20201399-not-a-date.md", "20201399 not a date"),
+            ("123456-numbers.md", "123456 numbers"),
+            ("20200102.md", "20200102"),
+        ] {
+            assert_eq!(title_from_file_name(Path::new(name)), title, "{name}");
+        }
     }
 
     #[test]

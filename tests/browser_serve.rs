@@ -362,7 +362,8 @@ fn live_reload_and_error_overlay_in_headless_chromium() {
     stop(&mut lore);
 
     // A change made while the server is down shows up once it is back: the page reconnects
-    // by itself and reloads once.
+    // by itself and reloads once, after seconds away too (browsers back off between retries).
+    std::thread::sleep(Duration::from_secs(4));
     write(
         root,
         PAGE,

@@ -395,3 +395,21 @@ fn words_are_found_whatever_their_case_length_or_form() {
         assert_eq!(urls(&files, query, false, &f), [url], "{query}");
     }
 }
+
+/// CJK text is indexed in bigrams: a lone character, the first keystroke of Chinese or Japanese
+/// input, stands for the bigrams it starts.
+#[test]
+fn a_lone_cjk_character_finds_the_words_it_starts() {
+    let docs = vec![
+        doc("/db/", "adr", "数据库选择", "我们需要选择数据库。"),
+        doc("/other/", "post", "Other", "Nothing to see."),
+    ];
+    let files = build(&docs);
+    let f = Filters::default();
+    for typing in [false, true] {
+        assert_eq!(urls(&files, "数", typing, &f), ["/db/"], "typing {typing}");
+        assert_eq!(urls(&files, "选", typing, &f), ["/db/"], "typing {typing}");
+        assert!(urls(&files, "猫", typing, &f).is_empty());
+    }
+    assert_eq!(urls(&files, "数据库", false, &f), ["/db/"]);
+}

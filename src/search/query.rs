@@ -141,7 +141,9 @@ pub fn within_one_edit(a: &[char], b: &[char]) -> bool {
 /// any other word of 4+ chars also completes ("postgres" -> "postgresql") at 0.5.
 pub fn prefix_factor(w: &str, typing_last: bool) -> f32 {
     let n = w.chars().count();
-    if typing_last && n >= 2 {
+    // A lone CJK character stands for the bigrams it starts (CJK text is indexed in bigrams).
+    let lone_cjk = n == 1 && w.chars().all(super::analyze::is_cjk);
+    if lone_cjk || (typing_last && n >= 2) {
         0.7
     } else if n >= 4 {
         0.5

@@ -48,6 +48,8 @@ pub const LIVE_JS: &str = r#"// Live reload for `lore serve` (never part of a bu
   const listen = () => {
     const events = new EventSource(new URL("events", script.src));
     for (const name in on) events.addEventListener(name, (e) => on[name](e.data));
+    // Reconnect every second while the server is away, whatever the browser's own backoff.
+    events.onerror = () => { events.close(); setTimeout(listen, 1000); };
   };
   // One stream shared by every tab: over HTTP/1.1 a browser opens six connections to a server
   // at most, and a stream per tab held one each, so a seventh tab never loaded.
@@ -58,10 +60,23 @@ pub const LIVE_JS: &str = r#"// Live reload for `lore serve` (never part of a bu
   } catch (_) {
     return listen();
   }
+  let heard = false;
   worker.onerror = listen;
-  worker.port.onmessage = (e) => { if (on[e.data.name]) on[e.data.name](e.data.data); };
+  worker.port.onmessage = (e) => {
+    heard = true;
+    if (on[e.data.name]) on[e.data.name](e.data.data);
+  };
   worker.port.start();
   window.addEventListener("pagehide", () => worker.port.postMessage("bye"));
+  // The worker says hello at once, or when its stream connects. Silence means a worker that
+  // was ending as this page joined it (its last page had just gone), or a server away: a
+  // stream of the page's own is sure to hear the next change.
+  setTimeout(() => {
+    if (!heard) {
+      worker.port.close();
+      listen();
+    }
+  }, 3000);
 })();
 "#;
 
@@ -70,13 +85,18 @@ pub const LIVE_JS: &str = r#"// Live reload for `lore serve` (never part of a bu
 pub const LIVE_WORKER_JS: &str = r#"// Live reload for `lore serve`: the event stream all tabs share.
 const ports = new Set();
 let latest = null;
-const events = new EventSource("events");
-for (const name of ["hello", "reload", "css", "search"]) {
-  events.addEventListener(name, (e) => {
-    latest = e.data;
-    for (const port of ports) port.postMessage({ name, data: e.data });
-  });
-}
+const listen = () => {
+  const events = new EventSource("events");
+  for (const name of ["hello", "reload", "css", "search"]) {
+    events.addEventListener(name, (e) => {
+      latest = e.data;
+      for (const port of ports) port.postMessage({ name, data: e.data });
+    });
+  }
+  // Reconnect every second while the server is away, whatever the browser's own backoff.
+  events.onerror = () => { events.close(); setTimeout(listen, 1000); };
+};
+listen();
 onconnect = (e) => {
   const port = e.ports[0];
   ports.add(port);

@@ -183,8 +183,11 @@
   /* ---------- query ---------- */
   // Prefix matching: the word being typed (2+ chars) weighs 0.7; any other
   // word of 4+ chars with no exact match completes ("postgres" -> "postgresql") at 0.5.
+  // A lone CJK character (a first keystroke, or a one-character word) stands for the
+  // bigrams it starts: CJK text is indexed in bigrams, so alone it matched nothing.
   function prefixFactor(w, typingLast) {
     var n = Array.from(w).length;
+    if (n === 1 && CJK.test(w)) return 0.7;
     return typingLast && n >= 2 ? 0.7 : n >= 4 ? 0.5 : 0;
   }
   // Returns {words, terms (for highlighting), hits: [{d, s, m, x, secs}]} sorted.
