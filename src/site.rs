@@ -442,8 +442,12 @@ fn route_all(config: &SiteConfig, docs: &[Document]) -> BuildResult<Vec<(String,
     let mut routes = Vec::with_capacity(docs.len());
     // Routed in parallel, claimed in order (which page keeps a URL must not depend on timing).
     let paths: Vec<(String, bool)> = docs.par_iter().map(|doc| route(config, doc)).collect();
+    let intro_used = nested_intros_used(docs, &paths);
     for (i, (doc, (path, emits))) in docs.iter().zip(paths).enumerate() {
         let url = format!("{}{}", config.base_path, path);
+        // A folder's README.md beside its index.md (one for GitHub, one for a site) is no
+        // clash: the one preferred is the folder's page, as for top folders.
+        let emits = emits && intro_used.get(&path).is_none_or(|&used| used == i);
         if emits {
             if let Some(&other) = claimed.get(&path) {
                 errors.push(
@@ -470,6 +474,32 @@ fn route_all(config: &SiteConfig, docs: &[Document]) -> BuildResult<Vec<(String,
     } else {
         Err(BuildError::new(errors))
     }
+}
+
+/// Per URL of a folder below a top folder: the introduction (`_index.md`, `index.md`,
+/// `README.md`, preferred in that order) that is its page.
+fn nested_intros_used(docs: &[Document], paths: &[(String, bool)]) -> HashMap<String, usize> {
+    let rank = |i: usize| {
+        let stem = Path::new(&docs[i].source.rel)
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        INTRO_STEMS.iter().position(|s| *s == stem)
+    };
+    let mut used: HashMap<String, usize> = HashMap::new();
+    for (i, (path, emits)) in paths.iter().enumerate() {
+        if !emits || docs[i].source.role != Role::Doc || rank(i).is_none() {
+            continue;
+        }
+        used.entry(path.clone())
+            .and_modify(|u| {
+                if rank(i) < rank(*u) {
+                    *u = i;
+                }
+            })
+            .or_insert(i);
+    }
+    used
 }
 
 /// `path` below `base` when it is there: messages name files as the user sees them.
@@ -1153,7 +1183,8 @@ fn build_sections(config: &SiteConfig, pages: &mut [Page]) -> (Vec<Section>, Vec
                 sections[section].index_page = Some(i);
                 sections[section].title = page.doc.title.clone();
             }
-        } else {
+        } else if page.output.is_some() {
+            // Not a nested folder's second introduction, which has no page (`route_all`).
             sections[section].pages.push(i);
         }
         placed.push((i, section));
