@@ -216,12 +216,17 @@ fn title_and_body<'a>(
     body: &'a str,
     body_line: usize,
 ) -> (String, &'a str, usize) {
-    if let Some(title) = meta
-        .title
-        .clone()
-        .or_else(|| adr.and_then(|a| a.title.clone()))
-    {
+    if let Some(title) = meta.title.clone() {
         return (title, body, body_line);
+    }
+    if let Some(record) = adr
+        && let Some(title) = record.title.clone()
+    {
+        // An H2 title leaves the body, as a leading H1 does when the page is rendered.
+        return match without_first_line(body).filter(|_| record.title_from_h2) {
+            Some((rest, skipped)) => (title, rest, body_line + skipped),
+            None => (title, body, body_line),
+        };
     }
     if let Some(title) = leading_heading(body) {
         return (title, body, body_line);
@@ -237,6 +242,20 @@ fn leading_heading(body: &str) -> Option<String> {
     let text = first.strip_prefix("# ")?;
     let text = text.trim().trim_end_matches('#').trim();
     (!text.is_empty()).then(|| text.to_string())
+}
+
+/// `body` after its first non-blank line, and how many lines that skips.
+fn without_first_line(body: &str) -> Option<(&str, usize)> {
+    let mut skipped = 0;
+    let mut at = 0;
+    for line in body.split_inclusive('\n') {
+        at += line.len();
+        skipped += 1;
+        if !line.trim().is_empty() {
+            return Some((&body[at..], skipped));
+        }
+    }
+    None
 }
 
 /// A pasted article: a short first line followed by a blank line.
@@ -399,6 +418,28 @@ mod tests {
             .title,
             "My note"
         );
+    }
+
+    #[test]
+    fn a_record_opening_with_an_h2_and_no_h1_is_titled_by_it() {
+        let adr = || Role::Adr { root: 0 };
+        let text = "\n## Introduce a Query gRPC API\n\n* **Owners:** `@a`\n\n## Why\n\nBecause.\n";
+        let record = doc("adr/202203-grpc-query-api.md", adr(), text).unwrap();
+        assert_eq!(record.title, "Introduce a Query gRPC API");
+        assert!(
+            record.body.starts_with("\n* **Owners:**"),
+            "{}",
+            record.body
+        );
+        assert_eq!(record.body_line, 3);
+        // A usual section opening the record is no title (Log4brains' test records do this).
+        let sections = "## Context and Problem Statement\n\nLorem.\n";
+        let untitled = doc("adr/20201028-no-title.md", adr(), sections).unwrap();
+        assert_eq!(untitled.title, "No title");
+        assert!(untitled.body.starts_with("## Context"));
+        // With an H1 further down, the H2 is a section.
+        let later = doc("adr/0001-x.md", adr(), "## Intro\n\n# Later\n").unwrap();
+        assert_ne!(later.title, "Intro");
     }
 
     #[test]

@@ -116,6 +116,9 @@ pub struct Site {
     pub dangling: Vec<(usize, RelationKind, String)>,
     /// Relations whose target is the decision that states them, left out of `edges`.
     pub to_itself: Vec<(usize, RelationKind, String)>,
+    /// The verb a "relates to" edge `(from, to)` was written with, when it says more
+    /// (adr-tools' `adr new -l "5:Clarifies:Clarified by"`).
+    pub verbs: HashMap<(usize, usize), String>,
     pub backlinks: Vec<Vec<usize>>,
     pub home: Option<usize>,
     pub adr_intro: Option<usize>,
@@ -311,7 +314,12 @@ fn assemble_with<T: Send>(
         docs: docs.iter().collect(),
         index: &links,
     };
-    let (edges, dangling, to_itself) = resolve_relations(&docs, &lookup);
+    let Relations {
+        edges,
+        verbs,
+        dangling,
+        to_itself,
+    } = resolve_relations(&docs, &lookup);
     links.hints = superseded_hints(&docs, &adr_ids, &edges);
     let lookup = Lookup {
         config: &config,
@@ -397,6 +405,7 @@ fn assemble_with<T: Send>(
         edges,
         dangling,
         to_itself,
+        verbs,
         backlinks,
         home,
         adr_intro,
@@ -994,13 +1003,18 @@ fn is_external(href: &str) -> bool {
 /// A relation stated in page `.0` that could not be an edge, and its target as written.
 type Unresolved = Vec<(usize, RelationKind, String)>;
 
+struct Relations {
+    edges: Vec<Edge>,
+    verbs: HashMap<(usize, usize), String>,
+    dangling: Unresolved,
+    to_itself: Unresolved,
+}
+
 /// Every stated relation, plus its inverse; one ADR may be superseded by several. Besides:
 /// relations that lead nowhere, and those that lead back to their own decision.
-fn resolve_relations(
-    docs: &[Document],
-    lookup: &Lookup<'_>,
-) -> (Vec<Edge>, Unresolved, Unresolved) {
+fn resolve_relations(docs: &[Document], lookup: &Lookup<'_>) -> Relations {
     let mut edges = BTreeSet::new();
+    let mut verbs = HashMap::new();
     let mut dangling = Vec::new();
     let mut to_itself = Vec::new();
     for (from, doc) in docs.iter().enumerate() {
@@ -1013,6 +1027,9 @@ fn resolve_relations(
                         kind: relation.kind,
                         to,
                     });
+                    if let Some(verb) = custom_verb(relation) {
+                        verbs.entry((from, to)).or_insert(verb);
+                    }
                     // "Relates to" reads one way, as the tools that write it mean it.
                     if relation.kind != RelationKind::RelatesTo {
                         let kind = relation.kind.inverse();
@@ -1028,7 +1045,50 @@ fn resolve_relations(
             }
         }
     }
-    (edges.into_iter().collect(), dangling, to_itself)
+    Relations {
+        edges: edges.into_iter().collect(),
+        verbs,
+        dangling,
+        to_itself,
+    }
+}
+
+/// A "relates to" written with a verb of its own (`Clarifies`, `Depends on`), as written
+/// with a capital; `None` for the generic ones (`Relates to`, `See also`, `related:`).
+fn custom_verb(relation: &crate::adr::record::Relation) -> Option<String> {
+    const GENERIC: &[&str] = &[
+        "",
+        "relates to",
+        "related to",
+        "related",
+        "relates",
+        "see also",
+        "see",
+        "links",
+        "link",
+        "relatesto",
+        "relatedto",
+        "seealso",
+        "see-also",
+        "related-to",
+        "relates-to",
+    ];
+    if relation.kind != RelationKind::RelatesTo {
+        return None;
+    }
+    let verb = relation
+        .text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let lower = verb.to_lowercase();
+    if GENERIC.contains(&lower.trim_end_matches(':')) {
+        return None;
+    }
+    let mut chars = verb.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
 }
 
 pub fn target_text(target: &RelationTarget) -> String {

@@ -1613,3 +1613,36 @@ fn walk_html(dir: &std::path::Path) -> Vec<(String, String)> {
     }
     found
 }
+
+/// adr-tools' `adr new -l "1:Clarifies:Clarified by"` writes its own verbs into both records;
+/// a record opening with `## Title` and no H1 (Thanos' proposals) is titled by it.
+#[test]
+fn record_verbs_and_h2_titles_read_as_written() {
+    let site = TestSite::empty();
+    site.write(
+        "content/adr/0001-record-decisions.md",
+        "# 1. Record decisions\n\nDate: 2024-01-01\n\n## Status\n\nAccepted\n\nClarified by [2. Use <queues>](0002-use-queues.md)\n\nRelates to [3. Plain](0003-plain.md)\n",
+    );
+    site.write(
+        "content/adr/0002-use-queues.md",
+        "# 2. Use <queues>\n\nDate: 2024-01-02\n\n## Status\n\nAccepted\n\nClarifies [1. Record decisions](0001-record-decisions.md)\n",
+    );
+    site.write(
+        "content/adr/0003-plain.md",
+        "\n## Introduce a Query gRPC API\n\n* **Status:** accepted\n\n## Why\n\nBecause.\n",
+    );
+    site.build_ok();
+    let first = site.html("adr/0001-record-decisions/index.html");
+    let labels = texts(&first, ".adr-meta-row.rel-relates_to dt");
+    assert_eq!(labels, vec!["Clarified by", "Relates to"]);
+    let second = site.html("adr/0002-use-queues/index.html");
+    assert_eq!(
+        texts(&second, ".adr-meta-row.rel-relates_to dt"),
+        vec!["Clarifies"]
+    );
+    let third = site.html("adr/0003-plain/index.html");
+    assert_eq!(texts(&third, "h1"), vec!["Introduce a Query gRPC API"]);
+    assert!(texts(&third, "h2").iter().all(|h| !h.contains("gRPC")));
+    // Its preamble, between the title and the first section, is read as MADR 2's.
+    assert_eq!(select(&third, "article.status-accepted").len(), 1);
+}

@@ -50,6 +50,7 @@ pub fn read_adr(input: &AdrInput) -> AdrRecord {
         consulted: list_field(&fields, &preamble, &["consulted"]),
         informed: list_field(&fields, &preamble, &["informed"]),
         tags: list_field(&fields, &preamble, &["tags"]),
+        title_from_h2: doc.leading_h2_title().is_some(),
         ..AdrRecord::default()
     };
     apply_status(&mut record, &fields, &preamble, &doc, input.folder_hint);
@@ -589,6 +590,40 @@ const PREAMBLE_KEYS: &[&str] = &[
     "tags",
 ];
 
+/// Section headings of the usual templates (Nygard, MADR, Log4brains, RFCs and proposals),
+/// normalised by [`heading_key`]: never a record's title.
+const SECTION_NAMES: &[&str] = &[
+    "abstract",
+    "alternatives",
+    "alternatives considered",
+    "background",
+    "consequences",
+    "considered options",
+    "context",
+    "context and problem statement",
+    "contents",
+    "decision",
+    "decision drivers",
+    "decision outcome",
+    "description",
+    "goals",
+    "introduction",
+    "motivation",
+    "more information",
+    "notes",
+    "overview",
+    "problem",
+    "problem statement",
+    "pros and cons of the options",
+    "proposal",
+    "rationale",
+    "references",
+    "summary",
+    "table of contents",
+    "tl;dr",
+    "why",
+];
+
 const LINK_SECTIONS: &[&str] = &[
     "links",
     "related",
@@ -661,16 +696,35 @@ impl Document {
             .filter(|rest| rest.starts_with(char::is_alphabetic));
         match self.headings().next() {
             Some((_, 1, text)) => Some(text),
-            _ => sloppy.map(|rest| rest.trim().to_string()),
+            _ => sloppy
+                .map(|rest| rest.trim().to_string())
+                .or_else(|| self.leading_h2_title().map(|(_, text)| text)),
         }
+    }
+
+    /// A record with no H1 that opens with an H2 naming no usual section (Thanos'
+    /// `## Introduce a Query gRPC API`): that H2 is its title. `## Context` opening a
+    /// record is a section, and the title comes from elsewhere.
+    fn leading_h2_title(&self) -> Option<(usize, String)> {
+        if self.headings().any(|(_, level, _)| level == 1) {
+            return None;
+        }
+        let first = self.lines.iter().position(|l| !l.trim().is_empty())?;
+        let (level, text) = atx_heading(&self.lines[first])?;
+        let key = heading_key(&text);
+        let is_section = SECTION_NAMES.contains(&key.as_str())
+            || LINK_SECTIONS.contains(&key.as_str())
+            || key.starts_with("status");
+        (level == 2 && !text.is_empty() && !is_section).then_some((first, text))
     }
 
     /// `Key: value` lines (bulleted or not) before the first heading below
     /// the title, as MADR 2, Log4brains and adr-tools (`Date:`) write them.
     fn preamble_fields(&self) -> Vec<(String, String)> {
+        let title_line = self.leading_h2_title().map(|(line, _)| line);
         let end = self
             .headings()
-            .find(|(_, level, _)| *level > 1)
+            .find(|(line, level, _)| *level > 1 && Some(*line) != title_line)
             .map_or(self.lines.len(), |(i, _, _)| i);
         self.lines[..end]
             .iter()

@@ -25,6 +25,9 @@ pub struct AdrRecord {
     pub relations: Vec<Relation>,
     /// Template file or a record made of placeholders.
     pub is_template: bool,
+    /// The title is the H2 opening a record without an H1, which leaves the body as an H1 would.
+    #[serde(skip)]
+    pub title_from_h2: bool,
 }
 
 /// A typed link from this record to another one.

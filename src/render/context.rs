@@ -286,9 +286,13 @@ impl<'a> Contexts<'a> {
         put("status_text", adr.status_text.clone().into());
         let relations: Vec<Value> = RELATION_ORDER
             .iter()
-            .filter_map(|&kind| {
-                let targets: Vec<Value> = site.relations_of(i, kind).into_iter().map(|t| relation_target(site, t)).collect();
-                (!targets.is_empty()).then(|| json!({"kind": relation_key(kind), "label": relation_label(kind), "targets": targets}))
+            .flat_map(|&kind| relation_groups(site, i, kind))
+            .map(|(kind, label, targets)| {
+                let targets: Vec<Value> = targets
+                    .into_iter()
+                    .map(|t| relation_target(site, t))
+                    .collect();
+                json!({"kind": relation_key(kind), "label": label, "targets": targets})
             })
             .collect();
         put("relations", tera_value(&Value::Array(relations)));
@@ -581,6 +585,35 @@ fn relation_label(kind: RelationKind) -> &'static str {
         RelationKind::AmendedBy => "Amended by",
         RelationKind::RelatesTo => "Relates to",
     }
+}
+
+/// Page `i`'s relations of one kind, in groups by label: one group, but "relates to" written
+/// with verbs of their own (`Clarifies`) shows each verb as written, before the plain ones.
+fn relation_groups(
+    site: &Site,
+    i: usize,
+    kind: RelationKind,
+) -> Vec<(RelationKind, String, Vec<usize>)> {
+    let mut groups: Vec<(RelationKind, String, Vec<usize>)> = Vec::new();
+    let mut plain = Vec::new();
+    for to in site.relations_of(i, kind) {
+        let Some(verb) = site
+            .verbs
+            .get(&(i, to))
+            .filter(|_| kind == RelationKind::RelatesTo)
+        else {
+            plain.push(to);
+            continue;
+        };
+        match groups.iter_mut().find(|(_, label, _)| label == verb) {
+            Some((_, _, targets)) => targets.push(to),
+            None => groups.push((kind, verb.clone(), vec![to])),
+        }
+    }
+    if !plain.is_empty() {
+        groups.push((kind, relation_label(kind).to_string(), plain));
+    }
+    groups
 }
 
 fn relation_target(site: &Site, t: usize) -> Value {
