@@ -126,6 +126,7 @@ fn walk(
     // relative to the root.
     let root_rel = root.strip_prefix(&config.content_dir).ok().map(slash_path);
     let files = walk_files(places, root, &mut found.warnings);
+    let named = NamedRecords::of(places, &files);
     seen.reserve(files.len());
     for file in files {
         let WalkedFile { path, rel, clean } = file;
@@ -134,14 +135,14 @@ fn walk(
             Some(prefix) => format!("{prefix}/{rel}"),
             None => relative_name(config, &path),
         };
-        if !is_markdown_name(last_name(&clean)) {
+        if !is_markdown_name(last_name(&clean)) && !is_extensionless_record(places, &clean) {
             if seen.insert(clean) {
                 found.assets.push((path, rel));
             }
             continue;
         }
         let in_content = root_rel.is_some().then_some(rel.as_str());
-        let Some(role) = role_of(places, &clean, in_content) else {
+        let Some(role) = role_of(places, &named, &clean, in_content) else {
             continue;
         };
         if seen.insert(clean) {
@@ -329,10 +330,67 @@ fn is_markdown_name(name: &[u8]) -> bool {
     }
 }
 
+/// A file named like a record but without an extension (adr-tools users write `0007-x`), in a
+/// decision folder: a record, not a static file.
+fn is_extensionless_record(places: &Places, clean: &[u8]) -> bool {
+    let name = last_name(clean);
+    !name.contains(&b'.')
+        && places.adr_roots.iter().any(|r| is_within(clean, r))
+        && is_adr_candidate(&String::from_utf8_lossy(name))
+}
+
+/// The folder part of a normalised path (all of it before its last name).
+fn parent_of(clean: &[u8]) -> &[u8] {
+    let end = clean.iter().rposition(|&b| is_separator(b)).unwrap_or(0);
+    &clean[..end]
+}
+
+/// Where a walk found files named as records are (`0007-x.md`, `RFC0037-x.md`,
+/// `20200102-x.md`): a folder below a decision folder that holds none while others do is not
+/// one of records (PowerShell's `notes/20190610 - RFC Discussion Notes.md`: meeting notes).
+struct NamedRecords {
+    /// Folders holding such a file.
+    folders: rustc_hash::FxHashSet<Vec<u8>>,
+    /// For each decision folder (as `places.adr_roots`), whether any file in it is so named.
+    roots: Vec<bool>,
+}
+
+impl NamedRecords {
+    fn of(places: &Places, files: &[WalkedFile]) -> NamedRecords {
+        let mut named = NamedRecords {
+            folders: Default::default(),
+            roots: vec![false; places.adr_roots.len()],
+        };
+        for file in files {
+            let name = String::from_utf8_lossy(last_name(&file.clean));
+            if !crate::adr::locate::looks_like_adr_file_name(&name) {
+                continue;
+            }
+            for (i, root) in places.adr_roots.iter().enumerate() {
+                if is_within(&file.clean, root) {
+                    named.roots[i] = true;
+                    named.folders.insert(parent_of(&file.clean).to_vec());
+                }
+            }
+        }
+        named
+    }
+
+    /// Whether a file in a folder below decision folder `root` is a record by its place.
+    fn in_records_folder(&self, root: usize, clean: &[u8]) -> bool {
+        !self.roots[root] || self.folders.contains(parent_of(clean))
+    }
+}
+
 /// A Markdown file's role by its place: `clean` is its normalised path (see [`Places`]),
 /// `in_content` its name relative to the content folder when it is under it. `None` for a
 /// record template in a decision folder: Log4brains' `template.md` is no page to publish.
-fn role_of(places: &Places, clean: &[u8], in_content: Option<&str>) -> Option<Role> {
+fn role_of(
+    places: &Places,
+    named: &NamedRecords,
+    clean: &[u8],
+    in_content: Option<&str>,
+) -> Option<Role> {
     // The innermost ADR root wins, so a package's folder inside the main one is its own log.
     let adr_root = (places.adr_roots.iter().enumerate())
         .filter(|(_, r)| is_within(clean, r))
@@ -345,7 +403,8 @@ fn role_of(places: &Places, clean: &[u8], in_content: Option<&str>) -> Option<Ro
         if in_top_folder && matches!(lower.as_str(), "readme.md" | "index.md" | "_index.md") {
             return Some(Role::AdrIntro { root });
         }
-        if is_adr_candidate(&name) {
+        let in_subfolder = below.iter().any(|&b| is_separator(b));
+        if is_adr_candidate(&name) && (!in_subfolder || named.in_records_folder(root, clean)) {
             return Some(Role::Adr { root });
         }
         return (!is_template_file(&name)).then_some(Role::Doc);

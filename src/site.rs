@@ -1202,8 +1202,17 @@ fn build_sections(config: &SiteConfig, pages: &mut [Page]) -> (Vec<Section>, Vec
     });
     by_folder.insert("posts".into(), 0);
     let mut placed = Vec::new();
+    let decision_folders: Vec<PathBuf> = (config.adr_roots.iter())
+        .map(|r| crate::config::normalise_path(&r.path))
+        .collect();
     for (i, page) in pages.iter().enumerate() {
         if !matches!(page.doc.source.role, Role::Doc | Role::Post) {
+            continue;
+        }
+        // A page in a decision folder (notes, a guide) is no section's: `content/adr/notes/x.md`
+        // would make one at the decision log's URL, and the two lists overwrote each other.
+        let source = crate::config::normalise_path(&page.doc.source.path);
+        if page.doc.kind == Kind::Doc && decision_folders.iter().any(|d| source.starts_with(d)) {
             continue;
         }
         let folder = Path::new(&page.doc.source.rel)

@@ -1646,3 +1646,68 @@ fn record_verbs_and_h2_titles_read_as_written() {
     // Its preamble, between the title and the first section, is read as MADR 2's.
     assert_eq!(select(&third, "article.status-accepted").len(), 1);
 }
+
+/// A folder of meeting notes below a decision folder whose records are numbered is no folder
+/// of records (PowerShell's `notes/`); a record file without an extension (`0003-x`) is one.
+#[test]
+fn notes_below_a_decision_folder_are_pages_and_extensionless_records_are_records() {
+    let site = TestSite::empty();
+    site.write(
+        "content/adr/0001-record-decisions.md",
+        "# 1. Record decisions\n\n## Status\n\nAccepted\n",
+    );
+    site.write(
+        "content/adr/Final/RFC0002-use-queues.md",
+        "# Use queues\n\n## Status\n\nAccepted\n",
+    );
+    site.write(
+        "content/adr/notes/20190610 - RFC Discussion Notes.md",
+        "# RFC Discussion Notes\n\nWe talked.\n",
+    );
+    site.write(
+        "content/adr/0003-no-extension",
+        "# 3. No extension\n\n## Status\n\nProposed\n",
+    );
+    site.build_ok();
+    let log = site.html("adr/index.html");
+    let listed = texts(&log, "main a");
+    assert!(
+        listed.iter().any(|t| t.contains("Use queues")),
+        "{listed:?}"
+    );
+    assert!(
+        listed.iter().any(|t| t.contains("No extension")),
+        "{listed:?}"
+    );
+    assert!(
+        !listed.iter().any(|t| t.contains("Discussion Notes")),
+        "{listed:?}"
+    );
+    let record = site.html("adr/0003-no-extension/index.html");
+    assert_eq!(texts(&record, "h1"), vec!["No extension"]);
+    assert!(!site.public().join("adr/0003-no-extension").is_file());
+    let notes = site.read("adr/notes/20190610-rfc-discussion-notes/index.html");
+    assert!(notes.contains("We talked."));
+    assert!(
+        !notes.contains("page-adr"),
+        "notes are a page, not a record"
+    );
+}
+
+/// A content folder named like a list Lore makes (`tags/`) would have its list written over
+/// that one's, or the other way round, depending on which was written last.
+#[test]
+fn a_folder_whose_list_is_at_a_list_lore_makes_fails_the_build() {
+    let site = TestSite::empty();
+    site.write("content/tags/rust.md", "# About Rust\n\nText.\n");
+    site.write("content/guides/start.md", "# Start\n\nText.\n");
+    let out = site.lore(&["build"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("content/tags/rust.md"), "{err}");
+    assert!(
+        err.contains("the folder `tags` makes a list at /tags/"),
+        "{err}"
+    );
+    assert!(!err.contains("guides"), "{err}");
+}

@@ -289,7 +289,9 @@ pub fn render_site(
     for (path, rel) in &site.assets {
         out.insert_file(rel.clone(), path.clone());
     }
-    let overwritten = pages_overwritten(site, &out.paths_put_twice());
+    let twice = out.paths_put_twice();
+    let mut overwritten = pages_overwritten(site, &twice);
+    overwritten.extend(sections_overwritten(site, &twice));
     if !overwritten.is_empty() {
         return Err(BuildError::new(overwritten));
     }
@@ -328,6 +330,36 @@ fn pages_overwritten(site: &Site, twice: &[String]) -> Vec<Diagnostic> {
                 ),
             )
             .with_help("give the page another `slug:` or move it; a section's own text goes in its `_index.md`")
+        })
+        .collect()
+}
+
+/// A folder whose section list is at the URL of a list Lore makes (`content/tags/` against
+/// the tag index, `content/search/` against the search page): one replaced the other.
+fn sections_overwritten(site: &Site, twice: &[String]) -> Vec<Diagnostic> {
+    let base = &site.config.base_path;
+    (site.sections.iter().skip(1))
+        .filter(|section| {
+            let list = section.url.strip_prefix(base.as_str()).map(|path| format!("{path}index.html"));
+            list.is_some_and(|list| twice.binary_search(&list).is_ok())
+        })
+        .map(|section| {
+            let first = section.index_page.or_else(|| section.pages.first().copied());
+            let place = first.map_or_else(
+                || Location::file(site.config.content_dir.join(&section.folder)),
+                |i| Location::file(&site.pages[i].doc.source.path),
+            );
+            Diagnostic::error(
+                place,
+                format!(
+                    "the folder `{}` makes a list at {}, where Lore writes another list (tags, search, the decision log)",
+                    section.folder, section.url
+                ),
+            )
+            .with_help(format!(
+                "rename the folder `{}` (its pages' URLs start with its name)",
+                section.folder
+            ))
         })
         .collect()
 }
