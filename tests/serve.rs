@@ -560,6 +560,7 @@ async fn failing_rebuild_keeps_the_old_site_and_fixing_clears_the_error() {
         "old page still served"
     );
     assert!(page.body.contains(r#"id="__lore-error""#));
+    assert!(page.body.contains("the last good version of the page"));
     assert!(page.body.contains("Broken &lt;b&gt;") || !page.body.contains("Broken <b>"));
     assert!(!page.body.contains("[Broken <b>"), "overlay is escaped");
     let missing = get(&state, "/nope/").await;
@@ -582,6 +583,25 @@ async fn failing_rebuild_keeps_the_old_site_and_fixing_clears_the_error() {
     let page = get(&state, "/posts/hello/").await;
     assert!(page.body.contains("Fixed body."));
     assert!(!page.body.contains("__lore-error"));
+}
+
+/// When the first build fails there is no good site under the overlay, and it says so.
+#[tokio::test]
+async fn a_first_build_that_fails_says_nothing_has_built_yet() {
+    let state = Arc::new(ServeState::new(
+        OutputSet::default(),
+        "/",
+        Some("content/x.md:1:1: error: broken".into()),
+    ));
+    let page = get(&state, "/").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains(r#"id="__lore-error""#), "{}", page.body);
+    assert!(
+        page.body.contains("No build has succeeded yet"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("last good"), "{}", page.body);
 }
 
 /// A template that fails while rendering (Tera 2: a field the page does not have) is shown at

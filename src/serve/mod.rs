@@ -182,7 +182,7 @@ fn initial_state(
             (state, Some(first))
         }
         Err(err) => {
-            let text = report_failure(&err, ui, cwd);
+            let text = report_failure(&err, ui, cwd, reload::Served::NothingYet);
             let base_path = rebuilder.config().map_or("/", |c| c.base_path.as_str());
             (
                 ServeState::new(OutputSet::default(), base_path, Some(text)),
@@ -252,7 +252,7 @@ pub fn finish_first_build(
             owed
         }
         Err(err) => {
-            let text = report_failure(&err, ui, cwd);
+            let text = report_failure(&err, ui, cwd, reload::Served::LastGood);
             state.publish_error(text);
             owed
         }
@@ -492,9 +492,14 @@ fn watch_until_stopped(
 }
 
 /// Prints the failure as `lore build` does and returns the same text for the overlay.
-fn report_failure(err: &BuildError, ui: Ui, cwd: &Path) -> String {
+fn report_failure(err: &BuildError, ui: Ui, cwd: &Path, served: reload::Served) -> String {
     ui.report(&err.diagnostics, cwd);
-    eprintln!("Build failed; still serving the last good site.");
+    match served {
+        reload::Served::LastGood => eprintln!("Build failed; still serving the last good site."),
+        reload::Served::NothingYet => {
+            eprintln!("Build failed; serving this error until a build succeeds.")
+        }
+    }
     error_text(&err.diagnostics, cwd)
 }
 

@@ -332,7 +332,12 @@ pub(super) fn publish_rebuild(
             }
         }
         Err(err) => {
-            let text = report_failure(&err, ui, cwd);
+            let served = if state.snapshot().output.is_empty() {
+                super::reload::Served::NothingYet
+            } else {
+                super::reload::Served::LastGood
+            };
+            let text = report_failure(&err, ui, cwd, served);
             state.publish_error(text);
         }
     }

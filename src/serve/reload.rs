@@ -144,11 +144,20 @@ fn event_name(kind: ReloadKind) -> &'static str {
     }
 }
 
+/// What a failed build left to serve, for the overlay's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Served {
+    /// The last site that built.
+    LastGood,
+    /// Nothing: no build has succeeded since `lore serve` started.
+    NothingYet,
+}
+
 /// Adds the live reload script, and the error overlay when there is an error, before `</body>`.
-pub fn inject(html: &str, base_path: &str, version: &str, error: Option<&str>) -> String {
+pub fn inject(html: &str, base_path: &str, version: &str, error: Option<(&str, Served)>) -> String {
     let mut tags = String::new();
-    if let Some(error) = error {
-        tags.push_str(&overlay(error));
+    if let Some((error, served)) = error {
+        tags.push_str(&overlay(error, served));
     }
     tags.push_str(&format!(
         r#"<script src="{}__lore/live.js" data-version="{}" defer></script>"#,
@@ -167,7 +176,15 @@ fn find_body_end(html: &str) -> Option<usize> {
 }
 
 /// The error over the page, fixed at the top; everything in it escaped.
-pub fn overlay(error: &str) -> String {
+pub fn overlay(error: &str, served: Served) -> String {
+    let under = match served {
+        Served::LastGood => {
+            "This is the last good version of the page; fix the file and this message goes away by itself."
+        }
+        Served::NothingYet => {
+            "No build has succeeded yet, so there is no page to show; fix the file and the site appears by itself."
+        }
+    };
     format!(
         concat!(
             r#"<div id="__lore-error" role="alert" style="position:fixed;top:0;left:0;right:0;"#,
@@ -175,10 +192,10 @@ pub fn overlay(error: &str) -> String {
             r#"background:#fff0f0;color:#5c0000;border-bottom:3px solid #c00;"#,
             r#"font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"#,
             r#"box-shadow:0 4px 16px rgba(0,0,0,.3)">"#,
-            r#"<strong>lore serve: the last rebuild failed.</strong> "#,
-            r#"This is the last good version of the page; fix the file and this message goes away by itself."#,
+            r#"<strong>lore serve: the last rebuild failed.</strong> {}"#,
             r#"<pre style="white-space:pre-wrap;margin:.75rem 0 0">{}</pre></div>"#
         ),
+        under,
         crate::escape::escape_html(error)
     )
 }
@@ -203,12 +220,21 @@ mod tests {
             "<body></body>",
             "/",
             "v",
-            Some("<script>alert('x')</script> & \"q\""),
+            Some(("<script>alert('x')</script> & \"q\"", Served::LastGood)),
         );
         assert!(
             out.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;")
         );
         assert!(!out.contains("<script>alert"));
+    }
+
+    #[test]
+    fn the_overlay_says_what_is_under_it() {
+        let over_a_site = inject("<body></body>", "/", "v", Some(("e", Served::LastGood)));
+        assert!(over_a_site.contains("the last good version of the page"));
+        let first = inject("<body></body>", "/", "v", Some(("e", Served::NothingYet)));
+        assert!(first.contains("No build has succeeded yet"));
+        assert!(!first.contains("last good"));
     }
 
     #[test]

@@ -249,8 +249,13 @@ impl Request<'_> {
         let bytes = if self.state.live_reload && content_type.starts_with("text/html") {
             let html = String::from_utf8_lossy(&bytes);
             let snap = self.snapshot;
-            reload::inject(&html, &snap.base_path, &snap.version, snap.error.as_deref())
-                .into_bytes()
+            let served = if snap.output.is_empty() {
+                reload::Served::NothingYet
+            } else {
+                reload::Served::LastGood
+            };
+            let error = snap.error.as_deref().map(|e| (e, served));
+            reload::inject(&html, &snap.base_path, &snap.version, error).into_bytes()
         } else {
             bytes
         };
