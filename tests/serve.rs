@@ -309,9 +309,15 @@ async fn live_reload_is_injected_only_in_serve_mode() {
 
 /// Sends one HTTP/1.1 request over a real socket and returns the whole response.
 async fn raw_http(addr: std::net::SocketAddr, path: &str) -> String {
+    raw_request(addr, "GET", path, "").await
+}
+
+/// One request over a real connection, `extra` header lines included; the whole reply.
+async fn raw_request(addr: std::net::SocketAddr, method: &str, path: &str, extra: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut out = Vec::new();
     tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut out))
@@ -354,6 +360,18 @@ async fn real_server_on_a_free_port_answers_and_streams_reloads() {
     let page = raw_http(addr, "/posts/hello/").await;
     assert!(page.starts_with("HTTP/1.1 200 OK"), "{page}");
     assert!(page.contains("Hello body text."));
+    // A HEAD that revalidates gets a 304 giving the page's length, not `content-length: 0`.
+    let header_value = |reply: &str, name: &str| {
+        (reply.lines())
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_string))
+            .unwrap_or_else(|| panic!("no {name} in {reply}"))
+    };
+    let length = header_value(&page, "content-length");
+    let etag = header_value(&page, "etag");
+    let if_none_match = format!("If-None-Match: {etag}\r\n");
+    let head = raw_request(addr, "HEAD", "/posts/hello/", &if_none_match).await;
+    assert!(head.starts_with("HTTP/1.1 304"), "{head}");
+    assert_eq!(header_value(&head, "content-length"), length, "{head}");
 
     let mut events = tokio::net::TcpStream::connect(addr).await.unwrap();
     let request = format!("GET /__lore/events HTTP/1.1\r\nHost: {addr}\r\n\r\n");

@@ -261,7 +261,11 @@ impl Request<'_> {
         };
         let etag = format!("\"{}\"", &blake3::hash(&bytes).to_hex()[..32]);
         let mut response = if status == StatusCode::OK && etag_matches(self.headers, &etag) {
-            StatusCode::NOT_MODIFIED.into_response()
+            // The length a 200 would have (RFC 9110 §8.6): left unset, a HEAD's 304 went out
+            // with `content-length: 0`, which says the page is empty.
+            let mut response = StatusCode::NOT_MODIFIED.into_response();
+            (response.headers_mut()).insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+            response
         } else {
             let length = bytes.len();
             let body = if self.head {
