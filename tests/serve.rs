@@ -67,9 +67,22 @@ struct Reply {
 }
 
 async fn request(state: &Arc<ServeState>, method: &str, uri: &str, etag: Option<&str>) -> Reply {
+    let headers: Vec<_> = etag
+        .map(|tag| (header::IF_NONE_MATCH, tag))
+        .into_iter()
+        .collect();
+    request_with(state, method, uri, &headers).await
+}
+
+async fn request_with(
+    state: &Arc<ServeState>,
+    method: &str,
+    uri: &str,
+    headers: &[(header::HeaderName, &str)],
+) -> Reply {
     let mut builder = Request::builder().method(method).uri(uri);
-    if let Some(tag) = etag {
-        builder = builder.header(header::IF_NONE_MATCH, tag);
+    for (name, value) in headers {
+        builder = builder.header(name, *value);
     }
     let response = server::router(state.clone())
         .oneshot(builder.body(Body::empty()).unwrap())
@@ -195,6 +208,56 @@ async fn etag_and_if_none_match_give_304() {
         let other = request(&state, "GET", uri, Some("\"other\"")).await;
         assert_eq!(other.status, StatusCode::OK);
     }
+}
+
+/// A single byte range is answered 206 with its bytes (a video or PDF linked from a page seeks
+/// with them); one past the end 416; several, a malformed one, or an `If-Range` naming another
+/// version, the whole file.
+#[tokio::test]
+async fn byte_ranges_are_served() {
+    let site = fixture();
+    let state = state_for(site.path());
+    let whole = get(&state, "/site.css").await;
+    assert_eq!(whole.headers[header::ACCEPT_RANGES], "bytes");
+    let len = whole.body.len();
+    let etag = whole.headers[header::ETAG].to_str().unwrap().to_string();
+    let ranged = |range: String| {
+        let state = state.clone();
+        async move { request_with(&state, "GET", "/site.css", &[(header::RANGE, &range)]).await }
+    };
+    let part = ranged("bytes=2-9".into()).await;
+    assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part.body, whole.body[2..=9]);
+    assert_eq!(
+        part.headers[header::CONTENT_RANGE],
+        format!("bytes 2-9/{len}").as_str()
+    );
+    assert_eq!(part.headers[header::CONTENT_LENGTH], "8");
+    let tail = ranged("bytes=-4".into()).await;
+    assert_eq!(tail.body, whole.body[len - 4..]);
+    let past = ranged(format!("bytes={}-", len + 10)).await;
+    assert_eq!(past.status, StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(
+        past.headers[header::CONTENT_RANGE],
+        format!("bytes */{len}").as_str()
+    );
+    for ignored in ["bytes=0-1,4-5", "lines=1-2", "bytes=9-2"] {
+        let reply = ranged(ignored.into()).await;
+        assert_eq!(
+            (reply.status, reply.body.len()),
+            (StatusCode::OK, len),
+            "{ignored}"
+        );
+    }
+    let other_version = [(header::RANGE, "bytes=2-9"), (header::IF_RANGE, "\"old\"")];
+    let reply = request_with(&state, "GET", "/site.css", &other_version).await;
+    assert_eq!((reply.status, reply.body.len()), (StatusCode::OK, len));
+    let same_version = [
+        (header::RANGE, "bytes=2-9"),
+        (header::IF_RANGE, etag.as_str()),
+    ];
+    let reply = request_with(&state, "GET", "/site.css", &same_version).await;
+    assert_eq!(reply.status, StatusCode::PARTIAL_CONTENT);
 }
 
 #[tokio::test]

@@ -267,6 +267,24 @@ impl Request<'_> {
             (response.headers_mut()).insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
             response
         } else {
+            let whole = bytes.len();
+            let range = (status == StatusCode::OK)
+                .then(|| self.byte_range(&etag, whole))
+                .flatten();
+            let (status, bytes, content_range) = match range {
+                Some(Ok(range)) => {
+                    let (start, end) = (*range.start() as usize, *range.end() as usize);
+                    let part = bytes[start..=end].to_vec();
+                    let content_range = format!("bytes {start}-{end}/{whole}");
+                    (StatusCode::PARTIAL_CONTENT, part, Some(content_range))
+                }
+                Some(Err(Unsatisfiable)) => (
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    Vec::new(),
+                    Some(format!("bytes */{whole}")),
+                ),
+                None => (status, bytes, None),
+            };
             let length = bytes.len();
             let body = if self.head {
                 Body::empty()
@@ -277,6 +295,10 @@ impl Request<'_> {
             let headers = response.headers_mut();
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+            headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+            if let Some(value) = content_range.and_then(|v| HeaderValue::from_str(&v).ok()) {
+                headers.insert(header::CONTENT_RANGE, value);
+            }
             response
         };
         let headers = response.headers_mut();
@@ -290,6 +312,38 @@ impl Request<'_> {
             HeaderValue::from_static("nosniff"),
         );
         response
+    }
+}
+
+/// A `Range` that cannot be met (it starts past the end).
+struct Unsatisfiable;
+
+impl Request<'_> {
+    /// The one byte range a `Range` header asks of `len` bytes (RFC 9110 §14): none when there
+    /// is no header, when `If-Range` names another version, or when it asks for several ranges
+    /// or is malformed (a server may then send the whole, as browsers expect).
+    fn byte_range(
+        &self,
+        etag: &str,
+        len: usize,
+    ) -> Option<Result<std::ops::RangeInclusive<u64>, Unsatisfiable>> {
+        let asked = self.headers.get(header::RANGE)?.to_str().ok()?;
+        if let Some(if_range) = self.headers.get(header::IF_RANGE)
+            && if_range.to_str().ok()? != etag
+        {
+            return None;
+        }
+        let unsatisfiable =
+            |e| matches!(e, http_range_header::RangeUnsatisfiableError::Unsatisfiable);
+        let ranges = match http_range_header::parse_range_header(asked) {
+            Ok(ranges) => ranges.validate(len as u64),
+            Err(e) => Err(e),
+        };
+        match ranges {
+            Ok(mut ranges) if ranges.len() == 1 => ranges.pop().map(Ok),
+            Err(e) if unsatisfiable(e) => Some(Err(Unsatisfiable)),
+            _ => None,
+        }
     }
 }
 
