@@ -167,6 +167,36 @@ fn adr_number_label_status_deciders() {
     assert_eq!(adr.anchors, ["decision-outcome"]);
 }
 
+/// "ADR 3" names a decision: it comes before one whose title holds a 3 ("3.5 is the minimum
+/// version"), though both match both words.
+#[test]
+fn an_adr_number_outranks_the_same_number_in_a_title() {
+    let adr = |url, number: u32, title| {
+        let mut d = doc(url, "adr", title, "Some context and a decision.");
+        d.number = Some(number);
+        d.label = Some(format!("ADR {number}").into());
+        d
+    };
+    let docs = vec![
+        adr("/adr/0003-use-postgresql/", 3, "Use PostgreSQL for orders"),
+        adr(
+            "/adr/0006-libfoo/",
+            6,
+            "3.5 is the minimum version of libfoo",
+        ),
+        adr("/adr/0001-record/", 1, "Record architecture decisions"),
+    ];
+    let f = build(&docs);
+    for q in ["ADR 3", "adr 3", "3"] {
+        let u = urls(&f, q, false, &Filters::default());
+        assert_eq!(
+            u.first().map(String::as_str),
+            Some("/adr/0003-use-postgresql/"),
+            "{q}: {u:?}"
+        );
+    }
+}
+
 #[test]
 fn facets_count_and_combine() {
     let f = build(&corpus());
@@ -403,13 +433,33 @@ fn a_lone_cjk_character_finds_the_words_it_starts() {
     let docs = vec![
         doc("/db/", "adr", "数据库选择", "我们需要选择数据库。"),
         doc("/other/", "post", "Other", "Nothing to see."),
+        doc("/design/", "post", "Design", "数据库设计"),
+        doc("/cat/", "post", "Pets", "我有一只猫。"),
     ];
     let files = build(&docs);
     let f = Filters::default();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
     for typing in [false, true] {
-        assert_eq!(urls(&files, "数", typing, &f), ["/db/"], "typing {typing}");
+        assert_eq!(urls(&files, "数", typing, &f).len(), 2, "typing {typing}");
         assert_eq!(urls(&files, "选", typing, &f), ["/db/"], "typing {typing}");
-        assert!(urls(&files, "猫", typing, &f).is_empty());
+        assert!(urls(&files, "狗", typing, &f).is_empty());
+        // A character that only ends its run starts no bigram: indexed alone, it is found too.
+        assert_eq!(urls(&files, "猫", typing, &f), ["/cat/"], "typing {typing}");
+        assert_eq!(sorted(urls(&files, "库", typing, &f)), ["/db/", "/design/"]);
     }
-    assert_eq!(urls(&files, "数据库", false, &f), ["/db/"]);
+    // A query's words must all match: the character indexed alone is no word of a query.
+    assert_eq!(
+        sorted(urls(&files, "数据库", false, &f)),
+        ["/db/", "/design/"]
+    );
+    // 数据, 据库, 库选, 选择: only /db/ has the four.
+    let r = search(&files, "数据库选择", false, &f, 20);
+    let all_words: Vec<_> = (r.hits.iter())
+        .filter(|h| h.matched == 4)
+        .map(|h| h.url.as_str())
+        .collect();
+    assert_eq!(all_words, ["/db/"]);
 }

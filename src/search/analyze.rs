@@ -144,6 +144,7 @@ impl Analyzer {
                 }
             }
             Token::Cjk(c) => out.push(c.to_string()),
+            Token::CjkTail(_) => {}
         });
         out
     }
@@ -220,6 +221,10 @@ pub(crate) enum Token<'a> {
     Word(&'a str),
     /// A CJK bigram, or a single CJK character when its run has length 1.
     Cjk(&'a str),
+    /// The last character of a longer CJK run, alone: indexed, so that it can be found by
+    /// itself (`库` in `数据库`; a lone character finds the bigrams it starts, not those it
+    /// ends), and never part of a query, whose words must all match.
+    CjkTail(&'a str),
 }
 
 fn is_word_char(c: char) -> bool {
@@ -468,8 +473,10 @@ fn cjk_run<F: FnMut(Token<'_>)>(text: &str, i: usize, f: &mut F) -> usize {
         count += 1;
         j += dl;
     }
-    if count == 1 {
-        f(Token::Cjk(&text[i..j]));
+    match (count, prev) {
+        (1, _) => f(Token::Cjk(&text[i..j])),
+        (_, Some(last)) => f(Token::CjkTail(&text[last..j])),
+        _ => {}
     }
     j
 }
@@ -485,6 +492,7 @@ mod tests {
         tokenize(&folded, join, &mut |t| match t {
             Token::Word(w) => v.push(w.to_string()),
             Token::Cjk(c) => v.push(format!("cjk:{c}")),
+            Token::CjkTail(c) => v.push(format!("tail:{c}")),
         });
         v
     }
@@ -524,6 +532,7 @@ mod tests {
         match t {
             Token::Word(w) => w.to_string(),
             Token::Cjk(c) => format!("cjk:{c}"),
+            Token::CjkTail(c) => format!("tail:{c}"),
         }
     }
 
@@ -561,12 +570,19 @@ mod tests {
     fn cjk_bigrams() {
         assert_eq!(
             toks("東京都に行く", true),
-            ["cjk:東京", "cjk:京都", "cjk:都に", "cjk:に行", "cjk:行く"]
+            [
+                "cjk:東京",
+                "cjk:京都",
+                "cjk:都に",
+                "cjk:に行",
+                "cjk:行く",
+                "tail:く"
+            ]
         );
         assert_eq!(toks("a東b", true), ["a", "cjk:東", "b"]);
         assert_eq!(
             toks("한국어 검색", true),
-            ["cjk:한국", "cjk:국어", "cjk:검색"]
+            ["cjk:한국", "cjk:국어", "tail:어", "cjk:검색", "tail:색"]
         );
         // kana voicing marks survive folding
         assert_eq!(toks("が", true), ["cjk:が"]);

@@ -62,7 +62,10 @@ const W_CODE: u32 = 4;
 const W_EXCERPT: u32 = 5;
 const B_TITLE: f32 = 3.0;
 const B_HEADING: f32 = 1.2;
-const B_META: f32 = 1.0; // tags, label, number, status, deciders
+/// An ADR's label or number names the page: "ADR 3" must find ADR 3 before a title holding
+/// "3.5", so it weighs more than a title word.
+const B_LABEL: f32 = 5.0;
+const B_META: f32 = 1.0; // tags, status, deciders
 const EXCERPT_CHARS: usize = 220;
 
 /// One term of one page, in 8 bytes: what was counted, turned into weights when the index is
@@ -99,7 +102,7 @@ impl Entry {
             boost += B_TITLE;
         }
         if b & 2 != 0 {
-            boost += B_TITLE;
+            boost += B_LABEL;
         }
         if heads > 0 {
             boost += B_HEADING + B_HEADING * 0.2 * f32::from(heads - 1);
@@ -406,7 +409,7 @@ enum Field {
     Excerpt,
     Title,
     Meta,
-    /// ADR label and number: as strong as the title.
+    /// ADR label and number: stronger than the title ([`B_LABEL`]).
     Label,
 }
 
@@ -503,7 +506,8 @@ impl<'a> Builder<'a> {
         let mut batch = std::mem::take(&mut self.batch);
         let mut count = 0u32;
         tokenize(source, join, &mut |tok| {
-            count += 1;
+            // A run's last character alone is a second look at it, not another word.
+            count += u32::from(!matches!(tok, Token::CjkTail(_)));
             match tok {
                 // Short plain words first: their keys tell underscores without a search.
                 Token::Word(w) if batch.push_small(w) => {}
@@ -519,7 +523,7 @@ impl<'a> Builder<'a> {
                     let end = batch.push_lowered(w);
                     batch.tokens.push(BatchToken::Word(end));
                 }
-                Token::Cjk(c) => {
+                Token::Cjk(c) | Token::CjkTail(c) => {
                     let end = batch.push_lowered(c);
                     batch.tokens.push(BatchToken::Term(end));
                 }

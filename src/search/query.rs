@@ -159,6 +159,7 @@ pub fn query_words(q: &str, join: bool) -> Vec<String> {
     let mut words = Vec::new();
     tokenize(&folded, join, &mut |t| match t {
         Token::Word(w) | Token::Cjk(w) => words.push(w.to_string()),
+        Token::CjkTail(_) => {}
     });
     words
 }
