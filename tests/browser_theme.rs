@@ -78,6 +78,7 @@ fn default_theme_in_headless_chromium() {
         "[dark 1280px] adr: text contrast meets WCAG AA",
         "[light 1280px] log: landmarks, lang and alt text",
         "[toc] scrolled to #sharding",
+        "[fragment] #",
         "[toggle] dark survives a reload",
         "[network] all ",
     ] {

@@ -69,6 +69,10 @@ const EXPECTED: &[(&str, &str)] = &[
         "link `/nowhere/` leads to no page",
     ),
     (
+        "content/guide.md:10:80: warning:",
+        "`#Real-Heading` differs from the heading id `#real-heading`",
+    ),
+    (
         "content/guide.md:12:4: warning:",
         "leads to ADR 1, which ADR 2 supersedes",
     ),
@@ -107,7 +111,7 @@ fn every_problem_is_reported_once_where_it_is_with_help() {
         EXPECTED.len(),
         "every problem says what to do:\n{text}"
     );
-    assert!(text.ends_with("11 errors, 7 warnings\n"), "{text}");
+    assert!(text.ends_with("11 errors, 8 warnings\n"), "{text}");
     assert!(
         text.contains("did you mean `tags`?"),
         "closest key named: {text}"
@@ -122,7 +126,7 @@ fn json_has_the_same_problems_as_text() {
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(json["errors"], 11);
-    assert_eq!(json["warnings"], 7);
+    assert_eq!(json["warnings"], 8);
     let problems = json["problems"].as_array().expect("array");
     assert_eq!(problems.len(), EXPECTED.len());
     let missing = problems

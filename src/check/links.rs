@@ -73,6 +73,17 @@ fn missing_anchor(
     if ids.contains(fragment) || ids.contains(decoded.as_ref()) || in_html(fragment) {
         return None;
     }
+    let lower = decoded.to_lowercase();
+    if ids.contains(lower.as_str()) {
+        // GitHub finds `#Proposal` at `#proposal`; so does the default theme's script.
+        let message = format!(
+            "link `{}`: `#{fragment}` differs from the heading id `#{lower}` of \"{}\" in letter case only",
+            link.written, page.doc.title
+        );
+        return Some(Diagnostic::warning(at, message).with_help(format!(
+            "write `#{lower}`: the default theme follows it, but not without JavaScript nor in other themes"
+        )));
+    }
     let message = format!(
         "link `{}`: \"{}\" has no heading with the id `#{fragment}`",
         link.written, page.doc.title

@@ -157,6 +157,27 @@ def check_toc_follows_scroll(cdp, base):
         check(f'[toc] scrolled to #{heading}: only its TOC link is active and aria-current', ok, cdp.eval(ACTIVE_TOC))
 
 
+def check_fragment_in_another_case(cdp, base):
+    """`#Heading` as GitHub links write it reaches the heading whose id is `heading`."""
+    set_viewport(cdp, 1280)
+    open_page(cdp, base + TOC_PAGE.lstrip('/'))
+    ids = cdp.eval("Array.from(document.querySelectorAll('.toc a[href^=\"#\"]')).map(a => a.getAttribute('href').slice(1))")
+    target = ids[2] if ids and len(ids) > 2 else None
+    check('[fragment] the post has a third heading to link to', target, ids)
+    if not target:
+        return
+    open_page(cdp, base)  # a new document, then a link within it
+    for how, go in (('load', lambda t: open_page(cdp, base + TOC_PAGE.lstrip('/') + '#' + t.upper())),
+                    ('link', lambda t: cdp.eval(f"location.hash = '#{t.upper()}'"))):
+        target = ids[2] if how == 'load' else ids[3] if len(ids) > 3 else ids[1]
+        go(target)
+        top = f"Math.round(document.getElementById('{target}').getBoundingClientRect().top)"
+        # The theme scrolls smoothly: wait for the heading to arrive near the top.
+        ok = cdp.wait(f"location.hash === '#{target}' && {top} >= 0 && {top} < 200", timeout=3)
+        check(f'[fragment] #{target.upper()} goes to #{target} ({how})', ok,
+              {'hash': cdp.eval('location.hash'), 'top': cdp.eval(top)})
+
+
 def click(cdp, selector):
     """A real mouse click in the middle of the element."""
     box = cdp.eval(f"(() => {{ const r = document.querySelector('{selector}').getBoundingClientRect(); "
@@ -231,6 +252,7 @@ def main():
                     check_page(cdp, base, name, width, scheme, a11y=(scheme, width) == ('light', 1280))
         set_scheme(cdp, 'light')
         check_toc_follows_scroll(cdp, base)
+        check_fragment_in_another_case(cdp, base)
         check_toggle_persists(cdp, base)
         check_requests_stay_local(cdp, base, urls)
     finally:

@@ -283,8 +283,25 @@
     });
   }
 
+  /* ---- A #fragment in another letter case (`#Proposal`: links written for GitHub, which finds
+     them) goes to its heading, whose id is lower case ---- */
+  function initFragmentCase() {
+    function follow() {
+      var id = location.hash.slice(1);
+      try { id = decodeURIComponent(id); } catch (e) { /* keep it as written */ }
+      if (!id || doc.getElementById(id)) return;
+      var lower = id.toLowerCase(), heading = lower !== id && doc.getElementById(lower);
+      if (!heading) return;
+      location.replace("#" + encodeURIComponent(lower));
+      heading.scrollIntoView(); // a replace from within hashchange does not scroll in Chromium
+    }
+    follow();
+    window.addEventListener("hashchange", follow);
+  }
+
   function init() {
     initFileLinks(); initTheme(); initNav(); initCode(); initTables(); initToc(); initAdrLog(); initSlash();
+    initFragmentCase();
   }
   if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", init); else init();
 })();
