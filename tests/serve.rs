@@ -1345,7 +1345,10 @@ async fn first_pages_are_rendered_on_demand_and_the_rest_waits_for_the_whole_sit
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!feed.is_finished(), "the feed waits for the whole site");
+    let version = state.snapshot().version.clone();
     state.replace_site_quietly(whole.clone(), "/");
+    // Nothing a page shows changed: a page reconnecting later has no reason to reload.
+    assert_eq!(state.snapshot().version, version);
     let feed = tokio::time::timeout(Duration::from_secs(5), feed)
         .await
         .expect("answered once the whole site is in")

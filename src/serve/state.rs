@@ -147,7 +147,11 @@ impl ServeState {
     /// A site that differs from the served one only where no open page needs reloading (the
     /// search index, feeds): serve it without telling pages.
     pub fn replace_site_quietly(&self, output: OutputSet, base_path: &str) {
-        self.swap(|_| (Arc::new(output), base_path.to_string(), None));
+        // The same version: a page reconnecting (a server restart, a laptop waking) compares
+        // it with its own, and these changes are none it shows.
+        self.swap_as(Version::Same, false, |_| {
+            (Arc::new(output), base_path.to_string(), None)
+        });
     }
 
     /// Pages rendered ahead of a rebuild (an edit): served in place of their old versions in the
@@ -201,11 +205,25 @@ impl ServeState {
         keep_on_demand: bool,
         next: impl FnOnce(&Snapshot) -> (Arc<OutputSet>, String, Option<String>),
     ) -> String {
+        self.swap_as(Version::Next, keep_on_demand, next)
+    }
+
+    fn swap_as(
+        &self,
+        version: Version,
+        keep_on_demand: bool,
+        next: impl FnOnce(&Snapshot) -> (Arc<OutputSet>, String, Option<String>),
+    ) -> String {
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         let (output, base_path, error) = next(&current);
         let on_demand = current.on_demand.clone().filter(|_| keep_on_demand);
-        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let version = format!("{}-{generation}", self.instance);
+        let version = match version {
+            Version::Same => current.version.clone(),
+            Version::Next => {
+                let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+                format!("{}-{generation}", self.instance)
+            }
+        };
         let whole = on_demand.is_none();
         *current = Arc::new(Snapshot {
             output,
@@ -225,6 +243,12 @@ impl ServeState {
         // An error only means no page is listening right now.
         let _ = self.reload.send(ReloadEvent { kind, version });
     }
+}
+
+/// Whether a swap is news to open pages (a new version) or not.
+enum Version {
+    Same,
+    Next,
 }
 
 /// A file of the search index (not the search page, `search/index.html`).
