@@ -190,13 +190,17 @@ impl Page {
 
     /// Evaluates `expression` in the page; `None` while the page is (re)loading.
     fn eval(&mut self, expression: &str) -> Option<serde_json::Value> {
+        let params = serde_json::json!({"expression": expression, "returnByValue": true});
+        self.call("Runtime.evaluate", params)["result"]
+            .get("value")
+            .cloned()
+    }
+
+    /// Calls a DevTools method on the page; its result.
+    fn call(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
         let id = self.next_id;
         self.next_id += 1;
-        let call = serde_json::json!({
-            "id": id,
-            "method": "Runtime.evaluate",
-            "params": {"expression": expression, "returnByValue": true},
-        });
+        let call = serde_json::json!({"id": id, "method": method, "params": params});
         self.socket
             .send(tungstenite::Message::text(call.to_string()))
             .unwrap();
@@ -207,9 +211,24 @@ impl Page {
             };
             let reply: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
             if reply["id"] == id {
-                return reply["result"]["result"].get("value").cloned();
+                return reply["result"].clone();
             }
         }
+    }
+
+    /// From now on, counts the page's loads in its session storage (`loads`).
+    fn count_loads(&mut self) {
+        let counter = "sessionStorage.loads = String(Number(sessionStorage.loads || 0) + 1)";
+        self.call("Page.enable", serde_json::json!({}));
+        self.call(
+            "Page.addScriptToEvaluateOnNewDocument",
+            serde_json::json!({ "source": counter }),
+        );
+        self.eval("sessionStorage.loads = '0'");
+    }
+
+    fn loads(&mut self) -> Option<serde_json::Value> {
+        self.eval("sessionStorage.loads")
     }
 
     fn text(&mut self) -> String {
@@ -424,6 +443,58 @@ fn eight_tabs_share_one_event_stream_and_all_reload() {
     stop(&mut lore);
     drop(pages);
     drop(chromium);
+    let _ = std::fs::remove_dir_all(&profile);
+}
+
+/// One save reloads the tab showing the saved page once (it is published ahead of the rest of
+/// the site, which then reloaded every tab a second time) and no tab whose page did not change.
+#[test]
+fn a_save_reloads_its_page_once_and_leaves_other_tabs_alone() {
+    if !chromium_available() {
+        return;
+    }
+    let site = fixture();
+    let root = site.path();
+    let (mut lore, base) = start_lore(root, free_port());
+    let profile: PathBuf = tempfile::Builder::new()
+        .prefix("chromium-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap()
+        .keep();
+    let (post_url, about_url) = (format!("{base}posts/hello/"), format!("{base}about/"));
+    let chromium = start_chromium(&profile, &post_url);
+    let devtools = devtools_port(&profile);
+    let limit = Duration::from_secs(20);
+    let mut post = Page::connect(&profile, &post_url);
+    wait_for("the post", limit, || {
+        post.text().contains("First version").then_some(())
+    });
+    let opened = devtools_http("PUT", devtools, &format!("/json/new?{about_url}"));
+    assert!(opened.is_some(), "the about tab opens");
+    let mut about = Page::connect(&profile, &about_url);
+    wait_for("the about page", limit, || {
+        about.text().contains("About text").then_some(())
+    });
+    post.count_loads();
+    about.count_loads();
+    write(root, PAGE, "---\ntitle: Hello\n---\n\nSecond version.\n");
+    wait_for("the post to reload", limit, || {
+        post.text().contains("Second version").then_some(())
+    });
+    // The rest of the site is rebuilt and published meanwhile (milliseconds on this site).
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        post.loads(),
+        Some(serde_json::json!("1")),
+        "the post reloads once"
+    );
+    assert_eq!(
+        about.loads(),
+        Some(serde_json::json!("0")),
+        "the about page stays"
+    );
+    stop(&mut lore);
+    drop((post, about, chromium));
     let _ = std::fs::remove_dir_all(&profile);
 }
 

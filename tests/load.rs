@@ -450,7 +450,8 @@ async fn live_reload_client(
     }
     drop(permit);
     let _ = ready.send(()).await;
-    read_until(&mut stream, &mut seen, "event: reload").await?;
+    // A post's edit reloads the pages it changed, named: the edited page first.
+    read_until(&mut stream, &mut seen, "event: pages").await?;
     Ok(Instant::now())
 }
 

@@ -1144,6 +1144,75 @@ fn a_body_edit_is_published_first_then_the_full_rebuild_catches_up() {
     );
 }
 
+/// The reload events `events` holds now: each one's pages (`None`: every page).
+fn reload_targets(
+    events: &mut tokio::sync::broadcast::Receiver<lore::serve::ReloadEvent>,
+) -> Vec<Option<Vec<String>>> {
+    std::iter::from_fn(|| events.try_recv().ok())
+        .filter(|e| e.kind == lore::serve::ReloadKind::Reload)
+        .map(|e| e.pages.map(|p| p.to_vec()))
+        .collect()
+}
+
+/// A save reloads the tab showing its page once, and other tabs only when their page changed
+/// with it; a page that appears reloads tabs at missing URLs; a stylesheet reloads every tab.
+#[test]
+fn a_markdown_edit_reloads_only_the_pages_it_changed() {
+    let site = fixture();
+    let root = site.path();
+    let cwd = std::env::current_dir().unwrap();
+    let (mut rebuilder, state) = serving(root);
+    let mut events = state.subscribe();
+    let hello = "content/posts/2026-01-01-hello.md";
+    edit_body(root, hello, "Plain new words.");
+    rebuild_and_publish(
+        &mut rebuilder,
+        &state,
+        &changes_of(root, &[hello]),
+        QUIET_UI,
+        &cwd,
+    );
+    let targets = reload_targets(&mut events);
+    assert_eq!(
+        targets[0],
+        Some(vec!["posts/hello/index.html".to_string()]),
+        "{targets:?}"
+    );
+    // Then the lists showing its excerpt, not the edited page a second time, nor the about page.
+    let rest = targets[1].clone().expect("named pages");
+    assert!(rest.contains(&"index.html".to_string()), "{rest:?}");
+    assert!(
+        !rest.contains(&"posts/hello/index.html".to_string()),
+        "{rest:?}"
+    );
+    assert!(!rest.contains(&"about/index.html".to_string()), "{rest:?}");
+    assert_eq!(targets.len(), 2, "{targets:?}");
+    assert!(state.snapshot().output == clean_build(root).into());
+
+    let new = "content/posts/2026-02-01-new.md";
+    write(root, new, b"---\ntitle: New\n---\n\nNew text.\n");
+    rebuild_and_publish(
+        &mut rebuilder,
+        &state,
+        &changes_of(root, &[new]),
+        QUIET_UI,
+        &cwd,
+    );
+    let targets = reload_targets(&mut events);
+    let named = targets.last().cloned().flatten().expect("named pages");
+    assert!(
+        named.contains(&"posts/new/index.html".to_string()),
+        "{named:?}"
+    );
+    assert!(named.contains(&"404.html".to_string()), "{named:?}");
+
+    write(root, "static/site.css", b"body{color:blue}\n");
+    let changes = changes_of(root, &["static/site.css"]);
+    rebuild_and_publish(&mut rebuilder, &state, &changes, QUIET_UI, &cwd);
+    let kinds: Vec<_> = std::iter::from_fn(|| events.try_recv().ok()).collect();
+    assert!(kinds.iter().all(|e| e.pages.is_none()), "{kinds:?}");
+}
+
 /// Gives the fixture's hello post a new body, its front matter as it was.
 fn edit_body(root: &Path, hello: &str, body: &str) {
     write(

@@ -313,6 +313,8 @@ pub(super) fn publish_rebuild(
                 && *before.output == built.output;
             if early && !unchanged && no_page_differs(&before.output, &built.output) {
                 state.replace_site_quietly(built.output, &base_path);
+            } else if !unchanged && changes.markdown_only() {
+                state.publish_changed_pages(built.output, &base_path);
             } else if !unchanged {
                 let kind = if changes.css_only() {
                     ReloadKind::Css

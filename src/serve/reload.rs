@@ -2,7 +2,7 @@
 //! site's base path, a small `live.js` that listens to them, and [`inject`], which adds the script
 //! (and the error overlay) to HTML responses. Only `lore serve` calls this; `lore build` never does.
 
-use super::state::{ReloadKind, ServeState};
+use super::state::{ReloadEvent, ReloadKind, ServeState};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use std::convert::Infallible;
@@ -17,6 +17,7 @@ pub const LIVE_JS: &str = r#"// Live reload for `lore serve` (never part of a bu
 (() => {
   const script = document.currentScript;
   const key = "__lore_scroll:" + location.pathname;
+  const page = script.dataset.page;
   let version = script.dataset.version;
   const saved = sessionStorage.getItem(key);
   if (saved !== null) {
@@ -36,14 +37,26 @@ pub const LIVE_JS: &str = r#"// Live reload for `lore serve` (never part of a bu
       link.href = url.href;
     }
   };
+  const refreshSearch = () => {
+    if (window.LoreSearch && window.LoreSearch.refresh) window.LoreSearch.refresh();
+  };
   const on = {
-    hello: (data) => { if (data !== version) reload(); },
-    reload: (data) => { version = data; reload(); },
-    css: (data) => { version = data; swapStylesheets(); },
-    search: (data) => {
-      version = data;
-      if (window.LoreSearch && window.LoreSearch.refresh) window.LoreSearch.refresh();
+    // Connected (again): if changes were missed, reload when what this page shows is one.
+    hello: (data) => {
+      if (data === version) return;
+      fetch(location.href, { method: "HEAD", cache: "no-store" }).then((r) => {
+        if (r.headers.get("x-lore-page") === script.dataset.shown) version = data; else reload();
+      }, reload);
     },
+    reload: (data) => { version = data; reload(); },
+    // Some pages changed: this one reloads if it is one of them.
+    pages: (data) => {
+      const changed = JSON.parse(data);
+      version = changed.v;
+      if (changed.pages.includes(page)) reload(); else refreshSearch();
+    },
+    css: (data) => { version = data; swapStylesheets(); },
+    search: (data) => { version = data; refreshSearch(); },
   };
   const listen = () => {
     const events = new EventSource(new URL("events", script.src));
@@ -87,9 +100,9 @@ const ports = new Set();
 let latest = null;
 const listen = () => {
   const events = new EventSource("events");
-  for (const name of ["hello", "reload", "css", "search"]) {
+  for (const name of ["hello", "reload", "pages", "css", "search"]) {
     events.addEventListener(name, (e) => {
-      latest = e.data;
+      latest = name === "pages" ? JSON.parse(e.data).v : e.data;
       for (const port of ports) port.postMessage({ name, data: e.data });
     });
   }
@@ -120,6 +133,13 @@ pub async fn events(state: Arc<ServeState>) -> Sse<impl Stream<Item = Result<Eve
     let rest =
         futures_util::stream::unfold((receiver, state), |(mut receiver, state)| async move {
             let event = match receiver.recv().await {
+                Ok(ReloadEvent {
+                    pages: Some(pages),
+                    version,
+                    ..
+                }) => Event::default()
+                    .event("pages")
+                    .data(serde_json::json!({ "v": version, "pages": &pages[..] }).to_string()),
                 Ok(event) => Event::default()
                     .event(event_name(event.kind))
                     .data(event.version),
@@ -154,15 +174,28 @@ pub enum Served {
 }
 
 /// Adds the live reload script, and the error overlay when there is an error, before `</body>`.
-pub fn inject(html: &str, base_path: &str, version: &str, error: Option<(&str, Served)>) -> String {
+/// What the live reload script is told of the page it is added to.
+pub struct LivePage<'a> {
+    pub base_path: &'a str,
+    pub version: &'a str,
+    /// Its output path (`posts/x/index.html`), which reload events may name.
+    pub page: &'a str,
+    /// A hash of what it shows (its HTML and any error over it), which `x-lore-page` gives
+    /// too: a page that missed events compares them rather than reload whatever changed.
+    pub shown: &'a str,
+}
+
+pub fn inject(html: &str, live: &LivePage<'_>, error: Option<(&str, Served)>) -> String {
     let mut tags = String::new();
     if let Some((error, served)) = error {
         tags.push_str(&overlay(error, served));
     }
     tags.push_str(&format!(
-        r#"<script src="{}__lore/live.js" data-version="{}" defer></script>"#,
-        crate::escape::escape_html(base_path),
-        crate::escape::escape_html(version)
+        r#"<script src="{}__lore/live.js" data-version="{}" data-page="{}" data-shown="{}" defer></script>"#,
+        crate::escape::escape_html(live.base_path),
+        crate::escape::escape_html(live.version),
+        crate::escape::escape_html(live.page),
+        crate::escape::escape_html(live.shown)
     ));
     match find_body_end(html) {
         Some(at) => format!("{}{tags}{}", &html[..at], &html[at..]),
@@ -204,13 +237,22 @@ pub fn overlay(error: &str, served: Served) -> String {
 mod tests {
     use super::*;
 
+    fn live<'a>(base_path: &'a str, page: &'a str) -> LivePage<'a> {
+        LivePage {
+            base_path,
+            version: "v1",
+            page,
+            shown: "h",
+        }
+    }
+
     #[test]
     fn injects_before_last_body_end() {
         let html = "<html><body><p>x</p></BODY></html>";
-        let out = inject(html, "/kb/", "v1", None);
+        let out = inject(html, &live("/kb/", "posts/x/index.html"), None);
         assert_eq!(
             out,
-            r#"<html><body><p>x</p><script src="/kb/__lore/live.js" data-version="v1" defer></script></BODY></html>"#
+            r#"<html><body><p>x</p><script src="/kb/__lore/live.js" data-version="v1" data-page="posts/x/index.html" data-shown="h" defer></script></BODY></html>"#
         );
     }
 
@@ -218,27 +260,35 @@ mod tests {
     fn overlay_escapes_everything() {
         let out = inject(
             "<body></body>",
-            "/",
-            "v",
+            &live("/", "<page>"),
             Some(("<script>alert('x')</script> & \"q\"", Served::LastGood)),
         );
         assert!(
             out.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;")
         );
         assert!(!out.contains("<script>alert"));
+        assert!(out.contains(r#"data-page="&lt;page&gt;""#));
     }
 
     #[test]
     fn the_overlay_says_what_is_under_it() {
-        let over_a_site = inject("<body></body>", "/", "v", Some(("e", Served::LastGood)));
+        let over_a_site = inject(
+            "<body></body>",
+            &live("/", "p"),
+            Some(("e", Served::LastGood)),
+        );
         assert!(over_a_site.contains("the last good version of the page"));
-        let first = inject("<body></body>", "/", "v", Some(("e", Served::NothingYet)));
+        let first = inject(
+            "<body></body>",
+            &live("/", "p"),
+            Some(("e", Served::NothingYet)),
+        );
         assert!(first.contains("No build has succeeded yet"));
         assert!(!first.contains("last good"));
     }
 
     #[test]
     fn appends_without_body() {
-        assert!(inject("<p>x</p>", "/", "v", None).starts_with("<p>x</p><script"));
+        assert!(inject("<p>x</p>", &live("/", "p"), None).starts_with("<p>x</p><script"));
     }
 }

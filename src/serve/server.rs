@@ -246,8 +246,8 @@ impl Request<'_> {
     /// `If-None-Match` with 304.
     fn respond(&self, status: StatusCode, key: &str, bytes: Vec<u8>) -> Response {
         let content_type = content_type(key);
+        let mut shown = None;
         let bytes = if self.state.live_reload && content_type.starts_with("text/html") {
-            let html = String::from_utf8_lossy(&bytes);
             let snap = self.snapshot;
             let served = if snap.output.is_empty() {
                 reload::Served::NothingYet
@@ -255,7 +255,19 @@ impl Request<'_> {
                 reload::Served::LastGood
             };
             let error = snap.error.as_deref().map(|e| (e, served));
-            reload::inject(&html, &snap.base_path, &snap.version, error).into_bytes()
+            let mut hash = blake3::Hasher::new();
+            hash.update(&bytes);
+            hash.update(snap.error.as_deref().unwrap_or_default().as_bytes());
+            let hash = hash.finalize().to_hex()[..16].to_string();
+            let live = reload::LivePage {
+                base_path: &snap.base_path,
+                version: &snap.version,
+                page: key,
+                shown: &hash,
+            };
+            let html = reload::inject(&String::from_utf8_lossy(&bytes), &live, error);
+            shown = Some(hash);
+            html.into_bytes()
         } else {
             bytes
         };
@@ -304,6 +316,9 @@ impl Request<'_> {
         let headers = response.headers_mut();
         if let Ok(value) = HeaderValue::from_str(&etag) {
             headers.insert(header::ETAG, value);
+        }
+        if let Some(value) = shown.and_then(|h| HeaderValue::from_str(&h).ok()) {
+            headers.insert("x-lore-page", value);
         }
         // Revalidate every time: the site changes under the browser while it is open.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

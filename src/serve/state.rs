@@ -22,6 +22,9 @@ pub enum ReloadKind {
 pub struct ReloadEvent {
     pub kind: ReloadKind,
     pub version: String,
+    /// For a reload: the pages (output paths, `posts/x/index.html`) that changed, when only
+    /// they need it; open pages showing others stay as they are. `None`: every page reloads.
+    pub pages: Option<Arc<[String]>>,
 }
 
 /// Everything a request needs, taken together with one lock read.
@@ -144,6 +147,21 @@ impl ServeState {
         self.send(kind, version);
     }
 
+    /// A rebuild after Markdown edits alone: serve it, and reload only the open pages whose
+    /// HTML changed (the edited page, published ahead, is usually the same: reloading every
+    /// page again was a second reload per save). Anything else changed, every page reloads.
+    pub fn publish_changed_pages(&self, output: OutputSet, base_path: &str) {
+        let before = self.snapshot();
+        let pages = (before.error.is_none() && before.base_path == base_path)
+            .then(|| changed_pages(&before.output, &output))
+            .flatten();
+        let version = self.swap(|_| (Arc::new(output), base_path.to_string(), None));
+        match pages {
+            Some(pages) => self.send_to(pages, version),
+            None => self.send(ReloadKind::Reload, version),
+        }
+    }
+
     /// A site that differs from the served one only where no open page needs reloading (the
     /// search index, feeds): serve it without telling pages.
     pub fn replace_site_quietly(&self, output: OutputSet, base_path: &str) {
@@ -158,7 +176,9 @@ impl ServeState {
     /// site as it is now (during the first build, in place of what would be rendered on demand).
     /// Open pages reload.
     pub fn publish_pages(&self, pages: Vec<(String, Vec<u8>)>) {
-        self.replace_files(|_| false, pages, ReloadKind::Reload);
+        let paths: Arc<[String]> = pages.iter().map(|(path, _)| path.clone()).collect();
+        let version = self.replace_files_quietly(|_| false, pages);
+        self.send_to(paths, version);
     }
 
     /// A search index written again after an edit: replaces the served one (every file under
@@ -176,15 +196,24 @@ impl ServeState {
         files: Vec<(String, Vec<u8>)>,
         kind: ReloadKind,
     ) {
-        let version = self.swap_keeping_on_demand(true, |old| {
+        let version = self.replace_files_quietly(stale, files);
+        self.send(kind, version);
+    }
+
+    /// [`Self::replace_files`] without telling pages; the new version.
+    fn replace_files_quietly(
+        &self,
+        stale: fn(&str) -> bool,
+        files: Vec<(String, Vec<u8>)>,
+    ) -> String {
+        self.swap_keeping_on_demand(true, |old| {
             let mut output = (*old.output).clone();
             output.retain(|path| !stale(path));
             for (path, bytes) in files {
                 output.insert(path, bytes);
             }
             (Arc::new(output), old.base_path.clone(), old.error.clone())
-        });
-        self.send(kind, version);
+        })
     }
 
     /// A failed build: keep serving the last good site, with the error over it.
@@ -241,8 +270,69 @@ impl ServeState {
 
     fn send(&self, kind: ReloadKind, version: String) {
         // An error only means no page is listening right now.
-        let _ = self.reload.send(ReloadEvent { kind, version });
+        let _ = self.reload.send(ReloadEvent {
+            kind,
+            version,
+            pages: None,
+        });
     }
+
+    /// A reload of `pages` alone.
+    fn send_to(&self, pages: Arc<[String]>, version: String) {
+        let _ = self.reload.send(ReloadEvent {
+            kind: ReloadKind::Reload,
+            version,
+            pages: Some(pages),
+        });
+    }
+}
+
+/// Most pages a targeted reload names; more (a template edit) and every page reloads.
+const MOST_PAGES_NAMED: usize = 500;
+
+/// The HTML pages that differ between two sites, when nothing else a page shows does: `None`
+/// when a stylesheet, script, image or other file changed, or too many pages did. Files no page
+/// shows (the search index, feeds, the sitemap) are left out; a page added or removed adds
+/// `404.html`, which tabs at a missing URL show.
+fn changed_pages(before: &OutputSet, after: &OutputSet) -> Option<Arc<[String]>> {
+    let mut pages = Vec::new();
+    let mut any_came_or_went = false;
+    let mut old = before.iter().peekable();
+    let mut new = after.iter().peekable();
+    loop {
+        let (path, came_or_went) = match (old.peek(), new.peek()) {
+            (None, None) => break,
+            (Some((a, _)), Some((b, _))) if a < b => (old.next()?.0, true),
+            (Some((a, _)), Some((b, _))) if a > b => (new.next()?.0, true),
+            (Some(_), Some(_)) => {
+                let ((path, a), (_, b)) = (old.next()?, new.next()?);
+                if a == b {
+                    continue;
+                }
+                (path, false)
+            }
+            (Some(_), None) => (old.next()?.0, true),
+            (None, Some(_)) => (new.next()?.0, true),
+        };
+        if is_unshown(path) {
+            continue;
+        }
+        if !path.ends_with(".html") || pages.len() == MOST_PAGES_NAMED {
+            return None;
+        }
+        any_came_or_went |= came_or_went;
+        pages.push(path.clone());
+    }
+    if any_came_or_went {
+        pages.push("404.html".to_string());
+    }
+    Some(pages.into())
+}
+
+/// A file no page shows as it is: the search index (pages are told apart, with `search`),
+/// feeds, the sitemap, robots.txt and the OpenSearch description.
+fn is_unshown(path: &str) -> bool {
+    is_index_file(path) || path.ends_with(".xml") || path == "robots.txt"
 }
 
 /// Whether a swap is news to open pages (a new version) or not.

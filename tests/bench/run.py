@@ -183,7 +183,8 @@ def reload_latency(lore, site, edits):
                 f.write(f"\n\nBenchmark edit {i} {time.time()}.\n".encode())
             while True:
                 line = stream.readline().decode()
-                if line.startswith("event: reload") or line.startswith("data: reload"):
+                # `pages`: the reload of the pages an edit changed, the edited one first.
+                if line.startswith(("event: reload", "event: pages")):
                     latencies.append(time.perf_counter() - saved)
                     break
         stream.close()
