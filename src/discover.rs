@@ -409,10 +409,16 @@ fn role_of(
         }
         return (!is_template_file(&name)).then_some(Role::Doc);
     }
+    // `posts/_index.md` introduces the posts list, as a doc folder's does its section.
     Some(match in_content.and_then(|rel| rel.split_once('/')) {
-        Some(("posts", _)) => Role::Post,
+        Some(("posts", name)) if !introduces_posts(name) => Role::Post,
         _ => Role::Doc,
     })
+}
+
+fn introduces_posts(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    matches!(lower.as_str(), "readme.md" | "index.md" | "_index.md")
 }
 
 /// Path of a file relative to the content folder, or to the site root when outside it.

@@ -96,7 +96,7 @@ pub fn parse_hashed(
         .date
         .clone()
         .or_else(|| adr_date(adr.as_ref()))
-        .or_else(|| date_from_file_name(&source.path));
+        .or_else(|| date_from_file_name(naming_path(&source)));
     // A decision folder keeps its own tool's keys (PowerShell's `Comments Due`, a TEP's
     // `authors`, MADR's `nav_order`): only what looks like a misspelt key of Lore's is news.
     let typos_only = matches!(source.role, Role::Adr { .. } | Role::AdrIntro { .. });
@@ -234,7 +234,25 @@ fn title_and_body<'a>(
     if let Some((title, rest, skipped)) = leading_short_line(body) {
         return (title, rest, body_line + skipped);
     }
-    (title_from_file_name(&source.path), body, body_line)
+    (title_from_file_name(naming_path(source)), body, body_line)
+}
+
+/// The file names (without extension, lower-cased) that introduce their folder, in order of
+/// preference when a folder has more than one.
+pub const INTRO_STEMS: [&str; 3] = ["_index", "index", "readme"];
+
+/// The path whose name gives a page its default title, date and slug: for the `index.md` of a
+/// folder (a page bundle, `posts/2026-01-05-launch/index.md` beside its images), the folder's.
+pub fn naming_path(source: &SourceFile) -> &Path {
+    let introduces_folder = (source.path.file_stem())
+        .is_some_and(|s| INTRO_STEMS.contains(&s.to_string_lossy().to_ascii_lowercase().as_str()));
+    let in_folder = source.rel.contains('/');
+    let named_by_folder =
+        introduces_folder && in_folder && matches!(source.role, Role::Post | Role::Doc);
+    match source.path.parent() {
+        Some(folder) if named_by_folder => folder,
+        _ => &source.path,
+    }
 }
 
 fn leading_heading(body: &str) -> Option<String> {

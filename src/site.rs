@@ -4,7 +4,7 @@
 use crate::adr::record::{AdrRecord, RelationKind, RelationTarget};
 use crate::config::{SiteConfig, normalise_path};
 use crate::discover::Role;
-use crate::document::{Document, Kind, strip_date_prefix};
+use crate::document::{Document, INTRO_STEMS, Kind, naming_path, strip_date_prefix};
 use crate::error::{BuildError, BuildResult, Diagnostic, Location};
 use crate::markdown::{self, Body, LinkTarget, Links, Outline, RenderOptions, Resolution};
 use rayon::prelude::*;
@@ -497,7 +497,8 @@ fn nested_intros_used(docs: &[Document], paths: &[(String, bool)]) -> HashMap<St
     };
     let mut used: HashMap<String, usize> = HashMap::new();
     for (i, (path, emits)) in paths.iter().enumerate() {
-        if !emits || docs[i].source.role != Role::Doc || rank(i).is_none() {
+        let routed_by_folder = matches!(docs[i].source.role, Role::Doc | Role::Post);
+        if !emits || !routed_by_folder || rank(i).is_none() {
             continue;
         }
         used.entry(path.clone())
@@ -525,6 +526,8 @@ fn route(config: &SiteConfig, doc: &Document) -> (String, bool) {
         .unwrap_or_default();
     match doc.source.role {
         Role::Post => {
+            let stem = (naming_path(&doc.source).file_stem())
+                .map_or(stem, |s| s.to_string_lossy().into_owned());
             let slug = doc
                 .meta
                 .slug
@@ -1137,10 +1140,6 @@ fn superseded_hints(
     hints
 }
 
-/// The file names (without extension, lower-cased) that introduce their folder, in order of
-/// preference when a folder has more than one.
-const INTRO_STEMS: [&str; 3] = ["_index", "index", "readme"];
-
 /// A page's file name without extension, lower-cased.
 fn stem_of(page: &Page) -> String {
     Path::new(&page.doc.source.rel)
@@ -1239,7 +1238,9 @@ fn build_sections(config: &SiteConfig, pages: &mut [Page]) -> (Vec<Section>, Vec
             sections.len() - 1
         });
         let stem = stem_of(page);
-        let is_own_index = INTRO_STEMS.contains(&stem.as_str()) && folder == top;
+        // A post's `index.md` is a page bundle's, named by its folder (`route`).
+        let is_own_index =
+            INTRO_STEMS.contains(&stem.as_str()) && folder == top && page.doc.kind != Kind::Post;
         if is_own_index {
             let rank = |stem: &str| INTRO_STEMS.iter().position(|s| *s == stem);
             let earlier = sections[section].index_page;

@@ -110,6 +110,54 @@ fn titles_dates_and_excerpts_without_front_matter() {
     assert!(second.contains("First paragraph of the second post, which becomes its excerpt."));
 }
 
+/// A post kept in a folder with its images (`posts/2026-01-05-launch/index.md`, as Hugo and
+/// Zola call a page bundle) is named, dated and routed by its folder; `posts/_index.md`
+/// introduces the posts list and is no post.
+#[test]
+fn post_bundles_are_named_by_their_folder() {
+    let site = TestSite::empty();
+    site.write("lore.yaml", "title: Bundles\n");
+    site.write(
+        "content/posts/_index.md",
+        "---\ntitle: All our posts\n---\nThe intro of the posts.\n",
+    );
+    site.write(
+        "content/posts/2026-01-05-launch/index.md",
+        "We launched.\n\n![Diagram](diagram.png)\n",
+    );
+    site.write("content/posts/2026-01-05-launch/diagram.png", "PNG");
+    site.write(
+        "content/posts/notes/README.md",
+        "---\ndate: 2026-02-01\n---\nNotes.\n",
+    );
+    site.write(
+        "content/posts/plain.md",
+        "---\ndate: 2026-03-01\n---\nPlain.\n",
+    );
+    let out = site.build_ok();
+    assert!(stdout(&out).contains("3 posts"), "{}", stdout(&out));
+    assert!(
+        !stderr(&out).contains("introduces this folder"),
+        "{}",
+        stderr(&out)
+    );
+    let launch = site.html("posts/launch/index.html");
+    assert_eq!(texts(&launch, "h1"), ["Launch"]);
+    assert!(site.read("posts/launch/index.html").contains("2026-01-05"));
+    let image = attrs(&launch, "article img", "src");
+    assert_eq!(image.len(), 1);
+    let image_path = site.public().join("posts/launch").join(&image[0]);
+    assert!(image_path.exists(), "{image:?} from /posts/launch/");
+    assert_eq!(texts(&site.html("posts/notes/index.html"), "h1"), ["Notes"]);
+    assert!(!site.public().join("posts/index").exists());
+    let list = site.read("posts/index.html");
+    assert!(list.contains("The intro of the posts."));
+    assert!(
+        !list.contains("All our posts</a>"),
+        "the intro is not listed as a post"
+    );
+}
+
 #[test]
 fn tags_match_case_insensitively_and_keep_first_case() {
     let site = TestSite::fixture("basic");
