@@ -63,12 +63,13 @@ pub struct NewArgs {
     /// The site's folder.
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
-    /// For decisions: the number of the decision this one supersedes (marked superseded in its own dialect).
+    /// For decisions: the number or file name of the decision this one supersedes (marked
+    /// superseded in its own dialect).
     #[arg(long)]
-    pub supersedes: Option<u32>,
-    /// For decisions: the dialect to write.
-    #[arg(long, value_enum, default_value_t = AdrFormat::Lore)]
-    pub format: AdrFormat,
+    pub supersedes: Option<String>,
+    /// For decisions: the dialect to write; by default the latest decision's.
+    #[arg(long, value_enum)]
+    pub format: Option<AdrFormat>,
 }
 
 #[derive(Debug, Args)]

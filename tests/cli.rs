@@ -112,6 +112,100 @@ fn new_adr_supersedes_in_the_old_files_dialect() {
     );
 }
 
+/// In a repository of another tool's records, `lore new adr` names the next one as the latest
+/// is named, in the folder it is in, numbered after every record of the log, and written in
+/// the dialect most records use; `--supersedes` takes a number or a file name.
+#[test]
+fn new_adr_follows_the_logs_own_conventions() {
+    let site = TestSite::empty();
+    let nygard = "# {n}. {t}\n\nDate: 2020-01-0{n}\n\n## Status\n\nAccepted\n\n## Context\n\nX.\n";
+    let record = |n: &str, t: &str| nygard.replace("{n}", n).replace("{t}", t);
+    site.write("docs/adr/adr-001-first.md", &record("1", "First"));
+    site.write("docs/adr/adr-002-second.md", &record("2", "Second"));
+    let out = site.lore(&["new", "adr", "Third"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let path = stdout(&out).trim().to_string();
+    assert!(path.ends_with("docs/adr/adr-003-third.md"), "{path}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.starts_with("# 3. Third\n") && text.contains("## Status\n\nProposed"),
+        "{text}"
+    );
+    let post = site.lore(&["new", "post", "Hello"]);
+    assert!(!post.status.success(), "a decision log holds no posts");
+    assert!(stderr(&post).contains("lore init"), "{}", stderr(&post));
+
+    // Log4brains: records named by date, MADR bullets, ids that are file names.
+    let log = TestSite::empty();
+    log.write(
+        "docs/adr/20200101-use-markdown.md",
+        "# Use Markdown\n\n- Status: accepted\n- Date: 2020-01-01\n\n## Context\n\nX.\n",
+    );
+    log.write(
+        "docs/adr/20200102-use-yarn.md",
+        "# Use Yarn\n\n- Status: accepted\n- Date: 2020-01-02\n",
+    );
+    let out = log.lore(&[
+        "new",
+        "adr",
+        "Use AsciiDoc",
+        "--supersedes",
+        "20200101-use-markdown",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let today = chrono::Local::now()
+        .date_naive()
+        .format("%Y%m%d")
+        .to_string();
+    let path = stdout(&out).trim().to_string();
+    assert!(
+        path.ends_with(&format!("docs/adr/{today}-use-asciidoc.md")),
+        "{path}"
+    );
+    let new = std::fs::read_to_string(&path).unwrap();
+    assert!(new.contains("* Status: proposed"), "{new}");
+    assert!(
+        new.contains("* Supersedes [Use Markdown](20200101-use-markdown.md)"),
+        "{new}"
+    );
+    let old =
+        std::fs::read_to_string(log.root().join("docs/adr/20200101-use-markdown.md")).unwrap();
+    assert!(
+        old.contains(&format!(
+            "- Status: superseded by [Use AsciiDoc]({today}-use-asciidoc.md)"
+        )),
+        "{old}"
+    );
+
+    // Records in a folder per stage: the next number after all of them, beside the latest.
+    let staged = TestSite::empty();
+    staged.write("lore.yaml", "adr_dirs: [rfcs]\n");
+    staged.write("content/_index.md", "Home.\n");
+    let front = |t: &str| format!("---\ntitle: {t}\nstatus: accepted\n---\nText.\n");
+    staged.write("rfcs/Final/RFC0002-stable.md", &front("Stable"));
+    staged.write("rfcs/Draft/RFC0003-open.md", &front("Open"));
+    staged.write("rfcs/Final/RFC0001-old.md", &front("Old"));
+    let out = staged.lore(&["new", "adr", "Newer", "--supersedes", "RFC0002"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let path = stdout(&out).trim().to_string();
+    assert!(path.ends_with("rfcs/Draft/RFC0004-newer.md"), "{path}");
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("supersedes: [2]\n")
+    );
+    let listed = staged.lore(&["list", "--json", "--kind", "adr"]);
+    let entries: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    let stable = entries.iter().find(|e| e["title"] == "Stable").unwrap();
+    assert_eq!(stable["status"], "superseded", "{stable}");
+    assert_eq!(
+        stable["superseded_by"].as_array().map(Vec::len),
+        Some(1),
+        "{stable}"
+    );
+    staged.build_ok();
+}
+
 #[test]
 fn list_filters_and_table() {
     let site = TestSite::fixture("basic");

@@ -46,12 +46,13 @@ fn file_slug(title: &str) -> anyhow::Result<String> {
 }
 
 fn new_post(config: &SiteConfig, title: &str, today: &str) -> anyhow::Result<PathBuf> {
-    let dir = if config.zero_config {
-        config.content_dir.clone()
-    } else {
-        config.content_dir.join("posts")
-    };
-    let path = dir.join(format!("{today}-{}.md", file_slug(title)?));
+    if config.zero_config {
+        bail!(
+            "{} has no lore.yaml, so it is read as a decision log, which holds no posts; run `lore init` to make a site with posts, or write a decision with `lore new adr \"{title}\"`",
+            config.root.display()
+        );
+    }
+    let path = (config.content_dir.join("posts")).join(format!("{today}-{}.md", file_slug(title)?));
     let text = fill(
         &template(config, "post.md", DEFAULT_POST),
         title,
@@ -64,74 +65,224 @@ fn new_post(config: &SiteConfig, title: &str, today: &str) -> anyhow::Result<Pat
 }
 
 fn new_adr(config: &SiteConfig, args: &NewArgs, today: &str) -> anyhow::Result<PathBuf> {
-    let dir = config
+    let root = config
         .adr_roots
         .first()
         .map(|r| r.path.clone())
         .unwrap_or_else(|| config.content_dir.join("adr"));
-    let existing = numbered_files(&dir);
-    let number = existing
-        .iter()
-        .map(|(n, _, _)| *n)
-        .max()
-        .map_or(1, |n| n + 1);
-    let width = existing.iter().map(|(_, w, _)| *w).max().unwrap_or(4);
-    let number_text = format!("{number:0width$}");
-    let file_name = format!("{number_text}-{}.md", file_slug(&args.title)?);
-    let path = dir.join(&file_name);
-    let old = match args.supersedes {
-        Some(n) => Some(
-            existing
-                .iter()
-                .find(|(m, _, _)| *m == n)
-                .map(|(_, _, p)| p.clone())
-                .with_context(|| format!("there is no ADR {n} in {}", dir.display()))?,
-        ),
+    let log = DecisionLog::read(&root);
+    let name = log.file_name_for(file_slug(&args.title)?, today);
+    let path = log.folder.join(&name);
+    let old = match &args.supersedes {
+        Some(id) => Some(log.find(id).with_context(|| {
+            format!(
+                "there is no decision {id:?} in {}; give its number or its file name (`lore list --kind adr` lists them)",
+                root.display()
+            )
+        })?),
         None => None,
     };
-    let old_link = old.as_ref().map(|p| {
+    let old_link = old.map(|old| {
         (
-            p.file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned(),
-            title_of(p),
+            relative_link(old.path.parent().unwrap_or(&root), &path),
+            relative_link(&log.folder, &old.path),
+            title_of(&old.path),
+            old,
         )
+    });
+    let format = args.format.unwrap_or_else(|| log.dialect());
+    let relation = old_link.as_ref().map(|(_, link, title, old)| Relation {
+        id: old.id(),
+        link: link.clone(),
+        title: title.clone(),
     });
     let text = adr_text(
         config,
-        args.format,
+        format,
         &args.title,
         today,
-        number,
-        args.supersedes,
-        old_link.as_ref(),
+        &log.next_number_text(),
+        relation.as_ref(),
     );
     write_new(&path, &text)?;
-    if let (Some(old), Some(_)) = (&old, args.supersedes) {
-        mark_superseded(old, &file_name, &format!("{number}. {}", args.title))?;
+    if let Some((new_link, _, _, old)) = &old_link {
+        let title = match log.next {
+            Some(n) => format!("{n}. {}", args.title),
+            None => args.title.clone(),
+        };
+        mark_superseded(&old.path, new_link, &title)?;
     }
     Ok(path)
 }
 
-/// The decision records of a folder: (number, digits in its file name, path).
-fn numbered_files(dir: &Path) -> Vec<(u32, usize, PathBuf)> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let number = crate::adr::locate::number_from_file_name(&name)?;
-            let digits = name
-                .trim_start_matches(|c: char| !c.is_ascii_digit())
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .count();
-            Some((number, digits, e.path()))
-        })
-        .collect()
+/// A decision already in the log.
+#[derive(Debug, Clone)]
+struct Record {
+    path: PathBuf,
+    number: Option<u32>,
+}
+
+impl Record {
+    /// How a front matter `supersedes:` names it: its number, else its file's stem.
+    fn id(&self) -> String {
+        match self.number {
+            Some(n) => n.to_string(),
+            None => stem(&self.path),
+        }
+    }
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// What the records of a decision log say about how the next one is named and written: the
+/// folder and file name of the latest (adr-tools' `0042-x.md`, cometbft's `adr-119-x.md`,
+/// PowerShell's `RFC0065-x.md` in the folder of its stage, Log4brains' `20240105-x.md`).
+#[derive(Debug)]
+struct DecisionLog {
+    records: Vec<Record>,
+    latest: Option<Record>,
+    folder: PathBuf,
+    /// The next number, or `None` for a log named by dates.
+    next: Option<u32>,
+}
+
+impl DecisionLog {
+    fn read(root: &Path) -> DecisionLog {
+        let records: Vec<Record> = walkdir::WalkDir::new(root)
+            .max_depth(crate::adr::locate::SCAN_DEPTH)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy();
+                let is_record = crate::adr::locate::is_adr_candidate(&name)
+                    && crate::adr::locate::looks_like_adr_file_name(&name);
+                is_record.then(|| Record {
+                    number: crate::adr::locate::number_from_file_name(&name),
+                    path: e.path().to_path_buf(),
+                })
+            })
+            .collect();
+        let numbered = records.iter().filter(|r| r.number.is_some());
+        let latest = match numbered.clone().max_by_key(|r| r.number) {
+            Some(r) => Some(r.clone()),
+            // Named by dates: the name sorts by date.
+            None => records.iter().max_by_key(|r| stem(&r.path)).cloned(),
+        };
+        let next = match &latest {
+            Some(r) => r.number.map(|n| n + 1),
+            None => Some(1),
+        };
+        let folder = (latest.as_ref())
+            .and_then(|r| r.path.parent())
+            .map_or_else(|| root.to_path_buf(), Path::to_path_buf);
+        DecisionLog {
+            records,
+            latest,
+            folder,
+            next,
+        }
+    }
+
+    /// The new record's file name, as the latest record's is made.
+    fn file_name_for(&self, slug: String, today: &str) -> String {
+        let latest = self
+            .latest
+            .as_ref()
+            .map(|r| stem(&r.path))
+            .unwrap_or_default();
+        let Some(next) = self.next else {
+            return format!("{}-{slug}.md", today.replace('-', ""));
+        };
+        let digits_at = latest.find(|c: char| c.is_ascii_digit()).unwrap_or(0);
+        let prefix = &latest[..digits_at];
+        let width = latest[digits_at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .count()
+            .max(if latest.is_empty() { 4 } else { 1 });
+        format!("{prefix}{next:0width$}-{slug}.md")
+    }
+
+    fn next_number_text(&self) -> String {
+        self.next
+            .unwrap_or(self.records.len() as u32 + 1)
+            .to_string()
+    }
+
+    /// A decision by number (`3`, `ADR-3`, `RFC0003`) or by file name, with or without its
+    /// extension (`20200102-use-markdown`).
+    fn find(&self, id: &str) -> Option<Record> {
+        let number =
+            crate::adr::locate::number_from_file_name(id).or_else(|| id.trim().parse().ok());
+        let by_number = number.and_then(|n| self.records.iter().find(|r| r.number == Some(n)));
+        let id = id.trim().trim_end_matches(".md");
+        let by_name = || (self.records.iter()).find(|r| stem(&r.path).eq_ignore_ascii_case(id));
+        by_number.or_else(by_name).cloned()
+    }
+
+    /// The dialect most records are written in, for a new one without `--format` (Lore's
+    /// when as many are in another).
+    fn dialect(&self) -> AdrFormat {
+        let mut counts = [0usize; 3];
+        for record in &self.records {
+            let text = std::fs::read_to_string(&record.path).unwrap_or_default();
+            counts[dialect_of(&text) as usize] += 1;
+        }
+        let most = counts.iter().max().copied().unwrap_or(0);
+        [AdrFormat::Lore, AdrFormat::Madr, AdrFormat::Nygard]
+            .into_iter()
+            .find(|&format| counts[format as usize] == most)
+            .unwrap_or(AdrFormat::Lore)
+    }
+}
+
+/// Front matter is Lore's (and MADR 3/4's); a `## Status` section adr-tools'; `* Status:`
+/// bullets MADR 2's and Log4brains'.
+fn dialect_of(text: &str) -> AdrFormat {
+    let text = text.trim_start_matches('\u{feff}');
+    if text.starts_with("---") {
+        return AdrFormat::Lore;
+    }
+    for line in text.lines().map(str::trim) {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with('#') && lower.trim_start_matches('#').trim() == "status" {
+            return AdrFormat::Nygard;
+        }
+        if lower
+            .trim_start_matches(['*', '-', ' '])
+            .starts_with("status:")
+            && lower.starts_with(['*', '-'])
+        {
+            return AdrFormat::Madr;
+        }
+    }
+    AdrFormat::Lore
+}
+
+/// The Markdown link from a file in `from_folder` to `to`.
+fn relative_link(from_folder: &Path, to: &Path) -> String {
+    let from: Vec<_> = from_folder.components().collect();
+    let target: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    let ups = std::iter::repeat_n("..".to_string(), from.len() - common);
+    let downs = target[common..]
+        .iter()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned());
+    ups.chain(downs).collect::<Vec<_>>().join("/")
+}
+
+/// The decision a new one supersedes, as the new one's text names it.
+struct Relation {
+    id: String,
+    link: String,
+    title: String,
 }
 
 fn title_of(path: &Path) -> String {
@@ -157,32 +308,40 @@ fn adr_text(
     format: AdrFormat,
     title: &str,
     today: &str,
-    number: u32,
-    supersedes: Option<u32>,
-    old: Option<&(String, String)>,
+    number: &str,
+    supersedes: Option<&Relation>,
 ) -> String {
     let (name, default) = match format {
         AdrFormat::Lore => ("adr.md", DEFAULT_ADR_LORE),
         AdrFormat::Madr => ("adr-madr.md", DEFAULT_ADR_MADR),
         AdrFormat::Nygard => ("adr-nygard.md", DEFAULT_ADR_NYGARD),
     };
-    let relation = match (format, supersedes, old) {
-        (AdrFormat::Lore, Some(n), _) => format!("supersedes: [{n}]\n"),
-        (AdrFormat::Madr, Some(_), Some((file, old_title))) => {
-            format!("\n## Links\n\n* Supersedes [{old_title}]({file})\n")
+    let relation = match (format, supersedes) {
+        (AdrFormat::Lore, Some(old)) => match old.id.parse::<u32>() {
+            Ok(n) => format!("supersedes: [{n}]\n"),
+            Err(_) => format!("supersedes: [{}]\n", yaml_scalar(&old.id)),
+        },
+        (AdrFormat::Madr, Some(old)) => {
+            format!("\n## Links\n\n* Supersedes [{}]({})\n", old.title, old.link)
         }
-        (AdrFormat::Nygard, Some(n), Some((file, old_title))) => {
-            format!("\nSupersedes [{n}. {old_title}]({file})\n")
+        (AdrFormat::Nygard, Some(old)) => {
+            format!("\nSupersedes [{}. {}]({})\n", old.id, old.title, old.link)
         }
-        _ => String::new(),
+        (_, None) => String::new(),
     };
     fill(
         &template(config, name, default),
         title,
         today,
-        &number.to_string(),
+        number,
         &relation,
     )
+}
+
+fn yaml_scalar(text: &str) -> String {
+    serde_yaml::to_string(text)
+        .map(|t| t.trim_end().to_string())
+        .unwrap_or_else(|_| format!("{text:?}"))
 }
 
 /// A site's own `templates/new/<name>` wins over the built-in one.
@@ -192,9 +351,7 @@ fn template(config: &SiteConfig, name: &str, default: &str) -> String {
 }
 
 fn fill(template: &str, title: &str, date: &str, number: &str, relation: &str) -> String {
-    let yaml_title = serde_yaml::to_string(title)
-        .map(|t| t.trim_end().to_string())
-        .unwrap_or_else(|_| format!("{title:?}"));
+    let yaml_title = yaml_scalar(title);
     template
         .replace("{{title_yaml}}", &yaml_title)
         .replace("{{title}}", title)
