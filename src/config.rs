@@ -172,6 +172,10 @@ fn resolve(
     fingerprint: String,
     has_config: bool,
 ) -> BuildResult<SiteConfig> {
+    let unusable = unusable_values(&root, &raw, &fingerprint);
+    if !unusable.is_empty() {
+        return Err(BuildError::new(unusable));
+    }
     let RawConfig {
         title,
         description,
@@ -263,8 +267,8 @@ fn resolve(
         language: language.unwrap_or_else(|| "en".into()),
         author,
         theme,
-        paginate: paginate.filter(|n| *n > 0).unwrap_or(20),
-        feed_limit: feed_limit.filter(|n| *n > 0).unwrap_or(20),
+        paginate: paginate.unwrap_or(20),
+        feed_limit: feed_limit.unwrap_or(20),
         repository,
         edit_url,
         nav,
@@ -275,6 +279,87 @@ fn resolve(
         fingerprint,
         root,
     })
+}
+
+/// Values of the right type that still cannot be used, each an error at its key: read as
+/// something else, they would quietly change the site (no highlighting, the default theme,
+/// links to `not a url/posts/`).
+fn unusable_values(root: &Path, raw: &RawConfig, text: &str) -> Vec<Diagnostic> {
+    let config_path = root.join(CONFIG_FILE);
+    let at = |key: &str, message: String, help: String| {
+        let (line, column) = key_position(text, key);
+        Diagnostic::error(Location::at(&config_path, line, column), message).with_help(help)
+    };
+    let mut errors = Vec::new();
+    if let Some(url) = raw.base_url.as_deref().map(str::trim)
+        && !url.is_empty()
+        && !is_usable_base_url(url)
+    {
+        errors.push(at(
+            "base_url",
+            format!("`base_url: {url}` is neither a web address nor a path"),
+            "give the address the site is published at, e.g. `https://example.org/kb/`, or a path such as `/kb/`".into(),
+        ));
+    }
+    for (key, value) in [("paginate", raw.paginate), ("feed_limit", raw.feed_limit)] {
+        if value == Some(0) {
+            errors.push(at(
+                key,
+                format!("`{key}: 0` would list nothing"),
+                format!("give `{key}` a number of at least 1, or remove it for the default (20)"),
+            ));
+        }
+    }
+    if let Some(theme) = raw.theme.as_deref().filter(|t| *t != "default")
+        && !root.join(THEMES_DIR).join(theme).is_dir()
+    {
+        errors.push(at(
+            "theme",
+            format!("there is no theme `{theme}`: {THEMES_DIR}/{theme} is not a folder"),
+            format!(
+                "put the theme in {THEMES_DIR}/{theme}/, or remove `theme` to use the built-in one"
+            ),
+        ));
+    }
+    let markdown = &raw.markdown;
+    for (key, name) in [
+        ("highlight_theme", &markdown.highlight_theme),
+        ("highlight_theme_dark", &markdown.highlight_theme_dark),
+    ] {
+        if !crate::highlight::THEMES.contains(&name.as_str()) {
+            errors.push(at(
+                key,
+                format!("there is no highlight theme `{name}`"),
+                format!("choose one of: {}", crate::highlight::THEMES.join(", ")),
+            ));
+        }
+    }
+    errors
+}
+
+/// `https://host/…` (or `http://`), or a path from the server's root (`/kb/`).
+fn is_usable_base_url(url: &str) -> bool {
+    let has_space = url.chars().any(char::is_whitespace);
+    let host = ["https://", "http://"]
+        .iter()
+        .find_map(|scheme| url.strip_prefix(scheme));
+    let good_host = host.is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+    !has_space && (good_host || url.starts_with('/'))
+}
+
+/// Line and column (1-based) of `key:` in the YAML text; the file's start when absent.
+fn key_position(text: &str, key: &str) -> (usize, usize) {
+    for (i, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start().len();
+        let rest = line.trim_start();
+        let is_key = rest
+            .strip_prefix(key)
+            .is_some_and(|after| after.trim_start().starts_with(':'));
+        if is_key {
+            return (i + 1, indent + 1);
+        }
+    }
+    (1, 1)
 }
 
 impl SiteConfig {

@@ -334,6 +334,18 @@ pub fn stylesheet(light: &str, dark: &str) -> Result<String, String> {
     css
 }
 
+/// The names of the themes syntect ships, which `lore.yaml` may choose from (a test keeps the
+/// list in step with syntect's).
+pub const THEMES: [&str; 7] = [
+    "InspiredGitHub",
+    "Solarized (dark)",
+    "Solarized (light)",
+    "base16-eighties.dark",
+    "base16-mocha.dark",
+    "base16-ocean.dark",
+    "base16-ocean.light",
+];
+
 fn make_stylesheet(light: &str, dark: &str) -> Result<String, String> {
     let themes = syntect::highlighting::ThemeSet::load_defaults();
     let light_css = theme_css(&themes, light, LIGHT_CODE_BG)?;
@@ -494,6 +506,14 @@ fn strip_comments(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_theme_names_are_syntects() {
+        let themes = ThemeSet::load_defaults();
+        let mut names: Vec<&str> = themes.themes.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, THEMES);
+    }
 
     /// One sample per language the lexers cover, with a token each must classify.
     const SAMPLES: &[(&str, &str, &str)] = &[
