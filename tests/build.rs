@@ -158,6 +158,70 @@ fn post_bundles_are_named_by_their_folder() {
     );
 }
 
+/// `Engineering`, `engineering` and `ENGINEERING` are one tag in the search filters and the
+/// feed's categories too, named as the tag page names it.
+#[test]
+fn one_tag_everywhere_whatever_its_case() {
+    let site = TestSite::empty();
+    site.write("lore.yaml", "title: Tags\n");
+    for (name, tag, day) in [
+        ("a", "Engineering", 3),
+        ("b", "engineering", 2),
+        ("c", "ENGINEERING", 1),
+    ] {
+        site.write(
+            &format!("content/posts/{name}.md"),
+            &format!(
+                "---\ntitle: Post {name}\ndate: 2026-01-0{day}\ntags: [{tag}, Rust]\n---\nText.\n"
+            ),
+        );
+    }
+    site.build_ok();
+    let manifest = site.read("search/manifest.js");
+    let json = &manifest[manifest.find(',').unwrap() + 1..manifest.rfind(')').unwrap()];
+    let manifest: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(
+        manifest["tags"],
+        serde_json::json!(["Engineering", "Rust"]),
+        "{manifest}"
+    );
+    let feed = site.read("atom.xml");
+    assert_eq!(
+        feed.matches("<category term=\"Engineering\"/>").count(),
+        3,
+        "{feed}"
+    );
+    assert!(!feed.contains("term=\"engineering\"") && !feed.contains("term=\"ENGINEERING\""));
+}
+
+/// A static file may replace a theme asset or robots.txt (that is how a site changes them), but
+/// not a file Lore makes from the content: the build fails naming it.
+#[test]
+fn static_files_replace_theme_assets_but_not_feeds() {
+    let site = TestSite::fixture("basic");
+    site.write("static/assets/lore.css", "/* ours */");
+    site.write("static/robots.txt", "User-agent: *\nDisallow: /drafts/\n");
+    site.build_ok();
+    assert_eq!(site.read("assets/lore.css"), "/* ours */");
+    assert!(site.read("robots.txt").contains("Disallow: /drafts/"));
+    for made in ["atom.xml", "sitemap.xml", "tags/index.html"] {
+        site.write(&format!("static/{made}"), "x");
+        let out = site.lore(&["build"]);
+        assert!(
+            !out.status.success(),
+            "static/{made} replaced what Lore makes"
+        );
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "static/{made}: error: this file would replace /{made}"
+            )),
+            "{err}"
+        );
+        std::fs::remove_file(site.root().join("static").join(made)).unwrap();
+    }
+}
+
 #[test]
 fn tags_match_case_insensitively_and_keep_first_case() {
     let site = TestSite::fixture("basic");

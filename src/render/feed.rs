@@ -236,8 +236,11 @@ pub fn entry(site: &Site, i: usize, html: &str) -> String {
             escape_xml(author)
         );
     }
-    for tag in &doc.meta.tags {
-        let _ = writeln!(xml, "    <category term=\"{}\"/>", escape_xml(tag));
+    // Each tag once, named as the site names it (`rust` on a page, `Rust` on its tag page).
+    for (name, slug) in page.tags_with_slugs() {
+        let tag = site.tags.binary_search_by(|t| t.slug.as_str().cmp(&slug));
+        let name = tag.map_or(name, |i| site.tags[i].name.as_str());
+        let _ = writeln!(xml, "    <category term=\"{}\"/>", escape_xml(name));
     }
     if !page.excerpt.is_empty() {
         let _ = writeln!(xml, "    <summary>{}</summary>", escape_xml(&page.excerpt));

@@ -292,6 +292,7 @@ pub fn render_site(
     let twice = out.paths_put_twice();
     let mut overwritten = pages_overwritten(site, &twice);
     overwritten.extend(sections_overwritten(site, &twice));
+    overwritten.extend(files_overwritten(site, theme, &twice));
     if !overwritten.is_empty() {
         return Err(BuildError::new(overwritten));
     }
@@ -330,6 +331,38 @@ fn pages_overwritten(site: &Site, twice: &[String]) -> Vec<Diagnostic> {
                 ),
             )
             .with_help("give the page another `slug:` or move it; a section's own text goes in its `_index.md`")
+        })
+        .collect()
+}
+
+/// A static file (or a file beside a page) at the path of a file Lore makes, a feed, a list or
+/// the search index, which one of them would replace. A theme's assets and robots.txt may be
+/// replaced so: that is how a site changes them, as in Hugo and Zola. A page in the way is
+/// [`pages_overwritten`]'s.
+fn files_overwritten(site: &Site, theme: &Theme, twice: &[String]) -> Vec<Diagnostic> {
+    let made_later = |rel: &str| rel == "sitemap.xml";
+    if twice.is_empty() && !site.assets.iter().any(|(_, rel)| made_later(rel)) {
+        return Vec::new();
+    }
+    let pages: HashSet<&str> = site
+        .pages
+        .iter()
+        .filter_map(|p| p.output.as_deref())
+        .collect();
+    let may_replace = |rel: &str| {
+        let theme_asset = rel
+            .strip_prefix("assets/")
+            .is_some_and(|name| theme.assets.contains_key(name) || name == "highlight.css");
+        theme_asset || rel == "robots.txt" || pages.contains(rel)
+    };
+    (site.assets.iter())
+        .filter(|(_, rel)| !may_replace(rel) && (made_later(rel) || twice.binary_search(rel).is_ok()))
+        .map(|(path, rel)| {
+            Diagnostic::error(
+                Location::file(path),
+                format!("this file would replace /{rel}, which Lore makes (a feed, list, sitemap or search file)"),
+            )
+            .with_help("rename or move the file; to change what Lore makes there, override its template")
         })
         .collect()
 }

@@ -23,7 +23,7 @@ use super::{Analyzer, Entry, EntryPos, PageIndex};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
 /// Target size of a shard's postings + terms, before base64 (a single term
@@ -380,7 +380,9 @@ pub fn write_index_to(pages: &[&PageIndex], analyzer: &Analyzer, emit: IndexFile
         hashes
     };
     // Manifest: facets as runs + per-doc tag lists.
-    let (mut hashes, facets) = rayon::join(shards_and_records, || doc_facets(&docs));
+    let (mut hashes, facets) = rayon::join(shards_and_records, || {
+        doc_facets(&docs, &canonical_tags(pages))
+    });
     drop(encoded);
     hashes.push(hand_over(script("facets", |out| {
         let _ = serde_json::to_writer(out, &facets.facets);
@@ -793,15 +795,43 @@ struct DocFacets<'a> {
     facets: Facets,
 }
 
-fn doc_facets<'a>(docs: &[&'a PageIndex]) -> DocFacets<'a> {
+/// Each tag as written on some page, with the name the site gives it: the first spelling, in
+/// page order, of the tags with its slug (`Rust` and `rust` are one tag, as on the tag pages).
+/// Slugged once per spelling: once per tag on each of 100,000 pages took a core some 0.2 s.
+fn canonical_tags<'a>(pages: &[&'a PageIndex]) -> HashMap<&'a str, &'a str> {
+    let mut by_spelling: HashMap<&str, &str> = HashMap::new();
+    let mut by_slug: HashMap<String, &str> = HashMap::new();
+    for tag in pages.iter().flat_map(|p| p.tags.iter()) {
+        if !by_spelling.contains_key(&**tag) {
+            let name = *by_slug.entry(crate::site::tag_slug(tag)).or_insert(tag);
+            by_spelling.insert(tag, name);
+        }
+    }
+    by_spelling
+}
+
+fn doc_facets<'a>(docs: &[&'a PageIndex], tag_names: &HashMap<&'a str, &'a str>) -> DocFacets<'a> {
+    let name = |tag: &'a str| tag_names.get(tag).copied().unwrap_or(tag);
+    let doc_tags: Vec<Vec<&'a str>> = docs
+        .iter()
+        .map(|d| {
+            let mut tags: Vec<&str> = Vec::with_capacity(d.tags.len());
+            for tag in d.tags.iter().map(|t| name(t)) {
+                if !tags.contains(&tag) {
+                    tags.push(tag);
+                }
+            }
+            tags
+        })
+        .collect();
     let mut kinds: Vec<&str> = docs.iter().map(|d| &*d.kind).collect();
     kinds.dedup();
     let mut statuses: Vec<&str> = docs.iter().filter_map(|d| d.status.as_deref()).collect();
     statuses.sort_unstable();
     statuses.dedup();
     let mut tag_ids: BTreeMap<&str, usize> = BTreeMap::new();
-    for d in docs {
-        for t in d.tags.iter() {
+    for tags in &doc_tags {
+        for t in tags {
             tag_ids.insert(t, 0);
         }
     }
@@ -810,7 +840,7 @@ fn doc_facets<'a>(docs: &[&'a PageIndex]) -> DocFacets<'a> {
     }
     let mut runs: Vec<(usize, usize, i32, u16)> = Vec::new();
     let mut dtags = Vec::with_capacity(docs.len() * 4);
-    for (id, d) in docs.iter().enumerate() {
+    for (id, (d, tags)) in docs.iter().zip(&doc_tags).enumerate() {
         let k = kinds.iter().position(|k| *k == &*d.kind).unwrap_or(0);
         let s = d
             .status
@@ -823,10 +853,7 @@ fn doc_facets<'a>(docs: &[&'a PageIndex]) -> DocFacets<'a> {
         {
             runs.push((id, k, s, d.year));
         }
-        let ids = d
-            .tags
-            .iter()
-            .map(|t| tag_ids.get(&**t).copied().unwrap_or(0));
+        let ids = tags.iter().map(|t| tag_ids.get(t).copied().unwrap_or(0));
         if tag_ids.len() < 127 {
             // one byte per tag, high bit on the doc's last; 0xFF = no tags
             let ids: Vec<usize> = ids.collect();
@@ -838,7 +865,7 @@ fn doc_facets<'a>(docs: &[&'a PageIndex]) -> DocFacets<'a> {
                 dtags.push(*t as u8 | last);
             }
         } else {
-            push_varint(&mut dtags, d.tags.len() as u64);
+            push_varint(&mut dtags, tags.len() as u64);
             for t in ids {
                 push_varint(&mut dtags, t as u64);
             }
