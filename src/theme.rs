@@ -167,7 +167,7 @@ fn compile(templates: &BTreeMap<String, (String, PathBuf)>) -> BuildResult<Tera>
     tera.register_filter("date", date);
     let list = templates.iter().map(|(name, (text, _))| (name, text));
     if let Err(err) = tera.add_raw_templates(list) {
-        return Err(BuildError::one(template_error(&err, templates)));
+        return Err(BuildError::new(template_errors(&err, templates)));
     }
     Ok(tera)
 }
@@ -220,18 +220,23 @@ fn checked_format(formatted: impl std::fmt::Display) -> TeraResult<String> {
     Ok(out)
 }
 
-/// Locates a Tera error in its template file: syntax and rendering errors carry the
-/// template's name and the span of the fault.
-fn template_error(
+/// Locates a Tera error in its template files: syntax and rendering errors carry the
+/// template's name and the span of the fault; checks of the filters, tests and functions a
+/// template calls come as one text of reports (`error: Unknown filter …\n --> page.html:3:17`),
+/// each made an error at its place here.
+fn template_errors(
     err: &tera::Error,
     templates: &BTreeMap<String, (String, PathBuf)>,
-) -> Diagnostic {
+) -> Vec<Diagnostic> {
     let path_of = |name: &str| {
         templates
             .get(name)
             .map(|(_, p)| p.clone())
             .unwrap_or_else(|| PathBuf::from(TEMPLATES_DIR).join(name))
     };
+    let help = "fix the Tera syntax here; tags are {% … %}, expressions {{ … }}, components {{<name … />}}";
+    let at =
+        |location: Location, message: String| Diagnostic::error(location, message).with_help(help);
     match err.kind() {
         tera::ErrorKind::SyntaxError(report) | tera::ErrorKind::RenderingError(report) => {
             let span = report.span();
@@ -240,18 +245,67 @@ fn template_error(
                 span.start_line,
                 span.start_col + 1,
             );
-            Diagnostic::error(location, format!("template error: {}", report.message()))
+            vec![at(
+                location,
+                format!("template error: {}", report.message()),
+            )]
+        }
+        tera::ErrorKind::MissingParent { current, parent } => {
+            let (line, column) = templates
+                .get(current)
+                .and_then(|(text, _)| line_and_column(text, &format!("\"{parent}\"")))
+                .unwrap_or((1, 1));
+            vec![
+                Diagnostic::error(
+                    Location::at(path_of(current), line, column),
+                    format!("`{current}` extends `{parent}`, which is no template"),
+                )
+                .with_help("extend one of the theme's templates by its name under `lore/` (`lore/page.html`), or a template of your own"),
+            ]
         }
         _ => {
             let chain = error_chain(err);
+            let reports: Vec<Diagnostic> = TERA_REPORT
+                .captures_iter(&chain)
+                .map(|c| {
+                    let number = |i: usize| c[i].parse().unwrap_or(1);
+                    at(
+                        Location::at(path_of(&c[2]), number(3), number(4)),
+                        format!("template error: {}", &c[1]),
+                    )
+                })
+                .collect();
+            if !reports.is_empty() {
+                return reports;
+            }
             let named = templates.keys().find(|name| {
                 chain.contains(&format!("'{name}'")) || chain.contains(&format!("`{name}`"))
             });
-            let location = Location::file(named.map_or_else(|| PathBuf::from(TEMPLATES_DIR), |n| path_of(n)));
-            Diagnostic::error(location, format!("template error: {}", chain.replace('\n', " ")))
+            let location =
+                Location::file(named.map_or_else(|| PathBuf::from(TEMPLATES_DIR), |n| path_of(n)));
+            vec![at(
+                location,
+                format!("template error: {}", chain.replace('\n', " ")),
+            )]
         }
     }
-    .with_help("fix the Tera syntax here; tags are {% … %}, expressions {{ … }}, components {{<name … />}}")
+}
+
+/// One report in Tera's text: `error: <message>` then ` --> <template>:<line>:<column>`.
+static TERA_REPORT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?m)^error: (.+)\n\s*--> (.+):(\d+):(\d+)$").expect("valid regex")
+});
+
+/// Where `needle` first is in `text`, 1-based.
+fn line_and_column(text: &str, needle: &str) -> Option<(usize, usize)> {
+    let (line, found) = text
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| Some((i, l.find(needle)?)))?;
+    Some((
+        line + 1,
+        text.lines().nth(line)?[..found].chars().count() + 1,
+    ))
 }
 
 pub fn error_chain(err: &dyn std::error::Error) -> String {

@@ -256,3 +256,23 @@ fn a_log_just_begun_reads_as_decisions_and_its_impossible_date_is_a_warning() {
     );
     assert_eq!(out.status.code(), Some(0), "warnings alone pass: {text}");
 }
+
+/// A template that reads a field its context lacks fails `lore build` on every page; `lore
+/// check` renders each template once and fails as the build would, naming the field.
+#[test]
+fn a_template_that_fails_to_render_fails_the_check() {
+    let site = TestSite::fixture("broken/tera-undefined-field");
+    let out = site.lore(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("templates/page.html:3:12: error: cannot render template `page.html`")
+            && text.contains("no_such_field"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("error:").count(),
+        1,
+        "once, not once a page: {text}"
+    );
+}

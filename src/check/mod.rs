@@ -109,12 +109,17 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// Loads the site as `lore build` does and checks it; external links only with `external`.
-/// Load errors are the report: the checks below need a loaded site.
+/// Loads the site and its theme as `lore build` does and checks them; external links only with
+/// `external`. Load errors are the report: the checks below need a loaded site.
 pub fn check(config: SiteConfig, external: Option<ExternalOptions>) -> Report {
+    let theme = crate::theme::Theme::load(&config);
     match crate::pipeline::load_site(config) {
         Ok(site) => {
             let mut found = check_site(&site);
+            match &theme {
+                Ok(theme) => found.extend(crate::render::template_problems(&site, theme)),
+                Err(err) => found.extend(err.diagnostics.iter().cloned()),
+            }
             if let Some(options) = external {
                 found.extend(check_external(&site, options));
             }

@@ -99,7 +99,9 @@ fn page_bytes(
     content: String,
     keep_content: bool,
 ) -> BuildResult<(Vec<u8>, Option<String>)> {
-    let source = Some(site.pages[i].doc.source.path.as_path());
+    let path = site.pages[i].doc.source.path.as_path();
+    // Named as the user names it (`content/posts/x.md`), as other messages name files.
+    let source = Some(path.strip_prefix(&site.config.root).unwrap_or(path));
     let size_hint = content.len() + PAGE_CHROME;
     let mut context = contexts.page(i, content);
     let html = theme.render(&page_template(site, i), &context, source, size_hint)?;
@@ -220,7 +222,7 @@ pub fn render_site(
         }
     }
     if !diagnostics.is_empty() {
-        return Err(BuildError::new(diagnostics));
+        return Err(BuildError::new(once_per_mistake(diagnostics)));
     }
     contexts.forget_links();
     if log::log_enabled!(log::Level::Debug) {
@@ -302,6 +304,38 @@ pub fn render_site(
             .into_bytes(),
     );
     Ok(search_entries)
+}
+
+/// One error for each mistake in a template, not one for each page it broke: a field missing
+/// from `page.html` failed every post, and the copies buried any other error.
+fn once_per_mistake(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    const PAGE: &str = " (while rendering ";
+    let mut merged: Vec<(Diagnostic, usize)> = Vec::new();
+    let mut seen: std::collections::HashMap<(String, String), usize> = Default::default();
+    for diagnostic in diagnostics {
+        let mistake = diagnostic.message.split(PAGE).next().unwrap_or_default();
+        let key = (diagnostic.location.to_string(), mistake.to_string());
+        match seen.get(&key) {
+            Some(&first) => merged[first].1 += 1,
+            None => {
+                seen.insert(key, merged.len());
+                merged.push((diagnostic, 0));
+            }
+        }
+    }
+    (merged.into_iter())
+        .map(|(mut diagnostic, others)| {
+            let page_named = diagnostic.message.contains(PAGE);
+            if others > 0 && page_named && diagnostic.message.ends_with(')') {
+                diagnostic.message.pop();
+                let s = if others == 1 { "" } else { "s" };
+                diagnostic
+                    .message
+                    .push_str(&format!(", and {others} other page{s})"));
+            }
+            diagnostic
+        })
+        .collect()
 }
 
 /// A page whose file another one replaced: a list, tag or search page Lore makes at the
@@ -556,6 +590,34 @@ fn missing_templates(site: &Site, theme: &Theme) -> Vec<Diagnostic> {
             )
         })
         .collect()
+}
+
+/// What `lore build` would find wrong with the templates, found without building: a template a
+/// page names that does not exist, then each template rendered once, for the first page or
+/// list that uses it (a field a template reads that its context lacks fails only then).
+pub fn template_problems(site: &Site, theme: &Theme) -> Vec<Diagnostic> {
+    let missing = missing_templates(site, theme);
+    if !missing.is_empty() {
+        return missing;
+    }
+    let contexts = Contexts::new(site, theme);
+    let mut tried = HashSet::new();
+    let mut problems = Vec::new();
+    for (i, page) in site.pages.iter().enumerate() {
+        let Some(output) = &page.output else { continue };
+        if tried.insert(page_template(site, i)) {
+            let rendered = page_bytes(site, theme, &contexts, i, output, site.body(i).html, false);
+            problems.extend(rendered.err().map(|e| e.diagnostics).unwrap_or_default());
+        }
+    }
+    let mut kinds_tried = HashSet::new();
+    for (path, list) in lists(site, theme, &contexts) {
+        if kinds_tried.insert(std::mem::discriminant(&list)) {
+            let rendered = render_list(site, theme, &contexts, &path, list);
+            problems.extend(rendered.err().map(|e| e.diagnostics).unwrap_or_default());
+        }
+    }
+    problems
 }
 
 fn page_template(site: &Site, i: usize) -> String {
