@@ -276,3 +276,31 @@ fn a_template_that_fails_to_render_fails_the_check() {
         "once, not once a page: {text}"
     );
 }
+
+/// A link to a draft leads nowhere on the site; the advice says it is a draft, not that the
+/// file is outside the content folder (it is in it).
+#[test]
+fn a_link_to_a_draft_says_it_is_a_draft() {
+    let site = TestSite::empty();
+    site.write("lore.yaml", "title: Drafts\n");
+    site.write(
+        "content/posts/draft.md",
+        "---\ntitle: Soon\ndraft: true\n---\nSoon.\n",
+    );
+    site.write(
+        "content/posts/live.md",
+        "---\ntitle: Live\n---\nSee [the next one](draft.md).\n",
+    );
+    let out = site.lore(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("content/posts/live.md:4:5: error: link `draft.md` leads to no page"),
+        "{text}"
+    );
+    assert!(
+        text.contains("that page is a draft (`draft: true`)"),
+        "{text}"
+    );
+    assert!(site.lore(&["check", "--drafts"]).status.success());
+}

@@ -42,7 +42,13 @@ fn broken_help(page: &Page, link: &LinkRef) -> String {
     let path_part = link.written.split(['#', '?']).next().unwrap_or_default();
     let decoded = percent_encoding::percent_decode_str(path_part).decode_utf8_lossy();
     let base = page.doc.source.path.parent().unwrap_or(Path::new(""));
-    if !path_part.starts_with('/') && base.join(decoded.as_ref()).exists() {
+    let target = base.join(decoded.as_ref());
+    if !path_part.starts_with('/') && is_draft(&target) {
+        return "that page is a draft (`draft: true`), which the site leaves out: publish it, \
+                or check with --drafts as you build with it"
+            .into();
+    }
+    if !path_part.starts_with('/') && target.exists() {
         return "the file exists but is not part of the site: move it into the content or \
                 static folder, or link to it by its full URL"
             .into();
@@ -55,6 +61,21 @@ fn broken_help(page: &Page, link: &LinkRef) -> String {
         "check the file name: relative links start in this file's folder, e.g. `../adr/0001-x.md`"
             .into()
     }
+}
+
+fn is_draft(path: &Path) -> bool {
+    if !crate::discover::is_markdown(path) {
+        return false;
+    }
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    let source = crate::discover::SourceFile {
+        path: path.to_path_buf(),
+        rel: String::new(),
+        role: crate::discover::Role::Doc,
+    };
+    crate::document::parse(source, &bytes).is_ok_and(|doc| doc.meta.draft)
 }
 
 /// A `#fragment` that no heading (nor raw HTML `id`) of the target page has.
