@@ -384,6 +384,59 @@ fn decision_pages_follow_the_graph() {
     );
 }
 
+/// A log of undated decisions (adr-tools records without a `Date:` line) has no feed entry:
+/// no feed is written or linked (one was, dated 1970), nor a tag's without dated pages, while
+/// a tag with one keeps its feed.
+#[test]
+fn no_feed_without_dated_pages() {
+    let site = TestSite::empty();
+    site.write(
+        "docs/adr/0001-use-adrs.md",
+        "# 1. Use ADRs\n\n## Status\n\nAccepted\n",
+    );
+    site.write(
+        "docs/adr/0002-use-rust.md",
+        "# 2. Use Rust\n\n## Status\n\nAccepted\n",
+    );
+    site.build_ok();
+    assert!(!site.public().join("atom.xml").exists());
+    let home = site.read("index.html");
+    assert!(
+        site.read("adr/0001-use-adrs/index.html")
+            .contains("Use ADRs")
+    );
+    assert!(
+        !home.contains("application/atom+xml") && !home.contains("atom.xml"),
+        "{home}"
+    );
+
+    let tagged = TestSite::empty();
+    tagged.write("lore.yaml", "title: Tags\n");
+    tagged.write(
+        "content/posts/a.md",
+        "---\ntitle: A\ndate: 2026-01-01\ntags: [dated]\n---\nA.\n",
+    );
+    tagged.write(
+        "content/guides/b.md",
+        "---\ntitle: B\ntags: [undated]\n---\nB.\n",
+    );
+    tagged.build_ok();
+    assert!(tagged.public().join("atom.xml").exists());
+    assert!(tagged.read("index.html").contains("application/atom+xml"));
+    assert!(tagged.public().join("tags/dated/atom.xml").exists());
+    assert!(
+        tagged
+            .read("tags/dated/index.html")
+            .contains("tags/dated/atom.xml")
+    );
+    assert!(!tagged.public().join("tags/undated/atom.xml").exists());
+    assert!(
+        !tagged
+            .read("tags/undated/index.html")
+            .contains("tags/undated/atom.xml")
+    );
+}
+
 #[test]
 fn atom_feed_is_well_formed_and_absolute() {
     let site = TestSite::fixture("basic");

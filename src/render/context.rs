@@ -805,7 +805,7 @@ impl Contexts<'_> {
         let tags = page.tags_with_slugs().into_iter().map(|(name, slug)| {
             match self.tag_by_slug.get(slug.as_str()) {
                 Some(&t) => self.tag_values[t].clone(),
-                None => tag_object(site, name, &slug, 0),
+                None => tag_object(site, name, &slug, 0, false),
             }
         });
         let adr = if page.doc.kind == Kind::Adr {
@@ -901,11 +901,12 @@ fn tag_counts(site: &Site) -> Vec<[usize; 3]> {
 
 fn tag_value(site: &Site, t: usize) -> TeraValue {
     let tag = &site.tags[t];
-    tag_object(site, &tag.name, &tag.slug, tag.pages.len())
+    let has_feed = super::feed::has_tag_feed(site, tag);
+    tag_object(site, &tag.name, &tag.slug, tag.pages.len(), has_feed)
 }
 
 /// A tag as templates see it (also one no listed page has, such as a draft's).
-fn tag_object(site: &Site, name: &str, slug: &str, count: usize) -> TeraValue {
+fn tag_object(site: &Site, name: &str, slug: &str, count: usize, has_feed: bool) -> TeraValue {
     tera_object([
         ("name", name.into()),
         ("slug", slug.into()),
@@ -915,6 +916,7 @@ fn tag_object(site: &Site, name: &str, slug: &str, count: usize) -> TeraValue {
             "feed_url",
             site.url(&format!("tags/{slug}/atom.xml")).into(),
         ),
+        ("has_feed", has_feed.into()),
     ])
 }
 
@@ -938,6 +940,7 @@ fn site_value(site: &Site) -> Value {
         "nav": nav(site),
         "urls": {"home": url(""), "posts": url("posts/"), "adrs": url("adr/"), "tags": url("tags/"), "search": url("search/"), "feed": url("atom.xml"), "opensearch": url("opensearch.xml")},
         "counts": {"posts": count(Kind::Post), "adrs": count(Kind::Adr), "docs": count(Kind::Doc)},
+        "has_feed": super::feed::has_site_feed(site),
         "extra": config.extra,
     })
 }

@@ -63,7 +63,11 @@ pub fn render_feeds(site: &Site, feeds: &Feeds, content: &FeedContent, out: &Sin
             pages,
         )
     });
-    let all: Vec<_> = std::iter::once(site_feed).chain(tag_feeds).collect();
+    // A feed with no entry is not written (nor linked, `has_feed`): an undated decision log
+    // had one whose only date was 1970.
+    let all: Vec<_> = (std::iter::once(site_feed).chain(tag_feeds))
+        .filter(|(_, _, _, pages)| !pages.is_empty())
+        .collect();
     // In parallel: each feed escapes its pages' whole HTML, and written one after the other
     // they were the last 80 ms of a 10k build, on one core.
     all.par_iter()
@@ -72,6 +76,16 @@ pub fn render_feeds(site: &Site, feeds: &Feeds, content: &FeedContent, out: &Sin
             let feed = atom(site, content, title, path, alternate, pages);
             out.insert(path.clone(), feed.into_bytes());
         });
+}
+
+/// Whether the site's feed has entries: a post or decision with a date.
+pub fn has_site_feed(site: &Site) -> bool {
+    (site.pages.iter()).any(|p| p.is_listed() && p.doc.kind != Kind::Doc && p.doc.date.is_some())
+}
+
+/// Whether a tag's feed has entries: a dated page.
+pub fn has_tag_feed(site: &Site, tag: &Tag) -> bool {
+    tag.pages.iter().any(|&p| site.pages[p].doc.date.is_some())
 }
 
 fn site_feed(site: &Site) -> Vec<usize> {
