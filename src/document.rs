@@ -103,6 +103,17 @@ pub fn parse_hashed(
     for (key, line) in &meta.unknown_keys {
         warnings.extend(unknown_key_warning(&source.path, key, *line, typos_only));
     }
+    if text.trim().is_empty() && publishes_a_page(&source) {
+        warnings.push(
+            Diagnostic::warning(
+                Location::file(&source.path),
+                format!("this file is empty: it is published as an empty page, titled \"{title}\""),
+            )
+            .with_help(
+                "write the page, mark it `draft: true` until it is ready, or delete the file",
+            ),
+        );
+    }
     // `body` is the end of the file's text, so it starts where its bytes do.
     let body_at = body.as_ptr() as usize - bytes.as_ptr() as usize;
     Ok(Document {
@@ -235,6 +246,17 @@ fn title_and_body<'a>(
         return (title, rest, body_line + skipped);
     }
     (title_from_file_name(naming_path(source)), body, body_line)
+}
+
+/// Whether a file is a page of its own, not a folder's introduction (an empty `_index.md` only
+/// marks a section, as in Hugo and Zola).
+fn publishes_a_page(source: &SourceFile) -> bool {
+    let stem = source
+        .path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_ascii_lowercase());
+    let introduces = stem.is_some_and(|s| INTRO_STEMS.contains(&s.as_str()));
+    !introduces && !matches!(source.role, Role::AdrIntro { .. })
 }
 
 /// The file names (without extension, lower-cased) that introduce their folder, in order of
