@@ -239,11 +239,23 @@ fn title_and_body<'a>(
             None => (title, body, body_line),
         };
     }
-    if let Some(title) = leading_heading(body) {
+    // A record's H1 was read as its dialect reads it (a section's name is no title).
+    if let Some(title) = leading_heading(body).filter(|_| adr.is_none()) {
         return (title, body, body_line);
     }
-    if let Some((title, rest, skipped)) = leading_short_line(body) {
+    // In a record, `Status: Draft` opening the text is a field, not a title.
+    let is_field = |title: &str| adr.is_some() && title.contains(':');
+    if let Some((title, rest, skipped)) = leading_short_line(body).filter(|(t, _, _)| !is_field(t))
+    {
         return (title, rest, body_line + skipped);
+    }
+    if adr.is_some() {
+        // Its number is shown beside the title: `RFC0061-Alias-Policy` is "Alias Policy".
+        let stem = (source.path.file_stem()).map(|s| s.to_string_lossy().into_owned());
+        let name = stem.as_deref().map(crate::adr::locate::without_number);
+        if let Some(name) = name.filter(|n| n.chars().any(char::is_alphanumeric)) {
+            return (title_from_file_name(Path::new(name)), body, body_line);
+        }
     }
     (title_from_file_name(naming_path(source)), body, body_line)
 }

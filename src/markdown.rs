@@ -110,6 +110,8 @@ pub enum Links<'a> {
 }
 
 pub struct RenderOptions<'a> {
+    /// Keep a leading H1 in the body: it names a section (`# Motivation`), not the page.
+    pub keep_leading_h1: bool,
     pub safe: bool,
     pub smart_punctuation: bool,
     pub highlight: bool,
@@ -670,8 +672,10 @@ impl<'o> State<'o> {
         id: Option<CowStr<'_>>,
         classes: Vec<CowStr<'_>>,
     ) {
-        let is_leading_h1 =
-            level == HeadingLevel::H1 && !self.seen_block && self.out.leading_title.is_none();
+        let is_leading_h1 = level == HeadingLevel::H1
+            && !self.seen_block
+            && self.out.leading_title.is_none()
+            && !self.options.keep_leading_h1;
         self.seen_block = true;
         self.heading = Some(Heading {
             level,
@@ -896,6 +900,7 @@ mod tests {
 
     fn render_plain(body: &str) -> Rendered {
         let options = RenderOptions {
+            keep_leading_h1: false,
             safe: false,
             smart_punctuation: true,
             highlight: true,
@@ -1041,6 +1046,7 @@ mod tests {
     #[test]
     fn safe_mode_escapes_raw_html() {
         let options = RenderOptions {
+            keep_leading_h1: false,
             safe: true,
             smart_punctuation: false,
             highlight: false,
@@ -1062,6 +1068,7 @@ mod tests {
             superseded_hint: Some("Superseded by ADR 9".into()),
         };
         let options = RenderOptions {
+            keep_leading_h1: false,
             safe: false,
             smart_punctuation: false,
             highlight: false,
@@ -1122,6 +1129,7 @@ mod tests {
             superseded_hint: href.starts_with('x').then(|| "Superseded".to_string()),
         };
         let options = |links| RenderOptions {
+            keep_leading_h1: false,
             safe: false,
             smart_punctuation: true,
             highlight: true,
@@ -1150,6 +1158,7 @@ mod tests {
             superseded_hint: href.starts_with('x').then(|| "Superseded".to_string()),
         };
         let options = RenderOptions {
+            keep_leading_h1: false,
             safe: false,
             smart_punctuation: true,
             highlight: true,

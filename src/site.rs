@@ -165,7 +165,7 @@ impl Site {
     /// [`Site::body`], its Markdown read from its file again if it was let go.
     pub fn try_body(&self, i: usize) -> BuildResult<Body> {
         let page = &self.pages[i];
-        let options = markdown_options(&self.config, Links::Replay(&page.outline.links));
+        let options = markdown_options(&self.config, &page.doc, Links::Replay(&page.outline.links));
         let render = |markdown: &str| markdown::render(markdown, page.doc.body_line, &options);
         if page.body_released {
             let markdown = page.doc.read_body_again().map_err(BuildError::one)?;
@@ -175,8 +175,13 @@ impl Site {
     }
 }
 
-fn markdown_options<'a>(config: &SiteConfig, links: Links<'a>) -> RenderOptions<'a> {
+fn markdown_options<'a>(
+    config: &SiteConfig,
+    doc: &Document,
+    links: Links<'a>,
+) -> RenderOptions<'a> {
     RenderOptions {
+        keep_leading_h1: doc.adr.as_ref().is_some_and(|a| a.leading_h1_is_section),
         safe: config.markdown.safe,
         smart_punctuation: config.markdown.smart_punctuation,
         highlight: config.markdown.highlight,
@@ -186,7 +191,7 @@ fn markdown_options<'a>(config: &SiteConfig, links: Links<'a>) -> RenderOptions<
 
 fn scan_markdown(config: &SiteConfig, lookup: &Lookup<'_>, i: usize, doc: &Document) -> Outline {
     let resolve = |href: &str| lookup.resolve(i, href);
-    let options = markdown_options(config, Links::Resolve(&resolve));
+    let options = markdown_options(config, doc, Links::Resolve(&resolve));
     markdown::scan(&doc.body, doc.body_line, &options)
 }
 
@@ -199,7 +204,7 @@ fn render_markdown(
     markdown: &str,
 ) -> markdown::Rendered {
     let resolve = |href: &str| lookup.resolve(i, href);
-    let options = markdown_options(config, Links::Resolve(&resolve));
+    let options = markdown_options(config, doc, Links::Resolve(&resolve));
     markdown::render_outlined(markdown, doc.body_line, &options)
 }
 

@@ -437,6 +437,43 @@ fn no_feed_without_dated_pages() {
     );
 }
 
+/// A record opening with an H1 that names a section (PowerShell's RFC 62: `# Motivation`) is
+/// titled from its file name, without its number, and keeps that heading in its body; so is a
+/// record with no heading at all.
+#[test]
+fn a_records_section_heading_is_not_its_title() {
+    let site = TestSite::empty();
+    site.write(
+        "rfcs/RFC0062-Predictive-IntelliSense.md",
+        "---\nRFC: '0062'\nStatus: Final\n---\n\n# Motivation\n\nWhy.\n\n## Specification\n\nHow.\n",
+    );
+    site.write(
+        "rfcs/RFC0063-Remote-Connections.md",
+        "Status: Draft\n\nText.\n",
+    );
+    site.write(
+        "rfcs/RFC0064-Local-Sessions.md",
+        "# Local Sessions\n\nText.\n",
+    );
+    site.build_ok();
+    let page = site.html("adr/rfc0062-predictive-intellisense/index.html");
+    assert_eq!(texts(&page, "h1.page-title"), ["Predictive IntelliSense"]);
+    let body_h1 = texts(&page, "article h1:not(.page-title)");
+    assert!(
+        body_h1.iter().any(|h| h.starts_with("Motivation")),
+        "{body_h1:?}"
+    );
+    let bare = site.html("adr/rfc0063-remote-connections/index.html");
+    assert_eq!(texts(&bare, "h1.page-title"), ["Remote Connections"]);
+    let titled = site.html("adr/rfc0064-local-sessions/index.html");
+    assert_eq!(texts(&titled, "h1.page-title"), ["Local Sessions"]);
+    assert!(
+        !site
+            .read("adr/rfc0064-local-sessions/index.html")
+            .contains("<h1 id=")
+    );
+}
+
 #[test]
 fn atom_feed_is_well_formed_and_absolute() {
     let site = TestSite::fixture("basic");

@@ -93,6 +93,7 @@ pub fn page(data: &[u8]) {
         superseded_hint: href.contains("0001").then(|| "Superseded by ADR 2".into()),
     };
     let options = |links| RenderOptions {
+        keep_leading_h1: flags & 32 != 0,
         safe: flags & 4 != 0,
         smart_punctuation: flags & 8 != 0,
         highlight: flags & 16 != 0,

@@ -51,6 +51,7 @@ pub fn read_adr(input: &AdrInput) -> AdrRecord {
         informed: list_field(&fields, &preamble, &["informed"]),
         tags: list_field(&fields, &preamble, &["tags"]),
         title_from_h2: doc.leading_h2_title().is_some(),
+        leading_h1_is_section: doc.leading_h1_is_section(),
         ..AdrRecord::default()
     };
     apply_status(&mut record, &fields, &preamble, &doc, input.folder_hint);
@@ -624,6 +625,13 @@ const SECTION_NAMES: &[&str] = &[
     "why",
 ];
 
+/// A heading that names a usual section of a record (`Motivation`, `The document purpose`).
+fn is_section_name(heading: &str) -> bool {
+    let key = heading.trim().to_lowercase();
+    let key = key.strip_prefix("the ").unwrap_or(&key);
+    SECTION_NAMES.contains(&key) || matches!(key, "purpose" | "document purpose")
+}
+
 const LINK_SECTIONS: &[&str] = &[
     "links",
     "related",
@@ -685,6 +693,14 @@ impl Document {
     /// The H1 when it opens the document; an H1 after other headings is a
     /// section (`# Alternatives`), not the title. `#Title` without the space
     /// is accepted on the first line, as some RFCs write it.
+    fn leading_h1_is_section(&self) -> bool {
+        let first = self.lines.iter().find(|l| !l.trim().is_empty());
+        let h1 = first
+            .and_then(|l| atx_heading(l))
+            .filter(|(level, _)| *level == 1);
+        h1.is_some_and(|(_, text)| is_section_name(&text))
+    }
+
     fn title_heading(&self) -> Option<String> {
         let first_line = self
             .lines
@@ -695,6 +711,8 @@ impl Document {
             .strip_prefix('#')
             .filter(|rest| rest.starts_with(char::is_alphabetic));
         match self.headings().next() {
+            // PowerShell's RFC 62 opens with `# Motivation`: a section, not its title.
+            Some((_, 1, text)) if is_section_name(&text) => None,
             Some((_, 1, text)) => Some(text),
             _ => sloppy
                 .map(|rest| rest.trim().to_string())

@@ -84,6 +84,15 @@ pub fn number_from_file_name(name: &str) -> Option<u32> {
     caps.get(1)?.as_str().parse().ok()
 }
 
+/// A record's file stem without its number: `0003-use-x` → `use-x`, `RFC0061-Alias-Policy` →
+/// `Alias-Policy`; the stem as it is when it has none.
+pub fn without_number(stem: &str) -> &str {
+    let found = PREFIXED_NUMBER
+        .find(stem)
+        .or_else(|| LEADING_NUMBER.find(stem));
+    found.map_or(stem, |m| &stem[m.end()..])
+}
+
 /// `NNNN-title.md`, `adr-NNN-title.md`, `ADR-N.md`, `RFCNNNN-title`,
 /// `YYYYMMDD-title.md`, `YYYYMM-title.md`.
 pub fn looks_like_adr_file_name(name: &str) -> bool {

@@ -28,6 +28,9 @@ pub struct AdrRecord {
     /// The title is the H2 opening a record without an H1, which leaves the body as an H1 would.
     #[serde(skip)]
     pub title_from_h2: bool,
+    /// The record opens with an H1 naming a section (`# Motivation`), which stays in the body.
+    #[serde(skip)]
+    pub leading_h1_is_section: bool,
 }
 
 /// A typed link from this record to another one.
