@@ -550,7 +550,10 @@ pub fn pager_numbers(current: usize, total: usize) -> Vec<Option<usize>> {
         if k <= last {
             continue;
         }
-        if last > 0 && k > last + 1 {
+        // A gap of one page shows that page: "…" would take as much room and say less.
+        if last > 0 && k == last + 2 {
+            shown.push(Some(last + 1));
+        } else if last > 0 && k > last + 2 {
             shown.push(None);
         }
         shown.push(Some(k));
@@ -1039,7 +1042,8 @@ mod tests {
         // The definition, number by number, against the direct construction.
         for total in 0..40 {
             for current in 1..=total {
-                let near = |k: usize| k == 1 || k == total || k.abs_diff(current) <= 2;
+                let close = |k: usize| k == 1 || k == total || k.abs_diff(current) <= 2;
+                let near = |k: usize| close(k) || (k > 1 && close(k - 1) && close(k + 1));
                 let mut expected = Vec::new();
                 for k in 1..=total {
                     if near(k) {
