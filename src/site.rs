@@ -654,6 +654,9 @@ pub struct LinkIndex {
     assets: FxHashMap<OsString, String>,
     asset_urls: BTreeSet<String>,
     known_urls: BTreeSet<String>,
+    /// Per folder and number: the decision (`payments/0002-x.md`'s `supersedes: [1]` is
+    /// `payments/0001-…`, not the `0001-…` above it).
+    adr_by_number_in_folder: HashMap<(PathBuf, u32), usize>,
     adr_by_number: HashMap<(usize, u32), usize>,
     /// Per number: the decision, or `None` when several folders have one with that number.
     /// Repositories that file records by status (`Final/`, `Archive/Rejected/`) relate them
@@ -688,6 +691,7 @@ impl LinkIndex {
             .map(|(i, (url, _))| (url.clone(), i))
             .collect();
         let mut adr_by_number = HashMap::new();
+        let mut adr_by_number_in_folder = HashMap::new();
         let mut adr_by_number_anywhere = HashMap::new();
         let mut adr_by_id = HashMap::new();
         let mut adr_by_file_name = HashMap::new();
@@ -702,6 +706,13 @@ impl LinkIndex {
                 (&doc.source.role, doc.adr.as_ref().and_then(|a| a.number))
             {
                 adr_by_number.entry((*root, n)).or_insert(i);
+                let folder = doc
+                    .source
+                    .path
+                    .parent()
+                    .unwrap_or(Path::new(""))
+                    .to_path_buf();
+                adr_by_number_in_folder.entry((folder, n)).or_insert(i);
                 adr_by_number_anywhere
                     .entry(n)
                     .and_modify(|found| *found = None)
@@ -743,6 +754,7 @@ impl LinkIndex {
             asset_urls: assets.iter().map(|(_, rel)| rel.clone()).collect(),
             known_urls,
             adr_by_number,
+            adr_by_number_in_folder,
             adr_by_number_anywhere,
             adr_by_id,
             adr_by_file_name,
@@ -937,8 +949,8 @@ impl<'a> Lookup<'a> {
                     .filter(|&i| self.docs[i].kind == Kind::Adr)
                     .or_else(|| self.adr_by_file_name(&decoded))
             }
-            RelationTarget::Number(n) => self.adr_by_number(root, *n),
-            RelationTarget::Id(id) => self.adr_by_id_like(root, id),
+            RelationTarget::Number(n) => self.adr_by_number(from, root, *n),
+            RelationTarget::Id(id) => self.adr_by_id_like(from, root, id),
         }
     }
 
@@ -964,7 +976,7 @@ impl<'a> Lookup<'a> {
         self.index.adr_by_file_name.get(name).copied().flatten()
     }
 
-    fn adr_by_id_like(&self, root: usize, id: &str) -> Option<usize> {
+    fn adr_by_id_like(&self, from: usize, root: usize, id: &str) -> Option<usize> {
         if let Some(&i) = self.index.adr_by_id.get(id) {
             return Some(i);
         }
@@ -978,16 +990,26 @@ impl<'a> Lookup<'a> {
             && digits.len() < 8
             && stem.chars().filter(|c| c.is_alphabetic()).count() <= 4;
         if looks_numbered && let Ok(n) = digits.parse() {
-            return self.adr_by_number(root, n);
+            return self.adr_by_number(from, root, n);
         }
         None
     }
 
-    /// Decision `n` of ADR folder `root`, else the one decision numbered `n` in any folder.
-    fn adr_by_number(&self, root: usize, n: u32) -> Option<usize> {
+    /// Decision `n` of the folder of page `from`, else of its ADR folder `root`, else the one
+    /// decision numbered `n` in any folder.
+    fn adr_by_number(&self, from: usize, root: usize, n: u32) -> Option<usize> {
         let index = &self.index;
-        (index.adr_by_number.get(&(root, n)).copied())
-            .or_else(|| index.adr_by_number_anywhere.get(&n).copied().flatten())
+        let folder = self.docs[from]
+            .source
+            .path
+            .parent()
+            .unwrap_or(Path::new(""));
+        (index
+            .adr_by_number_in_folder
+            .get(&(folder.to_path_buf(), n))
+            .copied())
+        .or_else(|| index.adr_by_number.get(&(root, n)).copied())
+        .or_else(|| index.adr_by_number_anywhere.get(&n).copied().flatten())
     }
 }
 
@@ -1077,9 +1099,6 @@ fn custom_verb(relation: &crate::adr::record::Relation) -> Option<String> {
         "relatesto",
         "relatedto",
         "seealso",
-        "see-also",
-        "related-to",
-        "relates-to",
     ];
     if relation.kind != RelationKind::RelatesTo {
         return None;
@@ -1089,7 +1108,8 @@ fn custom_verb(relation: &crate::adr::record::Relation) -> Option<String> {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
-    let lower = verb.to_lowercase();
+    // Front matter keys spell them `relates_to`, `see-also`.
+    let lower = verb.to_lowercase().replace(['_', '-'], " ");
     if GENERIC.contains(&lower.trim_end_matches(':')) {
         return None;
     }

@@ -1833,7 +1833,17 @@ fn record_verbs_and_h2_titles_read_as_written() {
         "content/adr/0003-plain.md",
         "\n## Introduce a Query gRPC API\n\n* **Status:** accepted\n\n## Why\n\nBecause.\n",
     );
+    site.write(
+        "content/adr/0004-tune.md",
+        "---\ntitle: Tune\nstatus: accepted\nrelates_to: [1]\n---\nText.\n",
+    );
     site.build_ok();
+    let fourth = site.html("adr/0004-tune/index.html");
+    assert_eq!(
+        texts(&fourth, ".adr-meta-row.rel-relates_to dt"),
+        vec!["Relates to"],
+        "Lore's own key is the generic verb"
+    );
     let first = site.html("adr/0001-record-decisions/index.html");
     let labels = texts(&first, ".adr-meta-row.rel-relates_to dt");
     assert_eq!(labels, vec!["Clarified by", "Relates to"]);
@@ -1847,6 +1857,40 @@ fn record_verbs_and_h2_titles_read_as_written() {
     assert!(texts(&third, "h2").iter().all(|h| !h.contains("gRPC")));
     // Its preamble, between the title and the first section, is read as MADR 2's.
     assert_eq!(select(&third, "article.status-accepted").len(), 1);
+}
+
+/// A number in a relation names the decision of that number in the relating file's own
+/// folder first: `payments/0002-two.md`'s `supersedes: [1]` is `payments/0001-one.md`.
+#[test]
+fn a_relation_by_number_stays_in_its_folder() {
+    let site = TestSite::empty();
+    let record = |title: &str, status: &str, extra: &str| {
+        format!("---\ntitle: {title}\nstatus: {status}\n{extra}---\nText.\n")
+    };
+    site.write(
+        "content/adr/0001-one.md",
+        &record("Top one", "accepted", ""),
+    );
+    site.write(
+        "content/adr/payments/0001-one.md",
+        &record("Payments one", "superseded", ""),
+    );
+    site.write(
+        "content/adr/payments/0002-two.md",
+        &record("Payments two", "accepted", "supersedes: [1]\n"),
+    );
+    let listed = site.lore(&["list", "--json", "--kind", "adr"]);
+    let entries: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    let by_title = |t: &str| entries.iter().find(|e| e["title"] == t).unwrap().clone();
+    assert_eq!(
+        by_title("Payments one")["superseded_by"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(by_title("Top one")["superseded_by"], serde_json::json!([]));
+    let check = site.lore(&["check"]);
+    assert!(check.status.success(), "{}", stdout(&check));
 }
 
 /// A folder of meeting notes below a decision folder whose records are numbered is no folder

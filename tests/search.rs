@@ -197,6 +197,54 @@ fn an_adr_number_outranks_the_same_number_in_a_title() {
     }
 }
 
+/// A record's id as the log writes it, one word (`RFC0045`, `ADR119`), finds that record first,
+/// and guesses no typo in its digits (`rfc0045` is not the `rfc0015` another RFC's text names).
+#[test]
+fn a_records_id_as_one_word_finds_it() {
+    let rfc = |url, number: u32, title, body, prefix| {
+        let mut d = doc(url, "adr", title, body);
+        d.number = Some(number);
+        d.label = Some(format!("ADR {number}").into());
+        d.id_prefix = prefix;
+        d
+    };
+    let docs = vec![
+        rfc(
+            "/adr/rfc0016-census/",
+            16,
+            "Census Telemetry",
+            "As rfc0015 said, and rfc0046.",
+            Some("RFC"),
+        ),
+        rfc(
+            "/adr/rfc0045-ternary/",
+            45,
+            "Ternary Operator",
+            "Add ?: to the language.",
+            Some("RFC"),
+        ),
+        rfc(
+            "/adr/adr-119-mempool/",
+            119,
+            "Mempool lanes",
+            "Lanes for the mempool.",
+            Some("adr"),
+        ),
+        rfc("/adr/0007-logs/", 7, "Structured logs", "JSON logs.", None),
+    ];
+    let f = build(&docs);
+    for (q, want) in [
+        ("RFC0045", "/adr/rfc0045-ternary/"),
+        ("rfc45", "/adr/rfc0045-ternary/"),
+        ("ADR119", "/adr/adr-119-mempool/"),
+        ("ADR0007", "/adr/0007-logs/"),
+        ("adr007", "/adr/0007-logs/"),
+    ] {
+        let u = urls(&f, q, false, &Filters::default());
+        assert_eq!(u, vec![want.to_string()], "{q}");
+    }
+}
+
 #[test]
 fn facets_count_and_combine() {
     let f = build(&corpus());

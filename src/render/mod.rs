@@ -463,6 +463,16 @@ pub fn search_index_from(
     crate::search::write_index(&refs, &analyzer)
 }
 
+/// The letters a record's file name puts before its number (`RFC` of `RFC0045-x.md`).
+fn id_prefix(path: &std::path::Path) -> Option<&str> {
+    let stem = path.file_stem()?.to_str()?;
+    let letters = stem.split(|c: char| !c.is_ascii_alphabetic()).next()?;
+    let numbered = stem[letters.len()..]
+        .trim_start_matches(['-', '_'])
+        .starts_with(|c: char| c.is_ascii_digit());
+    (!letters.is_empty() && letters.len() <= 8 && numbered).then_some(letters)
+}
+
 /// The page's text as search indexes it, borrowed from the page and its rendered body.
 fn search_doc<'a>(page: &'a crate::site::Page, body: &'a Body) -> crate::search::SearchDoc<'a> {
     let label = page.adr_label();
@@ -487,6 +497,7 @@ fn search_doc_of<'a>(
         status: adr.map(|a| a.status.as_deref().unwrap_or("unknown")),
         label: adr_label.map(Into::into),
         number: adr.and_then(|a| a.number),
+        id_prefix: adr.and_then(|_| id_prefix(&doc.source.path)),
         date: doc.date.as_ref().map(|d| d.day.to_string().into()),
         tags,
         deciders: adr

@@ -34,6 +34,9 @@ pub struct SearchDoc<'a> {
     /// "ADR 7".
     pub label: Option<Cow<'a, str>>,
     pub number: Option<u32>,
+    /// The letters before a record's number in its file name (`RFC` of `RFC0045-x.md`, `adr` of
+    /// `adr-119-x.md`), for its id as people write it: `RFC0045`, `ADR119`.
+    pub id_prefix: Option<&'a str>,
     /// "YYYY-MM-DD".
     pub date: Option<Cow<'a, str>>,
     /// Display names.
@@ -646,6 +649,9 @@ fn add_fields(b: &mut Builder<'_>, doc: &SearchDoc, analyzer: &Analyzer) {
                 b.add(&t, Field::Label);
             }
         }
+        for id in record_ids(n, doc.id_prefix) {
+            b.add(&id, Field::Label);
+        }
     }
     if let Some(s) = doc.status {
         b.add(s, Field::Meta);
@@ -653,6 +659,27 @@ fn add_fields(b: &mut Builder<'_>, doc: &SearchDoc, analyzer: &Analyzer) {
     for d in &doc.deciders {
         b.add(d, Field::Meta);
     }
+}
+
+/// A record's number written as one word with its prefix, as ids are in prose and queries
+/// (`RFC0045`, `ADR119`, `adr-0003` is two words and found without these): the file's prefix and
+/// `adr`, with the number as it is and zero-padded to 2, 3 and 4 digits.
+fn record_ids(n: u32, prefix: Option<&str>) -> Vec<String> {
+    let file_prefix = prefix.map(str::to_ascii_lowercase);
+    let prefixes = std::iter::once("adr".to_string()).chain(file_prefix.filter(|p| p != "adr"));
+    let mut ids: Vec<String> = prefixes
+        .flat_map(|p| {
+            [
+                n.to_string(),
+                format!("{n:02}"),
+                format!("{n:03}"),
+                format!("{n:04}"),
+            ]
+            .map(|digits| format!("{p}{digits}"))
+        })
+        .collect();
+    ids.dedup();
+    ids
 }
 
 #[derive(Serialize)]

@@ -331,7 +331,8 @@ pub fn search_in(
             }
             let prefix = pf > 0.0;
             let wc: Vec<char> = w.chars().collect();
-            let typo = wc.len() >= 5;
+            // No typo is guessed in a word with a digit: rfc0045 is not rfc0015.
+            let typo = wc.len() >= 5 && !w.chars().any(|c| c.is_ascii_digit());
             let mut c: Vec<(String, f32, bool)> = Vec::new();
             let mut stems_needed = Vec::new();
             let mut keys: Vec<usize> = s.shards.keys().copied().collect();

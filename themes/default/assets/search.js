@@ -227,7 +227,8 @@
   }
   // Index terms a query word may stand for: [term, weight, notTypo].
   function candidates(w, prefix, more) {
-    var wc = Array.from(w), typo = wc.length >= 5, c = [];
+    // No typo is guessed in a word with a digit: rfc0045 is not rfc0015.
+    var wc = Array.from(w), typo = wc.length >= 5 && !/[0-9]/.test(w), c = [];
     Object.keys(shards).sort(function (a, b) { return a - b; }).forEach(function (k) {
       var sh = shards[k];
       sh.t.forEach(function (t) {
