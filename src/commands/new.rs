@@ -383,10 +383,13 @@ pub fn supersede_text(text: &str, link: &str) -> Option<String> {
         let content = line.trim_end_matches(['\r', '\n']);
         let lower = content.trim_start().to_ascii_lowercase();
         if i < in_front_matter && lower.starts_with("status:") {
+            // The key as written: PowerShell's is `Status:`.
+            let key = &content.trim_start()[..content.trim_start().find(':').unwrap_or(0)];
+            let indent = &content[..content.len() - content.trim_start().len()];
             return Some(replace_line(
                 &lines,
                 i,
-                &format!("status: superseded{newline}"),
+                &format!("{indent}{key}: superseded{newline}"),
             ));
         }
         let bullet = lower.trim_start_matches(['*', '-', ' ']);
@@ -396,11 +399,14 @@ pub fn supersede_text(text: &str, link: &str) -> Option<String> {
         {
             let prefix = &content
                 [..content.to_ascii_lowercase().find("status:").unwrap_or(0) + "status:".len()];
-            return Some(replace_line(
-                &lines,
-                i,
-                &format!("{prefix} superseded by {link}{newline}"),
-            ));
+            // Superseded by another already: that link stays, the new one is added.
+            let already = is_superseded_by(bullet.trim_start_matches("status:"));
+            let status = if already {
+                format!("{}, {link}", content.trim_end())
+            } else {
+                format!("{prefix} superseded by {link}")
+            };
+            return Some(replace_line(&lines, i, &format!("{status}{newline}")));
         }
         if i >= in_front_matter
             && lower.starts_with('#')
@@ -410,7 +416,8 @@ pub fn supersede_text(text: &str, link: &str) -> Option<String> {
             let end = (start..lines.len())
                 .find(|&j| lines[j].trim().is_empty() || lines[j].starts_with('#'))
                 .unwrap_or(lines.len());
-            let mut out: String = lines[..start].concat();
+            let already = is_superseded_by(&lines[start].to_ascii_lowercase());
+            let mut out: String = lines[..if already { end } else { start }].concat();
             out.push_str(&format!("Superseded by {link}{newline}"));
             out.push_str(&lines[end..].concat());
             return Some(out);
@@ -424,6 +431,15 @@ pub fn supersede_text(text: &str, link: &str) -> Option<String> {
         ));
     }
     None
+}
+
+/// A status that already names the decision superseding this one (adr-tools' `Superceded by`).
+fn is_superseded_by(status: &str) -> bool {
+    let status = status
+        .trim()
+        .trim_start_matches(['*', '_'])
+        .to_ascii_lowercase();
+    status.starts_with("superseded by") || status.starts_with("superceded by")
 }
 
 fn front_matter_end(lines: &[&str]) -> usize {
@@ -538,5 +554,27 @@ mod tests {
             "---\ntitle: A\nstatus: superseded\n---\n"
         );
         assert!(supersede_text("# Just a title\n\nText.\n", "x").is_none());
+        // PowerShell writes `Status:`; the key keeps its case.
+        assert_eq!(
+            supersede_text("---\r\nRFC: '0045'\r\nStatus: Final\r\n---\r\n", "x").unwrap(),
+            "---\r\nRFC: '0045'\r\nStatus: superseded\r\n---\r\n"
+        );
+        // Superseded by another already: both links stay.
+        assert_eq!(
+            supersede_text(
+                "# 1. A\n\n## Status\n\nSuperceded by [3. C](0003-c.md)\n\n## Context\n",
+                "[4. D](0004-d.md)"
+            )
+            .unwrap(),
+            "# 1. A\n\n## Status\n\nSuperceded by [3. C](0003-c.md)\nSuperseded by [4. D](0004-d.md)\n\n## Context\n"
+        );
+        assert_eq!(
+            supersede_text(
+                "# A\n\n* Status: superseded by [C](0003-c.md)\n",
+                "[D](0004-d.md)"
+            )
+            .unwrap(),
+            "# A\n\n* Status: superseded by [C](0003-c.md), [D](0004-d.md)\n"
+        );
     }
 }
