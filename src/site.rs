@@ -313,6 +313,7 @@ fn assemble_with<T: Send>(
         None => vec![None; docs.len()],
     };
     let body_released: Vec<bool> = released.iter().map(Option::is_some).collect();
+    let assets = beside_their_bundles(&docs, &routes, assets);
     let mut links = LinkIndex::new(&config, &docs, &routes, &adr_ids, &assets);
     let lookup = Lookup {
         config: &config,
@@ -600,6 +601,36 @@ fn adr_prefix(config: &SiteConfig, root: usize, path: &Path) -> String {
         }
     }
     prefix
+}
+
+/// The files of a page bundle (`posts/2026-01-05-launch/index.md` beside `shot.png`) go beside
+/// its page, `/posts/launch/shot.png`, as in Hugo and Zola, not under the folder's own name.
+fn beside_their_bundles(
+    docs: &[Document],
+    routes: &[(String, Option<String>)],
+    mut assets: Vec<(PathBuf, String)>,
+) -> Vec<(PathBuf, String)> {
+    let bundles: HashMap<&Path, &str> = (docs.iter().zip(routes))
+        .filter(|(doc, _)| doc.source.role == Role::Post)
+        .filter_map(|(doc, (_, output))| {
+            let folder = crate::document::naming_path(&doc.source);
+            let page = output.as_deref()?.strip_suffix("index.html")?;
+            (folder != doc.source.path).then_some((folder, page))
+        })
+        .collect();
+    if bundles.is_empty() {
+        return assets;
+    }
+    for (path, rel) in &mut assets {
+        let in_bundle = path.ancestors().skip(1).find_map(|folder| {
+            let page = bundles.get(folder)?;
+            Some((page, path.strip_prefix(folder).ok()?))
+        });
+        if let Some((page, below)) = in_bundle {
+            *rel = format!("{page}{}", crate::discover::slash_path(below));
+        }
+    }
+    assets
 }
 
 /// `package/stem` for decisions; identity includes the folder so `0001` can exist twice.

@@ -144,10 +144,13 @@ fn post_bundles_are_named_by_their_folder() {
     let launch = site.html("posts/launch/index.html");
     assert_eq!(texts(&launch, "h1"), ["Launch"]);
     assert!(site.read("posts/launch/index.html").contains("2026-01-05"));
-    let image = attrs(&launch, "article img", "src");
-    assert_eq!(image.len(), 1);
-    let image_path = site.public().join("posts/launch").join(&image[0]);
-    assert!(image_path.exists(), "{image:?} from /posts/launch/");
+    // Its files go beside its page, as in Hugo and Zola.
+    assert_eq!(
+        attrs(&launch, "article img", "src"),
+        ["../../posts/launch/diagram.png"]
+    );
+    assert!(site.public().join("posts/launch/diagram.png").exists());
+    assert!(!site.public().join("posts/2026-01-05-launch").exists());
     assert_eq!(texts(&site.html("posts/notes/index.html"), "h1"), ["Notes"]);
     assert!(!site.public().join("posts/index").exists());
     let list = site.read("posts/index.html");
