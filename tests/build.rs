@@ -412,6 +412,12 @@ fn no_feed_without_dated_pages() {
         !home.contains("application/atom+xml") && !home.contains("atom.xml"),
         "{home}"
     );
+    // A decision log read without lore.yaml holds no posts: the home page offers none.
+    assert!(
+        !home.contains("Recent posts") && !home.contains("No posts yet"),
+        "{home}"
+    );
+    assert!(home.contains("Recent decisions"));
 
     let tagged = TestSite::empty();
     tagged.write("lore.yaml", "title: Tags\n");

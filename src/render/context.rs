@@ -944,6 +944,8 @@ fn site_value(site: &Site) -> Value {
         "urls": {"home": url(""), "posts": url("posts/"), "adrs": url("adr/"), "tags": url("tags/"), "search": url("search/"), "feed": url("atom.xml"), "opensearch": url("opensearch.xml")},
         "counts": {"posts": count(Kind::Post), "adrs": count(Kind::Adr), "docs": count(Kind::Doc)},
         "has_feed": super::feed::has_site_feed(site),
+        // A folder read without lore.yaml is a decision log: no posts list to offer.
+        "holds_posts": !config.zero_config || count(Kind::Post) > 0,
         "extra": config.extra,
     })
 }
