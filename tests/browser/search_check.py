@@ -92,6 +92,19 @@ def run_checks(cdp, base, file_mode=False):
     if not file_mode:
         counts = cdp.eval("Object.fromEntries(Array.from(document.querySelectorAll('.search-facet-status .search-chip')).map(b => [b.dataset.value, +b.querySelector('.search-chip-count').textContent]))")
         check('[http] status facet has counts', bool(counts) and all(v > 0 for v in counts.values()), counts)
+        # a tag in the URL matches in any case, on the search page and the decision log
+        cdp.goto(page + '?q=decision&tag=Process')
+        ok = cdp.wait("document.querySelectorAll('.search-chip[aria-pressed=true]').length > 0")
+        pressed = cdp.eval("Array.from(document.querySelectorAll('.search-chip[aria-pressed=true]')).map(b => b.dataset.facet + '=' + b.dataset.value)")
+        check('[http] ?tag=Process presses the chip of the tag process', ok and pressed == ['tag=process'], pressed)
+        cdp.goto(base + 'adr/?tag=Infrastructure')
+        ok = cdp.wait("document.querySelectorAll('tbody tr[data-status][hidden]').length > 0")
+        rows = cdp.eval("Array.from(document.querySelectorAll('tbody tr[data-status]')).map(r => [r.hidden, r.getAttribute('data-tags')])") or []
+        shown = [t for hidden, t in rows if not hidden]
+        check('[http] /adr/?tag=Infrastructure shows only the decisions tagged infrastructure',
+              ok and 0 < len(shown) < len(rows) and all('infrastructure' in (t or '') for t in shown), [len(shown), len(rows)])
+        cdp.goto(page + '?q=decision&kind=adr')
+        cdp.wait(f"{PAGE_TITLES}.length > 0")
         # toggling a facet updates the URL
         cdp.eval("document.querySelector('.search-facet-status .search-chip[data-value=accepted]').click()")
         ok = cdp.wait("location.search.includes('status=accepted')")

@@ -286,6 +286,11 @@
   // Filters: {kind, status, tag, year} (string or null). Returns {hits, counts}.
   function applyFacets(hits, filters) {
     var counts = { kind: {}, status: {}, tag: {}, year: {} }, out = [];
+    // Tags match in any case (?tag=database is the tag Database).
+    if (filters.tag && M.tags) {
+      var lt = filters.tag.toLowerCase();
+      M.tags.some(function (t) { if (t.toLowerCase() === lt) { filters.tag = t; return true; } return false; });
+    }
     hits.forEach(function (h) {
       var f = h.f || (h.f = docFacets(h.d)), ok = {};
       GROUPS.forEach(function (g) {

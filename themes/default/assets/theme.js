@@ -240,7 +240,14 @@
     }
 
     var params = new URLSearchParams(location.search);
-    function pick(sel, v) { if (v && $$("option", sel).some(function (o) { return o.value === v; })) sel.value = v; }
+    // Tags match in any case, by slug or by name, as the README says: ?tag=Database is database.
+    function pick(sel, v) {
+      var lv = (v || "").toLowerCase();
+      var o = v && $$("option", sel).filter(function (o) {
+        return o.value === v || o.value.toLowerCase() === lv || o.textContent.trim().replace(/\s*\(\d+\)$/, "").toLowerCase() === lv;
+      })[0];
+      if (o) sel.value = o.value;
+    }
     pick(fStatus, params.get("status")); pick(fTag, params.get("tag")); pick(fSort, params.get("sort"));
     if (params.get("q")) fQ.value = params.get("q");
 
