@@ -52,7 +52,7 @@ pub fn discover(config: &SiteConfig) -> Discovered {
     }
     let static_dir = config.root.join(STATIC_DIR);
     if static_dir.is_dir() && !static_dir.starts_with(&config.content_dir) {
-        for file in walk_files(&places, &static_dir, &mut found.warnings) {
+        for file in walk_files(&places, &static_dir, Files::Static, &mut found.warnings) {
             found.assets.push((file.path, file.rel));
         }
     }
@@ -125,7 +125,7 @@ fn walk(
     // Under the content folder, a file's name relative to it is the root's plus the file's
     // relative to the root.
     let root_rel = root.strip_prefix(&config.content_dir).ok().map(slash_path);
-    let files = walk_files(places, root, &mut found.warnings);
+    let files = walk_files(places, root, Files::Content, &mut found.warnings);
     let named = NamedRecords::of(places, &files);
     seen.reserve(files.len());
     for file in files {
@@ -169,7 +169,24 @@ fn under_root<'p>(path: &'p Path, root: &[u8]) -> Option<&'p [u8]> {
 }
 
 /// All files under `root`, sorted, skipping hidden and temporary files and the output folder.
-fn walk_files(places: &Places, root: &Path, warnings: &mut Vec<Diagnostic>) -> Vec<WalkedFile> {
+/// What a folder walked holds: `static/` is copied as it is, dotfiles too (`.nojekyll`,
+/// `.well-known/security.txt`, `.htaccess`); content skips them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Files {
+    Content,
+    Static,
+}
+
+fn walk_files(
+    places: &Places,
+    root: &Path,
+    kind: Files,
+    warnings: &mut Vec<Diagnostic>,
+) -> Vec<WalkedFile> {
+    let is_ignored_name = |name: &[u8]| match kind {
+        Files::Content => is_ignored_name(name),
+        Files::Static => is_ignored_static_name(name),
+    };
     let mut files = Vec::new();
     let root_bytes = root.as_os_str().as_encoded_bytes();
     let clean_root = clean_bytes(root);
@@ -297,6 +314,19 @@ fn walk_warning(root: &Path, err: &walkdir::Error) -> Diagnostic {
 /// Hidden files, editor backups and swap files, and dependency folders, by name.
 fn is_ignored_name(name: &[u8]) -> bool {
     is_temp_or_hidden_name(name) || matches!(name, b"node_modules" | b"target")
+}
+
+/// A name `static/` does not copy: editor scratch files and what version control and file
+/// managers keep (`.git`, `.DS_Store`); other dotfiles are the site's.
+pub fn is_ignored_static_name(name: &[u8]) -> bool {
+    let scratch = !name.starts_with(b".") && is_temp_or_hidden_name(name);
+    let editor_temp = name.starts_with(b".#") || name.ends_with(b".swp") || name.ends_with(b".swx");
+    // `4913` is the file Vim writes to test whether a folder is writable.
+    let kept_by_tools = matches!(
+        name,
+        b".git" | b".svn" | b".hg" | b".DS_Store" | b".gitkeep" | b"4913"
+    );
+    scratch || editor_temp || kept_by_tools || name.ends_with(b"~")
 }
 
 pub fn is_temp_or_hidden(name: &str) -> bool {

@@ -197,6 +197,34 @@ fn one_tag_everywhere_whatever_its_case() {
     assert!(!feed.contains("term=\"engineering\"") && !feed.contains("term=\"ENGINEERING\""));
 }
 
+/// `static/` is copied as it is, dotfiles too (`.nojekyll` for GitHub Pages, `.well-known/`),
+/// but not what version control, file managers and editors leave there.
+#[test]
+fn static_dotfiles_are_copied() {
+    let site = TestSite::fixture("basic");
+    for (file, text) in [
+        ("static/.nojekyll", ""),
+        (
+            "static/.well-known/security.txt",
+            "Contact: mailto:security@example.org\n",
+        ),
+        ("static/.htaccess", "Options -Indexes\n"),
+        ("static/.DS_Store", "x"),
+        ("static/.git/config", "x"),
+        ("static/.app.js.swp", "x"),
+        ("static/app.js~", "x"),
+    ] {
+        site.write(file, text);
+    }
+    site.build_ok();
+    for copied in [".nojekyll", ".well-known/security.txt", ".htaccess"] {
+        assert!(site.public().join(copied).is_file(), "{copied}");
+    }
+    for skipped in [".DS_Store", ".git", ".app.js.swp", "app.js~"] {
+        assert!(!site.public().join(skipped).exists(), "{skipped}");
+    }
+}
+
 /// A static file may replace a theme asset or robots.txt (that is how a site changes them), but
 /// not a file Lore makes from the content: the build fails naming it.
 #[test]

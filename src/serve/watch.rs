@@ -144,7 +144,11 @@ impl Filter {
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
         let top = names.first()?;
-        if names.iter().any(|n| ignored_name(n)) {
+        let ignored = |n: &String| match top.as_str() {
+            STATIC_DIR => crate::discover::is_ignored_static_name(n.as_bytes()),
+            _ => ignored_name(n),
+        };
+        if names.iter().any(ignored) {
             return None;
         }
         if self.top_names.as_ref().is_some_and(|t| !t.contains(top)) {
@@ -381,10 +385,11 @@ fn is_read(kind: &EventKind) -> bool {
 
 /// Could this event be a writer's change? Reads and editor scratch files are not.
 fn is_edit(event: &notify_debouncer_full::DebouncedEvent) -> bool {
+    // A dotfile may be static's (`.nojekyll`); `classify` tells which are.
     !is_read(&event.kind)
         && event.paths.iter().any(|p| {
             p.file_name()
-                .is_some_and(|n| !is_temp_or_hidden(&n.to_string_lossy()))
+                .is_some_and(|n| !crate::discover::is_ignored_static_name(n.as_encoded_bytes()))
         })
 }
 
@@ -401,7 +406,16 @@ mod tests {
         assert_eq!(c("/site/templates/page.html"), Some(ChangeKind::Theme));
         assert_eq!(c("/site/themes/x/assets/a.css"), Some(ChangeKind::Theme));
         assert_eq!(c("/site/static/img.png"), Some(ChangeKind::Static));
+        // static/ copies dotfiles, as the build does.
+        assert_eq!(c("/site/static/.nojekyll"), Some(ChangeKind::Static));
+        assert_eq!(
+            c("/site/static/.well-known/security.txt"),
+            Some(ChangeKind::Static)
+        );
         for ignored in [
+            "/site/static/.DS_Store",
+            "/site/static/.git/config",
+            "/site/static/.app.js.swp",
             "/site/public/index.html",
             "/site/content/.a.md.swp",
             "/site/content/a.md~",
