@@ -579,17 +579,9 @@ fn doc_route(doc: &Document, stem: &str) -> (String, bool) {
 fn adr_prefix(config: &SiteConfig, root: usize, path: &Path) -> String {
     let adr_root = &config.adr_roots[root];
     let mut prefix = String::new();
-    if config.adr_roots.len() > 1 {
-        let name = adr_root.package.clone().or_else(|| {
-            adr_root
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-        });
-        if let Some(name) = name.filter(|_| root > 0 || adr_root.package.is_some()) {
-            prefix.push_str(&slugify(&name));
-            prefix.push('/');
-        }
+    for part in root_name(config, root).iter().flat_map(|n| n.split('/')) {
+        prefix.push_str(&slugify(part));
+        prefix.push('/');
     }
     if let Some(parent) = path
         .parent()
@@ -642,9 +634,31 @@ fn adr_id(config: &SiteConfig, doc: &Document) -> Option<String> {
     let rel = doc.source.path.strip_prefix(&adr_root.path).ok()?;
     let stem = rel.with_extension("");
     let stem = crate::discover::slash_path(&stem);
-    Some(match &adr_root.package {
-        Some(package) => format!("{package}/{stem}"),
+    Some(match root_name(config, root) {
+        Some(name) => format!("{name}/{stem}"),
         None => stem,
+    })
+}
+
+/// What tells ADR folder `root`'s decisions from the others' in URLs and ids, when there are
+/// several: its Log4brains package, else (but for the first folder) its name, or its path from
+/// the site's root when another folder has that name too (`a/decisions`, `b/decisions`).
+fn root_name(config: &SiteConfig, root: usize) -> Option<String> {
+    let roots = &config.adr_roots;
+    let adr_root = &roots[root];
+    if let Some(package) = &adr_root.package {
+        return Some(package.clone());
+    }
+    if roots.len() < 2 || root == 0 {
+        return None;
+    }
+    let name = adr_root.path.file_name()?;
+    let shared = (roots.iter().enumerate())
+        .any(|(i, r)| i != root && r.package.is_none() && r.path.file_name() == Some(name));
+    let path = adr_root.path.strip_prefix(&config.root).ok();
+    Some(match path.filter(|_| shared) {
+        Some(path) => crate::discover::slash_path(path),
+        None => name.to_string_lossy().into_owned(),
     })
 }
 
@@ -1008,10 +1022,16 @@ impl<'a> Lookup<'a> {
     }
 
     fn adr_by_id_like(&self, from: usize, root: usize, id: &str) -> Option<usize> {
+        let stem = id.trim_end_matches(".md");
+        // An id names a decision of the relating file's own ADR folder first.
+        if let Some(name) = root_name(self.config, root)
+            && let Some(&i) = self.index.adr_by_id.get(&format!("{name}/{stem}"))
+        {
+            return Some(i);
+        }
         if let Some(&i) = self.index.adr_by_id.get(id) {
             return Some(i);
         }
-        let stem = id.trim_end_matches(".md");
         if let Some(&i) = self.index.adr_by_id.get(stem) {
             return Some(i);
         }

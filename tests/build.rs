@@ -1930,6 +1930,52 @@ fn a_relation_by_number_stays_in_its_folder() {
     assert!(check.status.success(), "{}", stdout(&check));
 }
 
+/// Two decision folders of the same name (`a/decisions`, `b/decisions`) are told apart by
+/// their paths, in URLs and ids; an id in a relation names the relating folder's decision.
+#[test]
+fn decision_folders_of_one_name_are_told_apart() {
+    let site = TestSite::empty();
+    let record = |title: &str, status: &str, extra: &str| {
+        format!("---\ntitle: {title}\nstatus: {status}\n{extra}---\nText.\n")
+    };
+    site.write("a/decisions/0001-one.md", &record("A one", "accepted", ""));
+    site.write("a/decisions/0002-two.md", &record("A two", "accepted", ""));
+    site.write(
+        "b/decisions/0001-one.md",
+        &record("B one", "superseded", ""),
+    );
+    site.write(
+        "b/decisions/0002-two.md",
+        &record("B two", "accepted", "supersedes: [0001-one]\n"),
+    );
+    let listed = site.lore(&["list", "--json", "--kind", "adr"]);
+    let entries: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    let mut ids: Vec<&str> = entries.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        [
+            "0001-one",
+            "0002-two",
+            "b/decisions/0001-one",
+            "b/decisions/0002-two"
+        ]
+    );
+    let by_title = |t: &str| entries.iter().find(|e| e["title"] == t).unwrap().clone();
+    assert_eq!(
+        by_title("B one")["superseded_by"],
+        serde_json::json!(["b/decisions/0002-two"])
+    );
+    assert_eq!(by_title("A one")["superseded_by"], serde_json::json!([]));
+    site.build_ok();
+    assert!(
+        site.public()
+            .join("adr/b/decisions/0001-one/index.html")
+            .is_file()
+    );
+    assert!(site.public().join("adr/0001-one/index.html").is_file());
+}
+
 /// A folder of meeting notes below a decision folder whose records are numbered is no folder
 /// of records (PowerShell's `notes/`); a record file without an extension (`0003-x`) is one.
 #[test]
