@@ -255,7 +255,13 @@ fn resolve(
     }
     let base_url = normalise_base_url(overrides.base_url.clone().or(base_url).as_deref());
     let base_path = base_path_of(&base_url);
-    let title = title.unwrap_or_else(|| default_title(&root, zero_config));
+    let log4brains_name = || {
+        zero_config
+            .then(|| crate::adr::locate::log4brains_project_name(&root))
+            .flatten()
+    };
+    let title =
+        (title.or_else(log4brains_name)).unwrap_or_else(|| default_title(&root, zero_config));
     Ok(SiteConfig {
         content_dir,
         output_dir,

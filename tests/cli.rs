@@ -163,9 +163,10 @@ fn new_adr_follows_the_logs_own_conventions() {
         "{path}"
     );
     let new = std::fs::read_to_string(&path).unwrap();
-    assert!(new.contains("* Status: proposed"), "{new}");
+    // Its bullets as the log writes them (Log4brains: `- `, MADR 2: `* `).
+    assert!(new.contains("- Status: proposed"), "{new}");
     assert!(
-        new.contains("* Supersedes [Use Markdown](20200101-use-markdown.md)"),
+        new.contains("- Supersedes [Use Markdown](20200101-use-markdown.md)"),
         "{new}"
     );
     let old =
@@ -175,6 +176,28 @@ fn new_adr_follows_the_logs_own_conventions() {
             "- Status: superseded by [Use AsciiDoc]({today}-use-asciidoc.md)"
         )),
         "{old}"
+    );
+
+    // Its site is titled as Log4brains titles it, by the project's name.
+    log.write(
+        ".log4brains.yml",
+        "project:\n  name: Acme Decisions\n  adrFolder: ./docs/adr\n",
+    );
+    log.build_ok();
+    let home = log.read("index.html");
+    assert!(home.contains("<title>Acme Decisions"), "{home}");
+
+    // Thanos names its proposals by month.
+    let monthly = TestSite::empty();
+    let proposal = |t: &str| format!("---\ntitle: {t}\nstatus: accepted\n---\nX.\n");
+    monthly.write("docs/proposals/202203-query-api.md", &proposal("Query API"));
+    monthly.write("docs/proposals/202301-sharding.md", &proposal("Sharding"));
+    let out = monthly.lore(&["new", "adr", "Tracing"]);
+    let month = chrono::Local::now().date_naive().format("%Y%m").to_string();
+    let path = stdout(&out).trim().to_string();
+    assert!(
+        path.ends_with(&format!("docs/proposals/{month}-tracing.md")),
+        "{path}"
     );
 
     // Records in a folder per stage: the next number after all of them, beside the latest.

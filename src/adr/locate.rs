@@ -192,6 +192,7 @@ struct Log4brainsConfig {
 
 #[derive(Deserialize)]
 struct Log4brainsProject {
+    name: Option<String>,
     #[serde(rename = "adrFolder")]
     adr_folder: Option<String>,
     #[serde(default)]
@@ -203,6 +204,15 @@ struct Log4brainsPackage {
     name: Option<String>,
     #[serde(rename = "adrFolder")]
     adr_folder: Option<String>,
+}
+
+/// The project's name in `.log4brains.yml`, which Log4brains shows as its site's title.
+pub fn log4brains_project_name(repo_root: &Path) -> Option<String> {
+    let text = fs::read_to_string(repo_root.join(".log4brains.yml")).ok()?;
+    let config = serde_yaml::from_str::<Log4brainsConfig>(&text).ok()?;
+    let name = config.project?.name?;
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_string())
 }
 
 fn from_log4brains(repo_root: &Path) -> Vec<AdrRoot> {

@@ -91,6 +91,7 @@ fn new_adr(config: &SiteConfig, args: &NewArgs, today: &str) -> anyhow::Result<P
         )
     });
     let format = args.format.unwrap_or_else(|| log.dialect());
+    let dash_bullets = format == AdrFormat::Madr && log.bullets_are_dashes();
     let relation = old_link.as_ref().map(|(_, link, title, old)| Relation {
         id: old.id(),
         link: link.clone(),
@@ -104,6 +105,18 @@ fn new_adr(config: &SiteConfig, args: &NewArgs, today: &str) -> anyhow::Result<P
         &log.next_number_text(),
         relation.as_ref(),
     );
+    // Log4brains writes `- Status:` where MADR 2 writes `* Status:`.
+    let text = if dash_bullets {
+        let lines = text.split_inclusive('\n');
+        lines
+            .map(|l| {
+                l.strip_prefix("* ")
+                    .map_or(l.to_string(), |rest| format!("- {rest}"))
+            })
+            .collect()
+    } else {
+        text
+    };
     write_new(&path, &text)?;
     if let Some((new_link, _, _, old)) = &old_link {
         let title = match log.next {
@@ -198,7 +211,10 @@ impl DecisionLog {
             .map(|r| stem(&r.path))
             .unwrap_or_default();
         let Some(next) = self.next else {
-            return format!("{}-{slug}.md", today.replace('-', ""));
+            // Thanos names its proposals by month (`202203-x.md`), Log4brains by day.
+            let digits = latest.bytes().take_while(u8::is_ascii_digit).count();
+            let date = today.replace('-', "");
+            return format!("{}-{slug}.md", &date[..if digits == 6 { 6 } else { 8 }]);
         };
         let digits_at = latest.find(|c: char| c.is_ascii_digit()).unwrap_or(0);
         let prefix = &latest[..digits_at];
@@ -225,6 +241,17 @@ impl DecisionLog {
         let id = id.trim().trim_end_matches(".md");
         let by_name = || (self.records.iter()).find(|r| stem(&r.path).eq_ignore_ascii_case(id));
         by_number.or_else(by_name).cloned()
+    }
+
+    /// Whether the latest record's `Status:` bullet is `- ` rather than `* `.
+    fn bullets_are_dashes(&self) -> bool {
+        let text = (self.latest.as_ref())
+            .and_then(|r| std::fs::read_to_string(&r.path).ok())
+            .unwrap_or_default();
+        text.lines().any(|l| {
+            let lower = l.trim_start().to_ascii_lowercase();
+            lower.starts_with("- status:") || lower.starts_with("- **status")
+        })
     }
 
     /// The dialect most records are written in, for a new one without `--format` (Lore's
