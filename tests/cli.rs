@@ -318,3 +318,48 @@ fn new_files_are_readable_and_named_from_words_of_the_title() {
         assert_eq!(mode, 0o644, "{}", made.display());
     }
 }
+
+/// `lore list` lists decisions by number whatever their folders (PowerShell files them by
+/// stage), keeps its columns in line when an id is long, and says which statuses there are
+/// when `--status` matches none.
+#[test]
+fn list_orders_by_number_and_explains_an_empty_status() {
+    let site = TestSite::empty();
+    let front = |t: &str| format!("---\ntitle: {t}\nstatus: accepted\n---\nText.\n");
+    site.write("rfcs/Archive/RFC0003-third.md", &front("Third"));
+    site.write("rfcs/Final/RFC0001-first.md", &front("First"));
+    site.write("rfcs/Final/RFC0002-second.md", &front("Second"));
+    let out = site.lore(&["list", "--json", "--kind", "adr"]);
+    let entries: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let numbers: Vec<u64> = entries
+        .iter()
+        .map(|e| e["number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers, [1, 2, 3]);
+    let none = site.lore(&["list", "--status", "nosuch"]);
+    assert!(none.status.success());
+    assert!(
+        stderr(&none).contains("no decision has status `nosuch`; the statuses here: accepted (3)"),
+        "{}",
+        stderr(&none)
+    );
+
+    let dated = TestSite::empty();
+    let long = "20200101-a-decision-with-a-rather-long-file-name-indeed";
+    dated.write(
+        &format!("docs/adr/{long}.md"),
+        "# A long one\n\n- Status: accepted\n",
+    );
+    dated.write(
+        "docs/adr/20200102-short.md",
+        "# Short\n\n- Status: accepted\n",
+    );
+    let table = stdout(&dated.lore(&["list"]));
+    let column = |l: &str| l.find("accepted").map(|at| l[..at].chars().count());
+    let status_at: Vec<Option<usize>> = table.lines().skip(1).map(column).collect();
+    assert!(
+        status_at.len() == 2 && status_at[0] == status_at[1],
+        "{table}"
+    );
+    assert!(table.contains('…'), "{table}");
+}

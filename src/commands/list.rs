@@ -26,12 +26,19 @@ pub fn run(args: &ListArgs, ui: Ui) -> anyhow::Result<ExitCode> {
         }
     };
     ui.report(&site.warnings, &cwd);
-    let entries: Vec<Value> = site
-        .pages
-        .iter()
-        .enumerate()
+    let mut listed: Vec<usize> = (site.pages.iter().enumerate())
         .filter(|(_, p)| p.is_listed() && matches(args, p))
-        .map(|(i, _)| entry(&site, i, &args.root))
+        .map(|(i, _)| i)
+        .collect();
+    listed.sort_by_key(|&i| list_order(&site, i));
+    if listed.is_empty()
+        && let Some(status) = &args.status
+    {
+        eprintln!("{}", no_such_status(&site, status));
+    }
+    let entries: Vec<Value> = listed
+        .iter()
+        .map(|&i| entry(&site, i, &args.root))
         .collect();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&entries)?);
@@ -39,6 +46,54 @@ pub fn run(args: &ListArgs, ui: Ui) -> anyhow::Result<ExitCode> {
         print_table(&entries);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Decisions first, by number as the log lists them (those without one after, by id), then
+/// posts newest first, then docs by URL.
+fn list_order(
+    site: &Site,
+    i: usize,
+) -> (
+    u8,
+    u32,
+    std::cmp::Reverse<Option<chrono::NaiveDate>>,
+    String,
+) {
+    let page = &site.pages[i];
+    let day = std::cmp::Reverse(page.doc.date.as_ref().map(|d| d.day));
+    match page.doc.kind {
+        Kind::Adr => {
+            let number = page.adr().and_then(|a| a.number).unwrap_or(u32::MAX);
+            (
+                0,
+                number,
+                std::cmp::Reverse(None),
+                page.adr_id.clone().unwrap_or_default(),
+            )
+        }
+        Kind::Post => (1, 0, day, page.url.clone()),
+        Kind::Doc => (2, 0, std::cmp::Reverse(None), page.url.clone()),
+    }
+}
+
+/// What to say when `--status` matched nothing: the statuses the log has.
+fn no_such_status(site: &Site, wanted: &str) -> String {
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for (_, page) in site.adrs() {
+        let status = page
+            .adr()
+            .and_then(|a| a.status.clone())
+            .unwrap_or_else(|| "unknown".into());
+        *counts.entry(status).or_default() += 1;
+    }
+    let known: Vec<String> = counts.iter().map(|(s, n)| format!("{s} ({n})")).collect();
+    match known.is_empty() {
+        true => format!("no decision has status `{wanted}`: this site has no decisions"),
+        false => format!(
+            "no decision has status `{wanted}`; the statuses here: {}",
+            known.join(", ")
+        ),
+    }
 }
 
 fn matches(args: &ListArgs, page: &Page) -> bool {
@@ -148,6 +203,11 @@ fn print_table(entries: &[Value]) {
     for row in std::iter::once(&header).chain(rows.iter()) {
         let mut line = String::new();
         for (w, cell) in widths.iter().zip(row.iter()) {
+            // A longer cell (a Log4brains slug) is cut, so the columns stay in line.
+            let cell = match cell.chars().count() > *w {
+                true => format!("{}…", cell.chars().take(w - 1).collect::<String>()),
+                false => cell.clone(),
+            };
             line.push_str(&format!("{cell:<w$}  "));
         }
         line.push_str(&row[4]);
