@@ -278,8 +278,13 @@ pub const INTRO_STEMS: [&str; 3] = ["_index", "index", "readme"];
 /// The path whose name gives a page its default title, date and slug: for the `index.md` of a
 /// folder (a page bundle, `posts/2026-01-05-launch/index.md` beside its images), the folder's.
 pub fn naming_path(source: &SourceFile) -> &Path {
-    let introduces_folder = (source.path.file_stem())
-        .is_some_and(|s| INTRO_STEMS.contains(&s.to_string_lossy().to_ascii_lowercase().as_str()));
+    // Compared without a lower-cased copy: every post of a site asks, in routing and assembly.
+    let introduces_folder = (source.path.file_stem()).is_some_and(|s| {
+        let stem = s.as_encoded_bytes();
+        INTRO_STEMS
+            .iter()
+            .any(|i| stem.eq_ignore_ascii_case(i.as_bytes()))
+    });
     let in_folder = source.rel.contains('/');
     let named_by_folder =
         introduces_folder && in_folder && matches!(source.role, Role::Post | Role::Doc);
