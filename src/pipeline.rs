@@ -540,9 +540,11 @@ pub fn render_loaded(site: &Site, theme: &Theme, sink: Sink) -> BuildResult<Rend
     })
 }
 
-/// The site's warnings, and one for a language search cannot stem.
+/// The site's warnings, the relations left out of its graph, and one for a language search
+/// cannot stem.
 fn warnings_of(site: &Site) -> Vec<Diagnostic> {
     let mut warnings = site.warnings.clone();
+    warnings.extend(crate::check::build_warnings(site));
     if let (_, Some(message)) = crate::search::Analyzer::for_language(&site.config.language) {
         let location =
             crate::error::Location::file(site.config.root.join(crate::config::CONFIG_FILE));

@@ -1930,6 +1930,27 @@ fn a_relation_by_number_stays_in_its_folder() {
     assert!(check.status.success(), "{}", stdout(&check));
 }
 
+/// A relation naming no decision (`supersedes: [42]`) is left out of the graph with a warning
+/// from `lore build`, not silently; `lore check` fails on it.
+#[test]
+fn a_relation_to_no_decision_is_warned_by_the_build() {
+    let site = TestSite::empty();
+    site.write(
+        "content/adr/0001-one.md",
+        "---\ntitle: One\nstatus: accepted\nsupersedes: [42]\n---\nText.\n",
+    );
+    let out = site.build_ok();
+    let err = stderr(&out);
+    assert!(
+        err.contains("content/adr/0001-one.md:4:")
+            && err.contains("warning: `supersedes` names `42`, which is no decision of this site"),
+        "{err}"
+    );
+    assert!(!site.lore(&["check"]).status.success());
+    // The same warning when nothing changed since.
+    assert!(stderr(&site.build_ok()).contains("names `42`"));
+}
+
 /// Two decision folders of the same name (`a/decisions`, `b/decisions`) are told apart by
 /// their paths, in URLs and ids; an id in a relation names the relating folder's decision.
 #[test]

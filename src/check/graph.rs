@@ -61,6 +61,14 @@ fn relations_to_itself(site: &Site) -> Vec<Diagnostic> {
     })
 }
 
+/// [`dangling_relations`] as warnings, for `lore build`.
+pub fn dangling_as_warnings(site: &Site) -> Vec<Diagnostic> {
+    unresolved_relations(site, &site.dangling, |at, named| {
+        Diagnostic::warning(at, format!("{named}, which is no decision of this site; the relation is left out"))
+            .with_help("fix the number or link (`lore list --kind adr` lists the decisions), or remove the relation; `lore check` fails on it")
+    })
+}
+
 fn dangling_relations(site: &Site) -> Vec<Diagnostic> {
     unresolved_relations(site, &site.dangling, |at, named| {
         Diagnostic::error(at, format!("{named}, which is no decision of this site"))

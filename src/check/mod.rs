@@ -129,6 +129,12 @@ pub fn check(config: SiteConfig, external: Option<ExternalOptions>) -> Report {
     }
 }
 
+/// What `lore build` warns of beyond loading: relations naming no decision, which leave the
+/// graph without a word otherwise (`lore check` reports them as errors).
+pub fn build_warnings(site: &Site) -> Vec<Diagnostic> {
+    graph::dangling_as_warnings(site)
+}
+
 /// The problems of a loaded site: its load warnings, its links, its decision graph.
 pub fn check_site(site: &Site) -> Vec<Diagnostic> {
     let mut found = site.warnings.clone();
