@@ -430,7 +430,7 @@ fn role_of(
         let lower = name.to_ascii_lowercase();
         let below = trim_separators(&clean[root_path.len()..]);
         let in_top_folder = !below.is_empty() && !below.iter().any(|&b| is_separator(b));
-        if in_top_folder && matches!(lower.as_str(), "readme.md" | "index.md" | "_index.md") {
+        if in_top_folder && introduces_its_folder(&lower) {
             return Some(Role::AdrIntro { root });
         }
         let in_subfolder = below.iter().any(|&b| is_separator(b));
@@ -441,14 +441,16 @@ fn role_of(
     }
     // `posts/_index.md` introduces the posts list, as a doc folder's does its section.
     Some(match in_content.and_then(|rel| rel.split_once('/')) {
-        Some(("posts", name)) if !introduces_posts(name) => Role::Post,
+        Some(("posts", name)) if !introduces_its_folder(name) => Role::Post,
         _ => Role::Doc,
     })
 }
 
-fn introduces_posts(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    matches!(lower.as_str(), "readme.md" | "index.md" | "_index.md")
+/// `README.md`, `index.md` or `_index.md` (in any case), directly in its folder.
+fn introduces_its_folder(name: &str) -> bool {
+    let extension = name.get(name.len().saturating_sub(3)..);
+    let is_md = extension.is_some_and(|e| e.eq_ignore_ascii_case(".md"));
+    !name.contains('/') && is_md && crate::document::introduces_its_folder(Path::new(name))
 }
 
 /// Path of a file relative to the content folder, or to the site root when outside it.

@@ -263,12 +263,7 @@ fn title_and_body<'a>(
 /// Whether a file is a page of its own, not a folder's introduction (an empty `_index.md` only
 /// marks a section, as in Hugo and Zola).
 fn publishes_a_page(source: &SourceFile) -> bool {
-    let stem = source
-        .path
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_ascii_lowercase());
-    let introduces = stem.is_some_and(|s| INTRO_STEMS.contains(&s.as_str()));
-    !introduces && !matches!(source.role, Role::AdrIntro { .. })
+    !introduces_its_folder(&source.path) && !matches!(source.role, Role::AdrIntro { .. })
 }
 
 /// The file names (without extension, lower-cased) that introduce their folder, in order of
@@ -278,20 +273,25 @@ pub const INTRO_STEMS: [&str; 3] = ["_index", "index", "readme"];
 /// The path whose name gives a page its default title, date and slug: for the `index.md` of a
 /// folder (a page bundle, `posts/2026-01-05-launch/index.md` beside its images), the folder's.
 pub fn naming_path(source: &SourceFile) -> &Path {
-    // Compared without a lower-cased copy: every post of a site asks, in routing and assembly.
-    let introduces_folder = (source.path.file_stem()).is_some_and(|s| {
-        let stem = s.as_encoded_bytes();
-        INTRO_STEMS
-            .iter()
-            .any(|i| stem.eq_ignore_ascii_case(i.as_bytes()))
-    });
     let in_folder = source.rel.contains('/');
-    let named_by_folder =
-        introduces_folder && in_folder && matches!(source.role, Role::Post | Role::Doc);
+    let named_by_folder = introduces_its_folder(&source.path)
+        && in_folder
+        && matches!(source.role, Role::Post | Role::Doc);
     match source.path.parent() {
         Some(folder) if named_by_folder => folder,
         _ => &source.path,
     }
+}
+
+/// Whether a file is named as its folder's introduction (`_index.md`, `index.md`, `README.md`).
+/// Compared without a lower-cased copy: every post of a site asks, in routing and assembly.
+pub fn introduces_its_folder(path: &Path) -> bool {
+    path.file_stem().is_some_and(|s| {
+        let stem = s.as_encoded_bytes();
+        INTRO_STEMS
+            .iter()
+            .any(|i| stem.eq_ignore_ascii_case(i.as_bytes()))
+    })
 }
 
 fn leading_heading(body: &str) -> Option<String> {

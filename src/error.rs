@@ -163,13 +163,18 @@ pub fn locate_text(path: &Path, needle: &str) -> Location {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Location::file(path);
     };
-    text.lines()
-        .enumerate()
-        .find_map(|(i, line)| {
-            let at = line.find(needle)?;
-            Some(Location::at(path, i + 1, line[..at].chars().count() + 1))
-        })
-        .unwrap_or_else(|| Location::file(path))
+    match position_of(&text, needle) {
+        Some((line, column)) => Location::at(path, line, column),
+        None => Location::file(path),
+    }
+}
+
+/// Line and column (1-based, in characters) where `needle` first is in `text`.
+pub fn position_of(text: &str, needle: &str) -> Option<(usize, usize)> {
+    text.lines().enumerate().find_map(|(i, line)| {
+        let at = line.find(needle)?;
+        Some((i + 1, line[..at].chars().count() + 1))
+    })
 }
 
 /// Turns an I/O failure on a file into a diagnostic that says what to do.

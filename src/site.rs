@@ -605,7 +605,7 @@ fn beside_their_bundles(
     let bundles: HashMap<&Path, &str> = (docs.iter().zip(routes))
         .filter(|(doc, _)| doc.source.role == Role::Post)
         .filter_map(|(doc, (_, output))| {
-            let folder = crate::document::naming_path(&doc.source);
+            let folder = naming_path(&doc.source);
             let page = output.as_deref()?.strip_suffix("index.html")?;
             (folder != doc.source.path).then_some((folder, page))
         })

@@ -102,7 +102,7 @@ impl Theme {
             };
             let mut message = format!("cannot render template `{template}`: {cause}");
             if let Some(page) = page {
-                message.push_str(&format!(" (while rendering {})", page.display()));
+                message.push_str(&format!("{WHILE_RENDERING}{})", page.display()));
             }
             BuildError::one(Diagnostic::error(location, message).with_help("fix the template; the README's \"Template variables\" lists what each template receives"))
         })?;
@@ -111,6 +111,9 @@ impl Theme {
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 }
+
+/// How a render error names the page it failed on: `… (while rendering content/x.md)`.
+pub const WHILE_RENDERING: &str = " (while rendering ";
 
 fn override_dirs(config: &SiteConfig) -> Vec<PathBuf> {
     match &config.theme {
@@ -253,7 +256,7 @@ fn template_errors(
         tera::ErrorKind::MissingParent { current, parent } => {
             let (line, column) = templates
                 .get(current)
-                .and_then(|(text, _)| line_and_column(text, &format!("\"{parent}\"")))
+                .and_then(|(text, _)| crate::error::position_of(text, &format!("\"{parent}\"")))
                 .unwrap_or((1, 1));
             vec![
                 Diagnostic::error(
@@ -295,18 +298,6 @@ fn template_errors(
 static TERA_REPORT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(r"(?m)^error: (.+)\n\s*--> (.+):(\d+):(\d+)$").expect("valid regex")
 });
-
-/// Where `needle` first is in `text`, 1-based.
-fn line_and_column(text: &str, needle: &str) -> Option<(usize, usize)> {
-    let (line, found) = text
-        .lines()
-        .enumerate()
-        .find_map(|(i, l)| Some((i, l.find(needle)?)))?;
-    Some((
-        line + 1,
-        text.lines().nth(line)?[..found].chars().count() + 1,
-    ))
-}
 
 pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();

@@ -82,20 +82,12 @@ fn new_adr(config: &SiteConfig, args: &NewArgs, today: &str) -> anyhow::Result<P
         })?),
         None => None,
     };
-    let old_link = old.map(|old| {
-        (
-            relative_link(old.path.parent().unwrap_or(&root), &path),
-            relative_link(&log.folder, &old.path),
-            title_of(&old.path),
-            old,
-        )
-    });
     let format = args.format.unwrap_or_else(|| log.dialect());
     let dash_bullets = format == AdrFormat::Madr && log.bullets_are_dashes();
-    let relation = old_link.as_ref().map(|(_, link, title, old)| Relation {
+    let relation = old.as_ref().map(|old| Relation {
         id: old.id(),
-        link: link.clone(),
-        title: title.clone(),
+        link: relative_link(&log.folder, &old.path),
+        title: title_of(&old.path),
     });
     let text = adr_text(
         config,
@@ -118,12 +110,13 @@ fn new_adr(config: &SiteConfig, args: &NewArgs, today: &str) -> anyhow::Result<P
         text
     };
     write_new(&path, &text)?;
-    if let Some((new_link, _, _, old)) = &old_link {
+    if let Some(old) = &old {
+        let new_link = relative_link(old.path.parent().unwrap_or(&root), &path);
         let title = match log.next {
             Some(n) => format!("{n}. {}", args.title),
             None => args.title.clone(),
         };
-        mark_superseded(&old.path, new_link, &title)?;
+        mark_superseded(&old.path, &new_link, &title)?;
     }
     Ok(path)
 }
@@ -279,18 +272,27 @@ fn dialect_of(text: &str) -> AdrFormat {
     }
     for line in text.lines().map(str::trim) {
         let lower = line.to_ascii_lowercase();
-        if lower.starts_with('#') && lower.trim_start_matches('#').trim() == "status" {
+        if is_status_heading(&lower) {
             return AdrFormat::Nygard;
         }
-        if lower
-            .trim_start_matches(['*', '-', ' '])
-            .starts_with("status:")
-            && lower.starts_with(['*', '-'])
-        {
+        if is_status_bullet(&lower) {
             return AdrFormat::Madr;
         }
     }
     AdrFormat::Lore
+}
+
+/// `## Status` (adr-tools), of a line trimmed and lower-cased.
+fn is_status_heading(lower: &str) -> bool {
+    lower.starts_with('#') && lower.trim_start_matches('#').trim() == "status"
+}
+
+/// `* Status: …` or `- Status: …` (MADR 2, Log4brains), of a line trimmed and lower-cased.
+fn is_status_bullet(lower: &str) -> bool {
+    lower.starts_with(['*', '-'])
+        && lower
+            .trim_start_matches(['*', '-', ' '])
+            .starts_with("status:")
 }
 
 /// The Markdown link from a file in `from_folder` to `to`.
@@ -420,10 +422,7 @@ pub fn supersede_text(text: &str, link: &str) -> Option<String> {
             ));
         }
         let bullet = lower.trim_start_matches(['*', '-', ' ']);
-        if i >= in_front_matter
-            && (content.trim_start().starts_with(['*', '-']))
-            && bullet.starts_with("status:")
-        {
+        if i >= in_front_matter && is_status_bullet(&lower) {
             let prefix = &content
                 [..content.to_ascii_lowercase().find("status:").unwrap_or(0) + "status:".len()];
             // Superseded by another already: that link stays, the new one is added.
@@ -435,10 +434,7 @@ pub fn supersede_text(text: &str, link: &str) -> Option<String> {
             };
             return Some(replace_line(&lines, i, &format!("{status}{newline}")));
         }
-        if i >= in_front_matter
-            && lower.starts_with('#')
-            && lower.trim_start_matches('#').trim() == "status"
-        {
+        if i >= in_front_matter && is_status_heading(&lower) {
             let start = (i + 1..lines.len()).find(|&j| !lines[j].trim().is_empty())?;
             let end = (start..lines.len())
                 .find(|&j| lines[j].trim().is_empty() || lines[j].starts_with('#'))

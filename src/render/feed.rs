@@ -5,7 +5,7 @@ use super::context::{Contexts, absolute_url};
 use crate::document::Kind;
 use crate::escape::{escape_xml, escape_xml_into};
 use crate::output::Sink;
-use crate::site::{Site, Tag, newest_first};
+use crate::site::{Page, Site, Tag, newest_first};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
@@ -80,12 +80,22 @@ pub fn render_feeds(site: &Site, feeds: &Feeds, content: &FeedContent, out: &Sin
 
 /// Whether the site's feed has entries: a post or decision with a date.
 pub fn has_site_feed(site: &Site) -> bool {
-    (site.pages.iter()).any(|p| p.is_listed() && p.doc.kind != Kind::Doc && p.doc.date.is_some())
+    site.pages.iter().any(in_site_feed)
+}
+
+/// A listed post or decision with a date.
+fn in_site_feed(page: &Page) -> bool {
+    page.is_listed() && page.doc.kind != Kind::Doc && page.doc.date.is_some()
 }
 
 /// Whether a tag's feed has entries: a dated page.
 pub fn has_tag_feed(site: &Site, tag: &Tag) -> bool {
-    tag.pages.iter().any(|&p| site.pages[p].doc.date.is_some())
+    tag.pages.iter().any(|&p| in_tag_feed(site, p))
+}
+
+/// A tag's page with a date.
+fn in_tag_feed(site: &Site, page: usize) -> bool {
+    site.pages[page].doc.date.is_some()
 }
 
 fn site_feed(site: &Site) -> Vec<usize> {
@@ -93,7 +103,7 @@ fn site_feed(site: &Site) -> Vec<usize> {
         .pages
         .iter()
         .enumerate()
-        .filter(|(_, p)| p.is_listed() && p.doc.kind != Kind::Doc && p.doc.date.is_some())
+        .filter(|(_, p)| in_site_feed(p))
         .map(|(i, _)| i)
         .collect();
     dated.sort_by_key(|&p| newest_first(&site.pages, p));
@@ -105,7 +115,7 @@ fn tag_feed(site: &Site, tag: &Tag) -> Vec<usize> {
     tag.pages
         .iter()
         .copied()
-        .filter(|&p| site.pages[p].doc.date.is_some())
+        .filter(|&p| in_tag_feed(site, p))
         .collect()
 }
 

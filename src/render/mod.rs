@@ -309,7 +309,7 @@ pub fn render_site(
 /// One error for each mistake in a template, not one for each page it broke: a field missing
 /// from `page.html` failed every post, and the copies buried any other error.
 fn once_per_mistake(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    const PAGE: &str = " (while rendering ";
+    const PAGE: &str = crate::theme::WHILE_RENDERING;
     let mut merged: Vec<(Diagnostic, usize)> = Vec::new();
     let mut seen: std::collections::HashMap<(String, String), usize> = Default::default();
     for diagnostic in diagnostics {
