@@ -262,6 +262,8 @@ pub struct Meta {
     pub template: Option<String>,
     pub weight: Option<i64>,
     pub extra: serde_json::Value,
+    /// Earlier paths of the page on this site, as written; each gets a redirect to it.
+    pub aliases: Vec<String>,
     /// Keys that are neither Lore's nor an ADR dialect's, with their line: `lore check` warns.
     pub unknown_keys: Vec<(String, usize)>,
 }
@@ -434,7 +436,12 @@ fn apply_key(meta: &mut Meta, key: &str, value: &Value) -> Result<bool, KeyError
             }
         }
         "extra" => meta.extra = serde_json::to_value(value).unwrap_or_default(),
-        "aliases" => {}
+        "aliases" => {
+            meta.aliases = string_list(key, value).map_err(|(message, _)| {
+                let help = "write the page's earlier paths, e.g. `aliases: [/old/path/, /2019/05/name.html]`";
+                (message.replace("list of words", "list of paths"), help.into())
+            })?;
+        }
         _ => return Ok(false),
     }
     Ok(true)

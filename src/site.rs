@@ -32,6 +32,18 @@ pub struct Page {
     /// Its Markdown was let go ([`assemble_rendered`]) and is read from its file again if
     /// asked for.
     pub body_released: bool,
+    /// Earlier URLs that redirect to it (`aliases:`).
+    pub aliases: Vec<Alias>,
+}
+
+/// A redirect from an earlier URL of a page (`aliases:`), a small HTML file at that URL, as
+/// Hugo and Zola write them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alias {
+    /// With the base path: `/kb/old/`, or `/kb/old.html` for an alias ending in `.html`.
+    pub url: String,
+    /// Relative to the output root: `old/index.html`, `old.html`.
+    pub output: String,
 }
 
 impl Page {
@@ -307,6 +319,7 @@ fn assemble_with<T: Send>(
         .filter(|d| !d.adr.as_ref().is_some_and(|a| a.is_template))
         .collect();
     let routes = route_all(&config, &docs)?;
+    let (aliases, alias_warnings) = resolve_aliases(&config, &docs, &routes)?;
     let adr_ids: Vec<Option<String>> = docs.iter().map(|d| adr_id(&config, d)).collect();
     let released = match finish {
         Some(_) => take_rendered_markdown(&mut docs),
@@ -315,6 +328,7 @@ fn assemble_with<T: Send>(
     let body_released: Vec<bool> = released.iter().map(Option::is_some).collect();
     let assets = beside_their_bundles(&docs, &routes, assets);
     let mut links = LinkIndex::new(&config, &docs, &routes, &adr_ids, &assets);
+    links.add_aliases(&aliases);
     let lookup = Lookup {
         config: &config,
         docs: docs.iter().collect(),
@@ -376,16 +390,20 @@ fn assemble_with<T: Send>(
         .zip(routes)
         .zip(adr_ids)
         .zip(body_released)
+        .zip(aliases)
         .map(
-            |((((doc, (outline, excerpt)), (url, output)), adr_id), body_released)| Page {
-                doc,
-                url,
-                output,
-                outline,
-                excerpt,
-                adr_id,
-                section: None,
-                body_released,
+            |(((((doc, (outline, excerpt)), (url, output)), adr_id), body_released), aliases)| {
+                Page {
+                    doc,
+                    url,
+                    output,
+                    outline,
+                    excerpt,
+                    adr_id,
+                    section: None,
+                    body_released,
+                    aliases,
+                }
             },
         )
         .collect();
@@ -403,6 +421,7 @@ fn assemble_with<T: Send>(
     warnings.extend(foreign_syntax_warnings(&pages));
     warnings.extend(intro_warnings);
     warnings.extend(adr_intro_warnings);
+    warnings.extend(alias_warnings);
     let site = Site {
         config,
         pages,
@@ -489,6 +508,126 @@ fn route_all(config: &SiteConfig, docs: &[Document]) -> BuildResult<Vec<(String,
     } else {
         Err(BuildError::new(errors))
     }
+}
+
+/// Each document's aliases: site-absolute ones (`/old/`, with or without the base path, as
+/// links are read) below the base path, others in the folder of the page's URL (`old` on
+/// `/posts/new/` is `/posts/old/`), as Hugo reads them. An alias that cannot be a path on the
+/// site, or that is another page's URL or another page's alias, is an error; one that is its
+/// own page's URL is left out with a warning. (An alias where Lore writes a list, a feed or a
+/// static file shows once everything is written: `render::aliases_overwritten`.)
+fn resolve_aliases(
+    config: &SiteConfig,
+    docs: &[Document],
+    routes: &[(String, Option<String>)],
+) -> BuildResult<(Vec<Vec<Alias>>, Vec<Diagnostic>)> {
+    let mut all = vec![Vec::new(); docs.len()];
+    if docs.iter().all(|d| d.meta.aliases.is_empty()) {
+        return Ok((all, Vec::new()));
+    }
+    let page_outputs: HashMap<&str, usize> = (routes.iter().enumerate())
+        .filter_map(|(i, (_, output))| Some((output.as_deref()?, i)))
+        .collect();
+    let mut claimed: HashMap<String, usize> = HashMap::new();
+    let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+    let file_of = |i: usize| {
+        relative(&docs[i].source.path, &config.root)
+            .display()
+            .to_string()
+    };
+    for (i, doc) in docs.iter().enumerate() {
+        for written in &doc.meta.aliases {
+            let at = || crate::error::locate_text(&doc.source.path, written);
+            let alias = match alias_of(config, &routes[i].0, written) {
+                Ok(alias) => alias,
+                Err(problem) => {
+                    errors.push(
+                        Diagnostic::error(at(), format!("alias `{written}` {problem}"))
+                            .with_help("write a path of this site the page had before, e.g. `/old/path/` or `/2019/05/name.html`"),
+                    );
+                    continue;
+                }
+            };
+            let clash = |what: String| {
+                Diagnostic::error(at(), format!("alias `{written}` is {what}"))
+                    .with_help("remove the alias, or give the other page another `slug:`")
+            };
+            if alias.url == routes[i].0 {
+                warnings.push(
+                    Diagnostic::warning(
+                        at(),
+                        format!(
+                            "alias `{written}` is this page's own URL, so nothing is redirected"
+                        ),
+                    )
+                    .with_help("remove the alias"),
+                );
+            } else if let Some(&other) = page_outputs.get(alias.output.as_str()) {
+                errors.push(clash(format!("the URL of {}", file_of(other))));
+            } else if let Some(&other) = claimed.get(&alias.output) {
+                if other != i {
+                    errors.push(clash(format!("also an alias of {}", file_of(other))));
+                }
+            } else {
+                claimed.insert(alias.output.clone(), i);
+                all[i].push(alias);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok((all, warnings))
+    } else {
+        Err(BuildError::new(errors))
+    }
+}
+
+/// The alias `written` on the page at `page_url`, or what is wrong with it.
+fn alias_of(config: &SiteConfig, page_url: &str, written: &str) -> Result<Alias, &'static str> {
+    if written.contains("://") || written.starts_with("//") {
+        return Err("is a whole URL; a redirect can be written only on this site, at a path");
+    }
+    if written.contains(['?', '#']) {
+        return Err("has a query or a fragment, which no file can be named after");
+    }
+    let decoded = percent_encoding::percent_decode_str(written)
+        .decode_utf8()
+        .map_err(|_| "is not UTF-8 once its %-escapes are decoded")?;
+    if decoded.contains('\\') || decoded.chars().any(char::is_control) {
+        return Err("holds a backslash or a control character");
+    }
+    let base = config.base_path.as_str();
+    let below_base = match decoded.strip_prefix('/') {
+        Some(rest) => decoded.strip_prefix(base).unwrap_or(rest).to_string(),
+        None => {
+            let page_path = page_url.strip_prefix(base).unwrap_or(page_url);
+            let folder = page_path.trim_end_matches('/').rsplit_once('/');
+            format!("{}/{decoded}", folder.map_or("", |(folder, _)| folder))
+        }
+    };
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in below_base.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop().ok_or("climbs above the site's root")?;
+            }
+            segment => segments.push(segment),
+        }
+    }
+    let path = segments.join("/");
+    if path.is_empty() {
+        return Err("is the site's root, where the home page is");
+    }
+    let lower = path.to_ascii_lowercase();
+    let (url, output) = if lower.ends_with(".html") || lower.ends_with(".htm") {
+        (path.clone(), path)
+    } else {
+        (format!("{path}/"), format!("{path}/index.html"))
+    };
+    Ok(Alias {
+        url: format!("{base}{url}"),
+        output,
+    })
 }
 
 /// Per URL of a folder below a top folder: the introduction (`_index.md`, `index.md`,
@@ -716,6 +855,15 @@ pub struct LinkIndex {
 }
 
 impl LinkIndex {
+    /// Links to a page's earlier URL lead to the page (and are written with its URL).
+    fn add_aliases(&mut self, aliases: &[Vec<Alias>]) {
+        for (i, page_aliases) in aliases.iter().enumerate() {
+            for alias in page_aliases {
+                self.by_url.entry(alias.url.clone()).or_insert(i);
+            }
+        }
+    }
+
     fn new(
         config: &SiteConfig,
         docs: &[Document],

@@ -79,6 +79,7 @@ fn default_theme_in_headless_chromium() {
         "[light 1280px] log: landmarks, lang and alt text",
         "[toc] scrolled to #sharding",
         "[fragment] #",
+        "[alias] /posts/search-index/#",
         "[toggle] dark survives a reload",
         "[network] all ",
     ] {

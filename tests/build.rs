@@ -2061,3 +2061,127 @@ fn a_folder_whose_list_is_at_a_list_lore_makes_fails_the_build() {
     );
     assert!(!err.contains("guides"), "{err}");
 }
+
+/// `aliases:` writes a redirect at each earlier URL, as Hugo and Zola do: site-absolute ones
+/// below the base path, others beside the page, `.html` ones as that file; links to an alias
+/// lead to the page; the sitemap lists none of them.
+#[test]
+fn aliases_redirect_earlier_urls_to_the_page() {
+    let site = TestSite::empty();
+    site.write(
+        "lore.yaml",
+        "title: Moves\nbase_url: https://example.com/kb/\n",
+    );
+    site.write(
+        "content/posts/2026-01-05-launch.md",
+        "---\naliases: [/blog/launch/, old-launch, \"/2019/05/launch.html\", /kb/news/launch]\n---\n# Launch\n\n## Details\n\nWe launched.\n",
+    );
+    site.write(
+        "content/posts/2026-01-06-next.md",
+        "Read [the launch](/blog/launch/#details) again.\n",
+    );
+    site.write(
+        "content/adr/0001-use-x.md",
+        "---\nstatus: accepted\naliases: [/decisions/1/]\n---\n# Use X\n\nText.\n",
+    );
+    site.build_ok();
+    let to_launch = [
+        ("blog/launch/index.html", "../../posts/launch/"),
+        ("posts/old-launch/index.html", "../../posts/launch/"),
+        ("2019/05/launch.html", "../../posts/launch/"),
+        ("news/launch/index.html", "../../posts/launch/"),
+    ];
+    for (path, relative) in to_launch {
+        let html = site.read(path);
+        let doc = scraper::Html::parse_document(&html);
+        assert_eq!(
+            attrs(&doc, "meta[http-equiv=refresh]", "content"),
+            [format!("0; url={relative}")],
+            "{path}"
+        );
+        assert_eq!(
+            attrs(&doc, "link[rel=canonical]", "href"),
+            ["https://example.com/kb/posts/launch/"],
+            "{path}"
+        );
+        assert_eq!(attrs(&doc, "meta[name=robots]", "content"), ["noindex"]);
+        assert_eq!(attrs(&doc, "a#moved", "href"), [relative], "{path}");
+    }
+    let decision = site.html("decisions/1/index.html");
+    assert_eq!(
+        attrs(&decision, "meta[http-equiv=refresh]", "content"),
+        ["0; url=../../adr/0001-use-x/"]
+    );
+    // A link to the old URL is written with the page's URL, its fragment kept.
+    let next = site.html("posts/next/index.html");
+    assert_eq!(
+        attrs(&next, "article a[href*=launch]", "href")[0],
+        "../../posts/launch/#details"
+    );
+    let sitemap = site.read("sitemap.xml");
+    assert!(sitemap.contains("<loc>https://example.com/kb/posts/launch/</loc>"));
+    for redirect in ["blog/", "old-launch", "2019", "news/", "decisions/"] {
+        assert!(!sitemap.contains(redirect), "{redirect} in {sitemap}");
+    }
+    let check = site.lore(&["check"]);
+    assert!(check.status.success(), "{}", stderr(&check));
+}
+
+/// An alias that is another page's URL, another page's alias, a list Lore writes or not a
+/// path at all fails the build at the alias; one naming its own page is only a warning.
+#[test]
+fn aliases_that_clash_or_are_no_path_are_errors() {
+    let cases = [
+        (
+            "[/posts/other/]",
+            "alias `/posts/other/` is the URL of content/posts/other.md",
+        ),
+        (
+            "[/shared/]",
+            "alias `/shared/` is also an alias of content/posts/other.md",
+        ),
+        ("[/tags/]", "alias /tags/ is where Lore writes another file"),
+        (
+            "[/posts/]",
+            "alias /posts/ is where Lore writes another file",
+        ),
+        ("[\"https://old.example.com/x/\"]", "is a whole URL"),
+        ("[\"/x/?page=2\"]", "has a query or a fragment"),
+        ("[/../../etc/]", "climbs above the site's root"),
+        ("[/]", "is the site's root"),
+        ("{a: 1}", "`aliases` must be a list, not a map"),
+    ];
+    for (aliases, expected) in cases {
+        let site = TestSite::empty();
+        site.write("lore.yaml", "title: Clash\n");
+        site.write(
+            "content/posts/other.md",
+            "---\naliases: [/shared/]\n---\nOther.\n",
+        );
+        site.write(
+            "content/posts/the-moved.md",
+            &format!("---\ntitle: Moved\naliases: {aliases}\n---\nMoved.\n"),
+        );
+        let out = site.lore(&["build"]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{aliases}: {err}");
+        assert!(err.contains(expected), "{aliases}: {err}");
+        assert!(
+            err.contains("content/posts/the-moved.md:3:"),
+            "{aliases}: {err}"
+        );
+    }
+    let own = TestSite::empty();
+    own.write("lore.yaml", "title: Own\n");
+    own.write(
+        "content/posts/moved.md",
+        "---\naliases: [/posts/moved/, /old/]\n---\nMoved.\n",
+    );
+    let out = own.build_ok();
+    assert!(
+        stderr(&out).contains("alias `/posts/moved/` is this page's own URL"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(own.public().join("old/index.html").is_file());
+}

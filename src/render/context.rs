@@ -212,6 +212,25 @@ impl<'a> Contexts<'a> {
         context(self.with_page_meta(Some(title), path, ""))
     }
 
+    /// The redirect from `alias` to page `i`: the page's title and permalink (its canonical
+    /// URL), `target` (`title`, `url`, `permalink`) and `redirect`, the page's URL relative to
+    /// the alias, for the `<meta http-equiv="refresh">` (whose `content` is not a link, so the
+    /// site's URLs are not made relative there).
+    pub fn alias(&self, i: usize, alias: &crate::site::Alias) -> Context {
+        let page = &self.site.pages[i];
+        let mut vars = self.with_page_meta(Some(&page.doc.title), &page.url, &page.excerpt);
+        let target = json!({
+            "title": page.doc.title,
+            "url": page.url,
+            "permalink": self.absolute(&page.url),
+        });
+        vars.insert("target", target);
+        let depth = super::relative::depth(&alias.output);
+        let redirect = super::relative::relative_url(&page.url, &self.site.config.base_path, depth);
+        vars.insert("redirect", json!(redirect));
+        context(vars)
+    }
+
     /// Page `i`'s context, with `content`, the HTML of its Markdown ([`Site::body`]).
     pub fn page(&self, i: usize, content: String) -> Context {
         let page = &self.site.pages[i];

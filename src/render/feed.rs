@@ -292,8 +292,12 @@ pub fn sitemap<'a>(site: &Site, paths: impl Iterator<Item = &'a str>) -> String 
         })
         .collect();
     let base_url = escape_xml(&site.config.base_url);
+    let redirects: std::collections::HashSet<&str> = (site.pages.iter())
+        .flat_map(|p| p.aliases.iter().map(|a| a.output.as_str()))
+        .collect();
     for path in paths {
-        if !path.ends_with("index.html") || path.starts_with("search/") {
+        if !path.ends_with("index.html") || path.starts_with("search/") || redirects.contains(path)
+        {
             continue;
         }
         xml.push_str("  <url><loc>");

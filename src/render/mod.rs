@@ -291,8 +291,9 @@ pub fn render_site(
     for (path, rel) in &site.assets {
         out.insert_file(rel.clone(), path.clone());
     }
-    let twice = out.paths_put_twice();
-    let mut overwritten = pages_overwritten(site, &twice);
+    let mut twice = out.paths_put_twice();
+    let mut overwritten = aliases_overwritten(site, &mut twice);
+    overwritten.extend(pages_overwritten(site, &twice));
     overwritten.extend(sections_overwritten(site, &twice));
     overwritten.extend(files_overwritten(site, theme, &twice));
     if !overwritten.is_empty() {
@@ -336,6 +337,36 @@ fn once_per_mistake(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
             diagnostic
         })
         .collect()
+}
+
+/// An alias at the path of a file Lore writes (a list, tag or search page, a feed) or of a
+/// static file: one would replace the other. Those paths are taken out of `twice`, so that
+/// the alias is blamed rather than the list or file it met.
+fn aliases_overwritten(site: &Site, twice: &mut Vec<String>) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    for page in &site.pages {
+        for alias in &page.aliases {
+            let Ok(at) = twice.binary_search(&alias.output) else {
+                continue;
+            };
+            twice.remove(at);
+            let written = alias
+                .url
+                .strip_prefix(site.config.base_path.as_str())
+                .unwrap_or(&alias.url);
+            found.push(
+                Diagnostic::error(
+                    crate::error::locate_text(&page.doc.source.path, written.trim_end_matches('/')),
+                    format!(
+                        "alias {} is where Lore writes another file (a list, tag or search page, a feed, or a static file), which the redirect would replace",
+                        alias.url
+                    ),
+                )
+                .with_help("remove the alias, or move what is at that URL"),
+            );
+        }
+    }
+    found
 }
 
 /// A page whose file another one replaced: a list, tag or search page Lore makes at the
@@ -654,6 +685,8 @@ enum List {
     Section(usize, usize),
     Search,
     NotFound,
+    /// A page's redirect from its earlier URL: the page, and which of its aliases.
+    Alias(usize, usize),
 }
 
 /// Every list file of the site with its output path.
@@ -677,6 +710,10 @@ fn lists(site: &Site, theme: &Theme, contexts: &Contexts<'_>) -> Vec<(String, Li
         all.push(("search/index.html".to_string(), List::Search));
     }
     all.push(("404.html".to_string(), List::NotFound));
+    for (i, page) in site.pages.iter().enumerate() {
+        let aliases = page.aliases.iter().enumerate();
+        all.extend(aliases.map(|(n, alias)| (alias.output.clone(), List::Alias(i, n))));
+    }
     all
 }
 
@@ -695,6 +732,7 @@ fn render_list(
         List::Section(s, n) => ("section.html", contexts.section_page(s, n)),
         List::Search => ("search.html", contexts.plain("Search", "search/")),
         List::NotFound => ("404.html", contexts.plain("Page not found", "404.html")),
+        List::Alias(i, n) => ("alias.html", contexts.alias(i, &site.pages[i].aliases[n])),
     };
     let html = theme.render(template, &context, None, LIST_BYTES)?;
     Ok(relative_html(site, path, html))

@@ -12,6 +12,18 @@ pub fn depth(output_path: &str) -> usize {
     output_path.bytes().filter(|&b| b == b'/').count()
 }
 
+/// `url` (starting with `base_path`) as seen from a file `depth` folders below the root:
+/// `../../posts/x/`, or `./` for the root seen from the root.
+pub fn relative_url(url: &str, base_path: &str, depth: usize) -> String {
+    let rest = url.strip_prefix(base_path).unwrap_or(url);
+    let relative = format!("{}{rest}", "../".repeat(depth));
+    if relative.is_empty() {
+        "./".into()
+    } else {
+        relative
+    }
+}
+
 /// Rewrites `attr="{base_path}rest"` to `attr="{"../" × depth}rest"` (`./` for an empty result
 /// at the root). `base_path` starts and ends with `/`. A `//host` value is left alone: with base
 /// path `/` it is a protocol-relative URL, not a site path.

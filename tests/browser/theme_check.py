@@ -33,6 +33,7 @@ PAGES = {
     'log': '/adr/',
 }
 TOC_PAGE = PAGES['post']
+ALIAS = '/posts/search-index/'  # in the post's `aliases:`
 WIDTHS = (1280, 390)
 HEIGHT = 800
 SCHEMES = ('light', 'dark')
@@ -178,6 +179,18 @@ def check_fragment_in_another_case(cdp, base):
               {'hash': cdp.eval('location.hash'), 'top': cdp.eval(top)})
 
 
+def check_alias_redirects(cdp, base):
+    """An earlier URL of the post (`aliases:` in its front matter) lands on the post, its
+    fragment kept."""
+    open_page(cdp, base + TOC_PAGE.lstrip('/'))
+    ids = cdp.eval("Array.from(document.querySelectorAll('.toc a[href^=\"#\"]')).map(a => a.getAttribute('href').slice(1))")
+    target = ids[1] if ids and len(ids) > 1 else 'missing'
+    cdp.goto(base + ALIAS.lstrip('/') + '#' + target)
+    ok = cdp.wait(f"location.pathname === '{TOC_PAGE}' && location.hash === '#{target}'", timeout=5)
+    check(f'[alias] {ALIAS}#{target} redirects to {TOC_PAGE}#{target}', ok,
+          {'at': cdp.eval('location.href')})
+
+
 def click(cdp, selector):
     """A real mouse click in the middle of the element."""
     box = cdp.eval(f"(() => {{ const r = document.querySelector('{selector}').getBoundingClientRect(); "
@@ -253,6 +266,7 @@ def main():
         set_scheme(cdp, 'light')
         check_toc_follows_scroll(cdp, base)
         check_fragment_in_another_case(cdp, base)
+        check_alias_redirects(cdp, base)
         check_toggle_persists(cdp, base)
         check_requests_stay_local(cdp, base, urls)
     finally:
