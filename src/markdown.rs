@@ -6,7 +6,9 @@
 
 use crate::escape::{escape_html, may_hold_html_forbidden, without_html_forbidden};
 use crate::highlight;
-use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    BlockQuoteKind, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
+};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
@@ -123,7 +125,8 @@ fn parser_options(smart: bool) -> Options {
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_HEADING_ATTRIBUTES;
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_GFM;
     if smart {
         options |= Options::ENABLE_SMART_PUNCTUATION;
     }
@@ -421,6 +424,16 @@ impl<'o> State<'o> {
                 if let Some((_, code)) = self.code.as_mut() {
                     code.push_str(&text);
                 }
+            }
+            Event::Start(Tag::BlockQuote(Some(kind))) => {
+                self.seen_block = true;
+                let (class, title) = alert_name(kind);
+                out.push(Event::Html(CowStr::from(format!(
+                    "<div class=\"alert alert-{class}\" role=\"note\">\n<p class=\"alert-title\">{title}</p>\n"
+                ))));
+            }
+            Event::End(TagEnd::BlockQuote(Some(_))) => {
+                out.push(Event::Html(CowStr::Borrowed("</div>\n")));
             }
             Event::Start(Tag::Table(_)) => {
                 self.seen_block = true;
@@ -796,6 +809,18 @@ impl<'o> State<'o> {
 }
 
 /// `{{<` and `{{%` (Hugo shortcodes) or `{%` (Zola, Jekyll) in text.
+/// A GitHub alert's (`> [!NOTE]`) class and title, as GitHub shows them: a titled box, not
+/// a quotation.
+fn alert_name(kind: BlockQuoteKind) -> (&'static str, &'static str) {
+    match kind {
+        BlockQuoteKind::Note => ("note", "Note"),
+        BlockQuoteKind::Tip => ("tip", "Tip"),
+        BlockQuoteKind::Important => ("important", "Important"),
+        BlockQuoteKind::Warning => ("warning", "Warning"),
+        BlockQuoteKind::Caution => ("caution", "Caution"),
+    }
+}
+
 fn has_foreign_syntax(text: &[u8]) -> bool {
     // One search for `{`: `memmem::find` builds a searcher per call, which profiling of a
     // scan showed costing more than the search itself on these short runs of text.
@@ -1029,6 +1054,25 @@ mod tests {
         assert!(r.body.html.contains("<del>old</del>"));
         assert!(r.body.html.contains("type=\"checkbox\""));
         assert!(r.body.html.contains("footnote-definition"));
+    }
+
+    #[test]
+    fn github_alerts_are_titled_boxes() {
+        let r = render_plain(
+            "> [!NOTE]\n>\n> Useful.\n\n> [!warning]\n> Careful.\n\n> [!TIP] inline\n",
+        );
+        let html = &r.body.html;
+        assert!(html.contains("<div class=\"alert alert-note\" role=\"note\">\n<p class=\"alert-title\">Note</p>\n<p>Useful.</p>\n</div>"), "{html}");
+        assert!(
+            html.contains("<p class=\"alert-title\">Warning</p>\n<p>Careful.</p>"),
+            "{html}"
+        );
+        // As on GitHub, the marker must be alone on its line.
+        assert!(
+            html.contains("<blockquote>\n<p>[!TIP] inline</p>"),
+            "{html}"
+        );
+        assert_eq!(r.outline.first_paragraph.as_deref(), Some("Useful."));
     }
 
     #[test]

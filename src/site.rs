@@ -408,6 +408,11 @@ fn assemble_with<T: Send>(
         )
         .collect();
     let (sections, intro_warnings) = build_sections(&config, &mut pages);
+    let alias_warnings = [
+        alias_warnings,
+        drop_aliases_over_lists(&config, &sections, &assets, &mut pages),
+    ]
+    .concat();
     let tags = build_tags(&pages);
     let backlinks = build_backlinks(&pages);
     let home = pages.iter().position(|p| {
@@ -512,10 +517,10 @@ fn route_all(config: &SiteConfig, docs: &[Document]) -> BuildResult<Vec<(String,
 
 /// Each document's aliases: site-absolute ones (`/old/`, with or without the base path, as
 /// links are read) below the base path, others in the folder of the page's URL (`old` on
-/// `/posts/new/` is `/posts/old/`), as Hugo reads them. An alias that cannot be a path on the
-/// site, or that is another page's URL or another page's alias, is an error; one that is its
-/// own page's URL is left out with a warning. (An alias where Lore writes a list, a feed or a
-/// static file shows once everything is written: `render::aliases_overwritten`.)
+/// `/posts/new/` is `/posts/old/`), as Hugo reads them. One that cannot be a path on the site
+/// is an error. One that is a page's URL, or another page's alias, is left out with a warning:
+/// the page, or the first page to name it, keeps the URL (translations of a Hugo site repeat
+/// their original's aliases, which Hugo writes once per language).
 fn resolve_aliases(
     config: &SiteConfig,
     docs: &[Document],
@@ -548,25 +553,20 @@ fn resolve_aliases(
                     continue;
                 }
             };
-            let clash = |what: String| {
-                Diagnostic::error(at(), format!("alias `{written}` is {what}"))
-                    .with_help("remove the alias, or give the other page another `slug:`")
+            let left_out = |what: String| {
+                Diagnostic::warning(
+                    at(),
+                    format!("alias `{written}` is {what}, so it is left out"),
+                )
+                .with_help("remove the alias")
             };
             if alias.url == routes[i].0 {
-                warnings.push(
-                    Diagnostic::warning(
-                        at(),
-                        format!(
-                            "alias `{written}` is this page's own URL, so nothing is redirected"
-                        ),
-                    )
-                    .with_help("remove the alias"),
-                );
+                warnings.push(left_out("this page's own URL".into()));
             } else if let Some(&other) = page_outputs.get(alias.output.as_str()) {
-                errors.push(clash(format!("the URL of {}", file_of(other))));
+                warnings.push(left_out(format!("the URL of {}", file_of(other))));
             } else if let Some(&other) = claimed.get(&alias.output) {
                 if other != i {
-                    errors.push(clash(format!("also an alias of {}", file_of(other))));
+                    warnings.push(left_out(format!("also an alias of {}", file_of(other))));
                 }
             } else {
                 claimed.insert(alias.output.clone(), i);
@@ -579,6 +579,57 @@ fn resolve_aliases(
     } else {
         Err(BuildError::new(errors))
     }
+}
+
+/// Takes out aliases at a path Lore writes something else to (a list and its pages, anything
+/// under `tags/`, `search/` or `assets/`, a feed, the sitemap, a static file), with a warning:
+/// what is there stays.
+fn drop_aliases_over_lists(
+    config: &SiteConfig,
+    sections: &[Section],
+    assets: &[(PathBuf, String)],
+    pages: &mut [Page],
+) -> Vec<Diagnostic> {
+    if pages.iter().all(|p| p.aliases.is_empty()) {
+        return Vec::new();
+    }
+    let base = config.base_path.as_str();
+    let mut lists: BTreeSet<String> = BTreeSet::new();
+    for section in sections {
+        let path = section.url.strip_prefix(base).unwrap_or(&section.url);
+        lists.insert(format!("{path}index.html"));
+        for n in 2..=section.pages.len().div_ceil(config.paginate) {
+            lists.insert(format!("{path}page/{n}/index.html"));
+        }
+    }
+    lists.extend(["index.html", "adr/index.html", "404.html"].map(String::from));
+    lists.extend(["atom.xml", "sitemap.xml", "robots.txt", "opensearch.xml"].map(String::from));
+    lists.extend(assets.iter().map(|(_, rel)| rel.clone()));
+    let generated = |output: &str| {
+        lists.contains(output)
+            || ["tags/", "search/", "assets/"]
+                .iter()
+                .any(|p| output.starts_with(p))
+    };
+    let mut warnings = Vec::new();
+    for page in pages {
+        let path = &page.doc.source.path;
+        page.aliases.retain(|alias| {
+            if !generated(&alias.output) {
+                return true;
+            }
+            let written = alias.url.strip_prefix(base).unwrap_or(&alias.url);
+            warnings.push(
+                Diagnostic::warning(
+                    crate::error::locate_text(path, written.trim_end_matches('/')),
+                    format!("alias {} is where Lore writes a list, a feed or a static file, so it is left out", alias.url),
+                )
+                .with_help("remove the alias, or move what is at that URL"),
+            );
+            false
+        });
+    }
+    warnings
 }
 
 /// The alias `written` on the page at `page_url`, or what is wrong with it.

@@ -2127,39 +2127,23 @@ fn aliases_redirect_earlier_urls_to_the_page() {
     assert!(check.status.success(), "{}", stderr(&check));
 }
 
-/// An alias that is another page's URL, another page's alias, a list Lore writes or not a
-/// path at all fails the build at the alias; one naming its own page is only a warning.
+/// An alias that cannot be a path fails the build at the alias. One that is a page's URL,
+/// another page's alias (translations of a Hugo site repeat their original's), a list Lore
+/// writes or a static file is left out with a warning, and what is there stays.
 #[test]
-fn aliases_that_clash_or_are_no_path_are_errors() {
-    let cases = [
-        (
-            "[/posts/other/]",
-            "alias `/posts/other/` is the URL of content/posts/other.md",
-        ),
-        (
-            "[/shared/]",
-            "alias `/shared/` is also an alias of content/posts/other.md",
-        ),
-        ("[/tags/]", "alias /tags/ is where Lore writes another file"),
-        (
-            "[/posts/]",
-            "alias /posts/ is where Lore writes another file",
-        ),
+fn aliases_that_are_no_path_fail_and_clashing_ones_are_left_out() {
+    let errors = [
         ("[\"https://old.example.com/x/\"]", "is a whole URL"),
         ("[\"/x/?page=2\"]", "has a query or a fragment"),
         ("[/../../etc/]", "climbs above the site's root"),
         ("[/]", "is the site's root"),
         ("{a: 1}", "`aliases` must be a list, not a map"),
     ];
-    for (aliases, expected) in cases {
+    for (aliases, expected) in errors {
         let site = TestSite::empty();
         site.write("lore.yaml", "title: Clash\n");
         site.write(
-            "content/posts/other.md",
-            "---\naliases: [/shared/]\n---\nOther.\n",
-        );
-        site.write(
-            "content/posts/the-moved.md",
+            "content/posts/moved.md",
             &format!("---\ntitle: Moved\naliases: {aliases}\n---\nMoved.\n"),
         );
         let out = site.lore(&["build"]);
@@ -2167,21 +2151,36 @@ fn aliases_that_clash_or_are_no_path_are_errors() {
         assert_eq!(out.status.code(), Some(1), "{aliases}: {err}");
         assert!(err.contains(expected), "{aliases}: {err}");
         assert!(
-            err.contains("content/posts/the-moved.md:3:"),
+            err.contains("content/posts/moved.md:3:"),
             "{aliases}: {err}"
         );
     }
-    let own = TestSite::empty();
-    own.write("lore.yaml", "title: Own\n");
-    own.write(
-        "content/posts/moved.md",
-        "---\naliases: [/posts/moved/, /old/]\n---\nMoved.\n",
+    let site = TestSite::empty();
+    site.write("lore.yaml", "title: Clash\n");
+    site.write("static/files/index.html", "STATIC");
+    site.write(
+        "content/posts/a-first.md",
+        "---\naliases: [/shared/]\n---\nFirst.\n",
     );
-    let out = own.build_ok();
-    assert!(
-        stderr(&out).contains("alias `/posts/moved/` is this page's own URL"),
-        "{}",
-        stderr(&out)
+    site.write(
+        "content/posts/the-moved.md",
+        "---\ntitle: Moved\naliases: [/posts/a-first/, /shared/, /tags/, /posts/, /files/, /posts/the-moved/, /kept/]\n---\nMoved.\n",
     );
-    assert!(own.public().join("old/index.html").is_file());
+    let out = site.build_ok();
+    let err = stderr(&out);
+    for expected in [
+        "content/posts/the-moved.md:3:11: warning: alias `/posts/a-first/` is the URL of content/posts/a-first.md, so it is left out",
+        "alias `/shared/` is also an alias of content/posts/a-first.md, so it is left out",
+        "alias /tags/ is where Lore writes a list, a feed or a static file, so it is left out",
+        "alias /posts/ is where Lore writes",
+        "alias /files/ is where Lore writes",
+        "alias `/posts/the-moved/` is this page's own URL, so it is left out",
+    ] {
+        assert!(err.contains(expected), "no {expected:?} in:\n{err}");
+    }
+    assert!(site.read("posts/a-first/index.html").contains("First."));
+    assert!(site.read("shared/index.html").contains("posts/a-first/"));
+    assert!(site.read("posts/index.html").contains("Moved"));
+    assert_eq!(site.read("files/index.html"), "STATIC");
+    assert!(site.read("kept/index.html").contains("posts/the-moved/"));
 }

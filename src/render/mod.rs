@@ -340,8 +340,10 @@ fn once_per_mistake(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
 }
 
 /// An alias at the path of a file Lore writes (a list, tag or search page, a feed) or of a
-/// static file: one would replace the other. Those paths are taken out of `twice`, so that
-/// the alias is blamed rather than the list or file it met.
+/// static file: one would replace the other. The site leaves such aliases out as it is
+/// assembled (`site::drop_aliases_over_lists`); this stops a path it did not foresee from
+/// making the output depend on which file was written last. Those paths are taken out of
+/// `twice`, so that the alias is blamed rather than the list or file it met.
 fn aliases_overwritten(site: &Site, twice: &mut Vec<String>) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     for page in &site.pages {
