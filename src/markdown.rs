@@ -83,6 +83,8 @@ pub struct Outline {
     pub heading_ids: BTreeSet<String>,
     /// Shortcodes of other generators (`{{< … >}}`, `{% … %}`) left as text.
     pub foreign_syntax_line: Option<usize>,
+    /// It has a ```mermaid block: its page loads the script that draws diagrams.
+    pub has_diagrams: bool,
 }
 
 /// What only the page's own output needs (its HTML, and its text for the search index): made
@@ -767,11 +769,20 @@ impl<'o> State<'o> {
             return;
         };
         self.count_words(&code);
+        let diagram = lang.eq_ignore_ascii_case("mermaid");
+        self.out.has_diagrams |= diagram;
         if !self.pass.write {
             return;
         }
         self.code_text.push_str(&code);
         self.code_text.push('\n');
+        if diagram {
+            // Drawn in the browser (theme.js); the escaped source is what Mermaid reads, and
+            // what shows without script.
+            let html = format!("<pre class=\"mermaid\">{}</pre>\n", escape_html(&code));
+            out.push(Event::Html(CowStr::from(html)));
+            return;
+        }
         let inner = if self.options.highlight && !lang.is_empty() {
             highlight::highlight(&code, &lang)
         } else {
@@ -1073,6 +1084,21 @@ mod tests {
             "{html}"
         );
         assert_eq!(r.outline.first_paragraph.as_deref(), Some("Useful."));
+    }
+
+    #[test]
+    fn mermaid_blocks_are_left_for_the_browser_to_draw() {
+        let r = render_plain("```mermaid\nflowchart LR\n  a --> b[\"<x>\"]\n```\n");
+        assert_eq!(
+            r.body.html,
+            "<pre class=\"mermaid\">flowchart LR\n  a --&gt; b[&quot;&lt;x&gt;&quot;]\n</pre>\n"
+        );
+        assert!(r.outline.has_diagrams);
+        assert!(
+            !render_plain("```rust\nfn main() {}\n```\n")
+                .outline
+                .has_diagrams
+        );
     }
 
     #[test]

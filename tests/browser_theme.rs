@@ -80,6 +80,9 @@ fn default_theme_in_headless_chromium() {
         "[toc] scrolled to #sharding",
         "[fragment] #",
         "[alias] /posts/search-index/#",
+        "[diagram] the pipeline post draws its mermaid flowchart",
+        "[diagram] drawn again in the other scheme",
+        "[diagram] a page without one does not load Mermaid",
         "[toggle] dark survives a reload",
         "[network] all ",
     ] {

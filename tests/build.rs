@@ -2184,3 +2184,36 @@ fn aliases_that_are_no_path_fail_and_clashing_ones_are_left_out() {
     assert_eq!(site.read("files/index.html"), "STATIC");
     assert!(site.read("kept/index.html").contains("posts/the-moved/"));
 }
+
+/// Mermaid is written out, and loaded, only where a page has a diagram.
+#[test]
+fn mermaid_is_shipped_only_with_a_diagram() {
+    let site = TestSite::empty();
+    site.write("lore.yaml", "title: Diagrams\n");
+    site.write("content/posts/plain.md", "No diagram.\n");
+    site.build_ok();
+    assert!(!site.public().join("assets/vendor").exists());
+    assert!(!site.read("posts/plain/index.html").contains("mermaid"));
+    site.write(
+        "content/posts/drawn.md",
+        "```mermaid\nsequenceDiagram\n  A->>B: hi\n```\n",
+    );
+    site.build_ok();
+    assert!(site.public().join("assets/vendor/mermaid.min.js").is_file());
+    assert!(
+        site.public()
+            .join("assets/vendor/mermaid.LICENSE")
+            .is_file()
+    );
+    let drawn = site.html("posts/drawn/index.html");
+    let scripts = attrs(&drawn, "script[src]", "src");
+    assert!(
+        scripts[0].starts_with("../../assets/vendor/mermaid.min.js?v="),
+        "{scripts:?}"
+    );
+    assert_eq!(
+        texts(&drawn, "pre.mermaid"),
+        ["sequenceDiagram A->>B: hi"]
+    );
+    assert!(!site.read("posts/plain/index.html").contains("mermaid"));
+}

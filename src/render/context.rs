@@ -265,6 +265,7 @@ impl<'a> Contexts<'a> {
         put("content", content.into());
         put("toc", TeraValue::from_serializable(&page.outline.toc));
         put("word_count", page.outline.word_count.into());
+        put("has_diagrams", page.outline.has_diagrams.into());
         put("extra", tera_value(&page.doc.meta.extra));
         put("source", page.doc.source.rel.as_str().into());
         let edit_url =
@@ -994,6 +995,10 @@ fn nav(site: &Site) -> Vec<Value> {
     items
 }
 
+/// Mermaid (MIT, its licence beside it), which draws ```mermaid blocks: 5 MB, written out and
+/// loaded only where a page has a diagram.
+pub const MERMAID_JS: &str = "vendor/mermaid.min.js";
+
 fn assets_value(site: &Site, theme: &Theme, highlight_css: &str) -> Value {
     let versioned = |name: &str, bytes: Option<&[u8]>| {
         let hash = bytes
@@ -1008,6 +1013,7 @@ fn assets_value(site: &Site, theme: &Theme, highlight_css: &str) -> Value {
         "js": asset("theme.js"),
         "search_js": asset("search.js"),
         "search_css": asset("search.css"),
+        "mermaid_js": asset(MERMAID_JS),
     })
 }
 

@@ -281,8 +281,11 @@ pub fn render_site(
         "opensearch.xml".into(),
         feed::opensearch(site, &contexts).into_bytes(),
     );
+    let diagrams = site.pages.iter().any(|p| p.outline.has_diagrams);
     for (name, bytes) in &theme.assets {
-        out.insert(format!("assets/{name}"), bytes.clone());
+        if diagrams || !name.starts_with("vendor/mermaid.") {
+            out.insert(format!("assets/{name}"), bytes.clone());
+        }
     }
     out.insert(
         "assets/highlight.css".into(),

@@ -34,6 +34,7 @@ PAGES = {
 }
 TOC_PAGE = PAGES['post']
 ALIAS = '/posts/search-index/'  # in the post's `aliases:`
+DIAGRAM_PAGE = '/posts/how-lore-builds-a-site-in-one-pass/'  # has a ```mermaid block
 WIDTHS = (1280, 390)
 HEIGHT = 800
 SCHEMES = ('light', 'dark')
@@ -191,6 +192,25 @@ def check_alias_redirects(cdp, base):
           {'at': cdp.eval('location.href')})
 
 
+def check_diagrams(cdp, base):
+    """The ```mermaid block of the pipeline post is drawn, and drawn again in the other scheme;
+    pages without one do not load Mermaid."""
+    set_viewport(cdp, 1280)
+    open_page(cdp, base + DIAGRAM_PAGE.lstrip('/'))
+    drawn = "document.querySelector('pre.mermaid svg')"
+    ok = cdp.wait(f"!!{drawn} && {drawn}.textContent.includes('Documents')", timeout=10)
+    check('[diagram] the pipeline post draws its mermaid flowchart', ok,
+          cdp.eval("document.querySelector('pre.mermaid') && document.querySelector('pre.mermaid').outerHTML.slice(0, 200)"))
+    fill = f"{drawn} && getComputedStyle({drawn}.querySelector('.node rect, .node polygon')).fill"
+    before = cdp.eval(fill)
+    cdp.eval("document.documentElement.setAttribute('data-theme', document.documentElement.getAttribute('data-theme') === 'dark' ? 'light' : 'dark')")
+    ok = cdp.wait(f"{fill} && {fill} !== {json.dumps(before)}", timeout=10)
+    check('[diagram] drawn again in the other scheme', ok, {'before': before, 'after': cdp.eval(fill)})
+    cdp.eval("document.documentElement.removeAttribute('data-theme')")
+    open_page(cdp, base + TOC_PAGE.lstrip('/'))
+    check('[diagram] a page without one does not load Mermaid', cdp.eval("typeof window.mermaid === 'undefined'"))
+
+
 def click(cdp, selector):
     """A real mouse click in the middle of the element."""
     box = cdp.eval(f"(() => {{ const r = document.querySelector('{selector}').getBoundingClientRect(); "
@@ -267,6 +287,7 @@ def main():
         check_toc_follows_scroll(cdp, base)
         check_fragment_in_another_case(cdp, base)
         check_alias_redirects(cdp, base)
+        check_diagrams(cdp, base)
         check_toggle_persists(cdp, base)
         check_requests_stay_local(cdp, base, urls)
     finally:

@@ -4,15 +4,17 @@
   var doc = document, root = doc.documentElement, KEY = "lore-theme";
   function $$(sel, ctx) { return Array.prototype.slice.call((ctx || doc).querySelectorAll(sel)); }
 
+  var mq = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+  /* The scheme shown: the reader's choice, else the system's. */
+  function current() {
+    var t = root.getAttribute("data-theme");
+    return t === "dark" || t === "light" ? t : (mq && mq.matches ? "dark" : "light");
+  }
+
   /* ---- Light / dark toggle (the inline script in <head> applies the stored choice before paint) ---- */
   function initTheme() {
     var btn = doc.querySelector(".theme-toggle");
     if (!btn) return;
-    var mq = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
-    function current() {
-      var t = root.getAttribute("data-theme");
-      return t === "dark" || t === "light" ? t : (mq && mq.matches ? "dark" : "light");
-    }
     function sync() {
       var dark = current() === "dark";
       btn.setAttribute("aria-pressed", dark ? "true" : "false");
@@ -61,7 +63,7 @@
   }
   function initCode() {
     $$("pre.code, .prose pre").forEach(function (pre) {
-      if (pre.parentNode.classList.contains("code-block")) return;
+      if (pre.parentNode.classList.contains("code-block") || pre.classList.contains("mermaid")) return;
       var wrap = doc.createElement("div"), tools = doc.createElement("div"), btn = doc.createElement("button");
       wrap.className = "code-block";
       tools.className = "code-tools";
@@ -306,9 +308,33 @@
     window.addEventListener("hashchange", follow);
   }
 
+  /* ---- Diagrams: ```mermaid blocks drawn by the bundled Mermaid (the page loads it only when it
+     has one), in the colours of the scheme shown, drawn again when it changes. A diagram Mermaid
+     cannot read keeps showing its source. ---- */
+  function initDiagrams() {
+    var blocks = $$("pre.mermaid"), mermaid = window.mermaid, drawn = "";
+    if (!blocks.length || !mermaid) return;
+    blocks.forEach(function (b) { b.setAttribute("data-source", b.textContent); });
+    function draw() {
+      var scheme = current();
+      if (scheme === drawn) return;
+      drawn = scheme;
+      blocks.forEach(function (b) {
+        b.removeAttribute("data-processed");
+        b.textContent = b.getAttribute("data-source");
+      });
+      mermaid.initialize({ startOnLoad: false, securityLevel: "strict", suppressErrorRendering: true,
+                           theme: scheme === "dark" ? "dark" : "default" });
+      mermaid.run({ nodes: blocks, suppressErrors: true }).catch(function () { /* source stays */ });
+    }
+    draw();
+    new MutationObserver(draw).observe(root, { attributes: true, attributeFilter: ["data-theme"] });
+    if (mq && mq.addEventListener) mq.addEventListener("change", draw);
+  }
+
   function init() {
     initFileLinks(); initTheme(); initNav(); initCode(); initTables(); initToc(); initAdrLog(); initSlash();
-    initFragmentCase();
+    initFragmentCase(); initDiagrams();
   }
   if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", init); else init();
 })();
