@@ -295,10 +295,24 @@ pub fn introduces_its_folder(path: &Path) -> bool {
 }
 
 fn leading_heading(body: &str) -> Option<String> {
-    let first = body.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let first = without_leading_comments(body)
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())?;
     let text = first.strip_prefix("# ")?;
     let text = text.trim().trim_end_matches('#').trim();
     (!text.is_empty()).then(|| text.to_string())
+}
+
+/// `body` after the HTML comments that open it (Log4brains' index.md starts with one).
+fn without_leading_comments(mut body: &str) -> &str {
+    while let Some(comment) = body.trim_start().strip_prefix("<!--") {
+        match comment.find("-->") {
+            Some(end) => body = &comment[end + 3..],
+            None => break,
+        }
+    }
+    body
 }
 
 /// `body` after its first non-blank line, and how many lines that skips.

@@ -284,10 +284,18 @@ pub fn heading_slug(text: &str) -> String {
         .filter_map(|c| match c {
             ' ' => Some('-'),
             '-' | '_' => Some(c),
-            c if c.is_alphanumeric() => Some(c),
+            c if c.is_alphanumeric() || is_mark_or_connector(c) => Some(c),
             _ => None,
         })
         .collect()
+}
+
+/// A combining mark or connector punctuation, which GitHub's ids keep: the virama of
+/// `नमस्ते` (not alphabetic to Rust), accents written as combining characters.
+fn is_mark_or_connector(c: char) -> bool {
+    static MARK: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"^[\p{M}\p{Pc}]$").expect("valid"));
+    !c.is_ascii() && MARK.is_match(c.encode_utf8(&mut [0; 4]))
 }
 
 /// `event` with the characters HTML forbids in its input dropped from its text.
@@ -334,6 +342,8 @@ struct State<'o> {
     pending_hints: Vec<Option<String>>,
     paragraph: Option<String>,
     seen_block: bool,
+    /// Inside an HTML comment of a block that began with one (it spans lines).
+    in_html_comment: bool,
     words: usize,
     in_image: usize,
     /// The last two bytes of the previous text event: pulldown-cmark splits text at `<`, so
@@ -370,6 +380,7 @@ impl<'o> State<'o> {
             pending_hints: Vec::new(),
             paragraph: None,
             seen_block: false,
+            in_html_comment: false,
             words: 0,
             in_image: 0,
             text_tail: [0; 2],
@@ -489,6 +500,18 @@ impl<'o> State<'o> {
                 self.seen_block = true;
                 out.push(Event::Text(html));
             }
+            // A comment opening the file (Log4brains' `<!-- This file is the homepage… -->`)
+            // is no block before the title.
+            Event::Start(Tag::HtmlBlock) => out.push(event),
+            Event::Html(html) => {
+                let line = html.trim();
+                if self.in_html_comment || line.starts_with("<!--") {
+                    self.in_html_comment = !line.ends_with("-->");
+                } else if !line.is_empty() {
+                    self.seen_block = true;
+                }
+                out.push(Event::Html(html));
+            }
             other => {
                 if matches!(other, Event::Start(_)) {
                     self.seen_block = true;
@@ -526,7 +549,13 @@ impl<'o> State<'o> {
                 title,
                 id,
             }) => {
-                let dest_url = self.link(dest_url, offset, false);
+                // `<ann@example.org>`: written `mailto:` by pulldown-cmark, no path of the site.
+                let dest_url = if link_type == pulldown_cmark::LinkType::Email {
+                    self.pending_hints.push(None);
+                    dest_url
+                } else {
+                    self.link(dest_url, offset, false)
+                };
                 if self.pending_hints.last().is_some_and(Option::is_some) {
                     // A class on the link itself, for browsers without `:has()`.
                     let title_attr = if title.is_empty() {
@@ -1099,6 +1128,18 @@ mod tests {
                 .outline
                 .has_diagrams
         );
+    }
+
+    #[test]
+    fn heading_ids_keep_combining_marks_as_github_does() {
+        // github-slugger 2.0's ids.
+        assert_eq!(heading_slug("नमस्ते दुनिया"), "नमस्ते-दुनिया");
+        assert_eq!(
+            heading_slug("ক্লায়েন্ট লাইব্রেরি (Client library)"),
+            "ক্লায়েন্ট-লাইব্রেরি-client-library"
+        );
+        assert_eq!(heading_slug("Cafe\u{301} ‿ tie"), "cafe\u{301}-‿-tie");
+        assert_eq!(heading_slug("Upgrade & Migration"), "upgrade--migration");
     }
 
     #[test]

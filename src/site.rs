@@ -1014,6 +1014,19 @@ struct Lookup<'a> {
     index: &'a LinkIndex,
 }
 
+/// `url` with the query and fragment a link was written with.
+fn with_query_and_fragment(mut url: String, query: Option<&str>, fragment: Option<&str>) -> String {
+    if let Some(query) = query {
+        url.push('?');
+        url.push_str(query);
+    }
+    if let Some(fragment) = fragment {
+        url.push('#');
+        url.push_str(fragment);
+    }
+    url
+}
+
 /// Whether following `href` would run script: `javascript:` and `vbscript:` links, and `data:`
 /// ones other than images. Browsers ignore case, and tabs and line breaks anywhere in a URL
 /// (`java&#9;script:` is `javascript:` to them), so those are dropped before comparing.
@@ -1057,9 +1070,13 @@ impl<'a> Lookup<'a> {
             Some((p, f)) => (p, Some(f.to_string())),
             None => (href, None),
         };
-        let path_part = path_part.split('?').next().unwrap_or(path_part);
+        // The query stays on the rewritten link, as the fragment does (`spec.pdf?v=2#page=3`).
+        let (path_part, query) = match path_part.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_part, None),
+        };
         if href.starts_with('/') {
-            return self.resolve_site_absolute(path_part, fragment, href);
+            return self.resolve_site_absolute(path_part, query, fragment, href);
         }
         let decoded = percent_encoding::percent_decode_str(path_part).decode_utf8_lossy();
         let base = self.docs[from]
@@ -1069,11 +1086,12 @@ impl<'a> Lookup<'a> {
             .unwrap_or(Path::new(""));
         let target = normalise_path(&base.join(decoded.as_ref()));
         if let Some(page) = self.page_at(&target) {
-            return self.page_link(page, fragment);
+            return self.page_link(page, query, fragment);
         }
         if let Some(rel) = self.index.assets.get(target.as_os_str()) {
+            let url = format!("{}{rel}", self.config.base_path);
             return Resolution {
-                href: format!("{}{}", self.config.base_path, rel),
+                href: with_query_and_fragment(url, query, fragment.as_deref()),
                 target: LinkTarget::Asset,
                 superseded_hint: None,
             };
@@ -1081,7 +1099,7 @@ impl<'a> Lookup<'a> {
         if matches!(self.docs[from].source.role, Role::Adr { .. })
             && let Some(page) = self.project_relative_decision(&decoded)
         {
-            return self.page_link(page, fragment);
+            return self.page_link(page, query, fragment);
         }
         self.resolve_url_relative(from, path_part, href)
     }
@@ -1095,12 +1113,9 @@ impl<'a> Lookup<'a> {
             .find_map(|name| self.index.by_path.get(path.join(name).as_os_str()).copied())
     }
 
-    fn page_link(&self, page: usize, fragment: Option<String>) -> Resolution {
-        let url = &self.index.urls[page];
-        let href = match &fragment {
-            Some(f) => format!("{url}#{f}"),
-            None => url.clone(),
-        };
+    fn page_link(&self, page: usize, query: Option<&str>, fragment: Option<String>) -> Resolution {
+        let url = self.index.urls[page].clone();
+        let href = with_query_and_fragment(url, query, fragment.as_deref());
         Resolution {
             href,
             target: LinkTarget::Page { page, fragment },
@@ -1111,6 +1126,7 @@ impl<'a> Lookup<'a> {
     fn resolve_site_absolute(
         &self,
         path: &str,
+        query: Option<&str>,
         fragment: Option<String>,
         href: &str,
     ) -> Resolution {
@@ -1126,13 +1142,10 @@ impl<'a> Lookup<'a> {
             format!("{url}/")
         };
         if let Some(&page) = self.index.by_url.get(with_slash.as_str()) {
-            return self.page_link(page, fragment);
+            return self.page_link(page, query, fragment);
         }
         let rel = url.strip_prefix(base.as_str()).unwrap_or(&url);
-        let rewritten = match &fragment {
-            Some(f) => format!("{url}#{f}"),
-            None => url.clone(),
-        };
+        let rewritten = with_query_and_fragment(url.clone(), query, fragment.as_deref());
         let target = if self.index.asset_urls.contains(rel) {
             LinkTarget::Asset
         } else if self.index.known_urls.contains(&with_slash)

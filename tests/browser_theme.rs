@@ -83,6 +83,8 @@ fn default_theme_in_headless_chromium() {
         "[diagram] the pipeline post draws its mermaid flowchart",
         "[diagram] drawn again in the other scheme",
         "[diagram] a page without one does not load Mermaid",
+        "[file://] graph links name index.html files",
+        "[file://] links after the graph name index.html files too",
         "[toggle] dark survives a reload",
         "[network] all ",
     ] {

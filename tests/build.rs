@@ -2211,9 +2211,64 @@ fn mermaid_is_shipped_only_with_a_diagram() {
         scripts[0].starts_with("../../assets/vendor/mermaid.min.js?v="),
         "{scripts:?}"
     );
-    assert_eq!(
-        texts(&drawn, "pre.mermaid"),
-        ["sequenceDiagram A->>B: hi"]
-    );
+    assert_eq!(texts(&drawn, "pre.mermaid"), ["sequenceDiagram A->>B: hi"]);
     assert!(!site.read("posts/plain/index.html").contains("mermaid"));
+}
+
+/// A comment opening a file (Log4brains' index.md: `<!-- This file is the homepage… -->`)
+/// does not hide the H1 after it: the decision log is titled by it, and shows one `h1`.
+#[test]
+fn a_leading_comment_does_not_hide_the_title() {
+    let site = TestSite::empty();
+    site.write(
+        "docs/adr/index.md",
+        "<!-- This file is the homepage of your knowledge base.\n     Edit it as you want -->\n\n# Architecture knowledge base\n\nWelcome.\n",
+    );
+    site.write(
+        "docs/adr/20240101-use-x.md",
+        "# Use X\n\n- Status: accepted\n\n## Context\n\nText.\n",
+    );
+    let out = lore_in(site.root(), &["build", "docs", "--quiet"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = std::fs::read_to_string(site.root().join("docs/public/adr/index.html")).unwrap();
+    let log = scraper::Html::parse_document(&log);
+    assert_eq!(texts(&log, "h1"), ["Architecture knowledge base"]);
+    let notes = TestSite::empty();
+    notes.write("lore.yaml", "title: Notes\n");
+    notes.write(
+        "content/notes.md",
+        "<!-- generated -->\n# Release notes\n\nText.\n",
+    );
+    notes.build_ok();
+    assert_eq!(
+        texts(&notes.html("notes/index.html"), "h1"),
+        ["Release notes"]
+    );
+}
+
+/// A link's query and fragment survive its rewriting, to a file beside the page (a PDF's
+/// `#page=3`), to another page, and site-absolute.
+#[test]
+fn links_keep_their_query_and_fragment() {
+    let site = TestSite::empty();
+    site.write("lore.yaml", "title: Links\n");
+    site.write(
+        "content/posts/2026-03-01-bundle/index.md",
+        "[a](spec.pdf#page=3) [b](shot.png?raw=1#frag) [c](../other.md?ref=x#top) [d](/posts/other/?ref=y#top) [e](/posts/bundle/spec.pdf?v=2)\n",
+    );
+    site.write("content/posts/2026-03-01-bundle/spec.pdf", "PDF");
+    site.write("content/posts/2026-03-01-bundle/shot.png", "PNG");
+    site.write("content/posts/other.md", "## Top\n\nOther.\n");
+    site.build_ok();
+    let links = attrs(&site.html("posts/bundle/index.html"), ".prose a", "href");
+    assert_eq!(
+        links,
+        [
+            "../../posts/bundle/spec.pdf#page=3",
+            "../../posts/bundle/shot.png?raw=1#frag",
+            "../../posts/other/?ref=x#top",
+            "../../posts/other/?ref=y#top",
+            "../../posts/bundle/spec.pdf?v=2",
+        ]
+    );
 }

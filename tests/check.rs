@@ -304,3 +304,26 @@ fn a_link_to_a_draft_says_it_is_a_draft() {
     );
     assert!(site.lore(&["check", "--drafts"]).status.success());
 }
+
+/// What GitHub reads as a link is no broken link here: an e-mail autolink, and a `#fragment`
+/// of a heading whose id keeps its combining marks (Bengali, Hindi).
+#[test]
+fn email_autolinks_and_marked_heading_ids_are_no_broken_links() {
+    let site = TestSite::empty();
+    site.write(
+        "lore.yaml",
+        "title: Links\nbase_url: https://example.org/\n",
+    );
+    site.write(
+        "content/posts/contact.md",
+        "Write to <ann@example.org>, or read [the greeting](#नमस्ते-दुनिया).\n\n## नमस्ते दुनिया\n\nHello.\n",
+    );
+    let out = site.lore(&["check"]);
+    let text = stdout(&out) + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(!text.contains("leads to no"), "{text}");
+    site.build_ok();
+    let page = site.read("posts/contact/index.html");
+    assert!(page.contains("href=\"mailto:ann@example.org\""), "{page}");
+    assert!(page.contains("id=\"नमस्ते-दुनिया\""), "{page}");
+}

@@ -211,6 +211,19 @@ def check_diagrams(cdp, base):
     check('[diagram] a page without one does not load Mermaid', cdp.eval("typeof window.mermaid === 'undefined'"))
 
 
+def check_file_mode(cdp):
+    """Opened from disk, the decision log's script runs to the end: its graph's SVG links (whose
+    `.href` is read-only) name index.html files as the others do, and the theme toggle works."""
+    cdp.goto('file://' + os.path.join(SITE, 'adr', 'index.html'))
+    links = cdp.eval("Array.from(document.querySelectorAll('svg.adr-graph a')).map(a => a.getAttribute('href'))") or []
+    check('[file://] the decision graph has links', len(links) > 2, links)
+    check('[file://] graph links name index.html files', all(h.endswith('index.html') for h in links), links)
+    # The footer comes after the graph: its links are rewritten only if the script got past it.
+    footer = cdp.eval("Array.from(document.querySelectorAll('footer a')).map(a => a.getAttribute('href')).filter(h => !h.startsWith('http'))") or []
+    check('[file://] links after the graph name index.html files too',
+          any(h.endswith('/index.html') for h in footer) and not any(h.endswith('/') for h in footer), footer)
+
+
 def click(cdp, selector):
     """A real mouse click in the middle of the element."""
     box = cdp.eval(f"(() => {{ const r = document.querySelector('{selector}').getBoundingClientRect(); "
@@ -290,6 +303,7 @@ def main():
         check_diagrams(cdp, base)
         check_toggle_persists(cdp, base)
         check_requests_stay_local(cdp, base, urls)
+        check_file_mode(cdp)
     finally:
         browser.close()
         srv.shutdown()

@@ -284,11 +284,11 @@
     if (location.protocol !== "file:") return;
     $$("a[href]").forEach(function (a) {
       var href = withIndexHtml(a.getAttribute("href"));
-      if (href) a.href = href;
+      if (href) a.setAttribute("href", href); // SVG links (the decision graph) have a read-only .href
     });
     $$("form[action]").forEach(function (f) {
       var action = withIndexHtml(f.getAttribute("action"));
-      if (action) f.action = action;
+      if (action) f.setAttribute("action", action);
     });
   }
 
