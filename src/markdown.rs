@@ -56,6 +56,8 @@ pub struct LinkRef {
 pub struct TocEntry {
     pub level: u8,
     pub id: String,
+    /// `#id`, percent-encoded where a URL must be (a custom id may hold spaces or backticks).
+    pub href: String,
     pub title: String,
     pub children: Vec<TocEntry>,
 }
@@ -342,6 +344,9 @@ struct State<'o> {
     pending_hints: Vec<Option<String>>,
     paragraph: Option<String>,
     seen_block: bool,
+    /// Footnotes by label: their number (in order of first mention, as pulldown-cmark counts)
+    /// and whether a reference has taken the `fnref-` id (only the first one does).
+    footnotes: std::collections::HashMap<String, (usize, bool)>,
     /// Inside an HTML comment of a block that began with one (it spans lines).
     in_html_comment: bool,
     words: usize,
@@ -380,6 +385,7 @@ impl<'o> State<'o> {
             pending_hints: Vec::new(),
             paragraph: None,
             seen_block: false,
+            footnotes: Default::default(),
             in_html_comment: false,
             words: 0,
             in_image: 0,
@@ -500,6 +506,31 @@ impl<'o> State<'o> {
                 self.seen_block = true;
                 out.push(Event::Text(html));
             }
+            // Footnote ids are `fn-` and `fnref-` ones, as GitHub's are (below `user-content-`):
+            // pulldown-cmark's bare `id="1"` met headings and the theme's ids.
+            Event::FootnoteReference(label) => {
+                let (number, first) = self.footnote(&label, true);
+                let id = if first {
+                    format!(" id=\"fnref-{}\"", escape_html(&label))
+                } else {
+                    String::new()
+                };
+                let href = escape_html(&fragment_href(&format!("fn-{label}")));
+                out.push(Event::Html(CowStr::from(format!(
+                    "<sup class=\"footnote-reference\"{id}><a href=\"{href}\">{number}</a></sup>"
+                ))));
+            }
+            Event::Start(Tag::FootnoteDefinition(label)) => {
+                self.seen_block = true;
+                let (number, _) = self.footnote(&label, false);
+                out.push(Event::Html(CowStr::from(format!(
+                    "<div class=\"footnote-definition\" id=\"fn-{}\"><sup class=\"footnote-definition-label\">{number}</sup>",
+                    escape_html(&label)
+                ))));
+            }
+            Event::End(TagEnd::FootnoteDefinition) => {
+                out.push(Event::Html(CowStr::Borrowed("</div>\n")));
+            }
             // A comment opening the file (Log4brains' `<!-- This file is the homepage… -->`)
             // is no block before the title.
             Event::Start(Tag::HtmlBlock) => out.push(event),
@@ -611,6 +642,18 @@ impl<'o> State<'o> {
             }
             other => out.push(other),
         }
+    }
+
+    /// Footnote `label`'s number, and for a reference whether it is the first.
+    fn footnote(&mut self, label: &str, reference: bool) -> (usize, bool) {
+        let next = self.footnotes.len() + 1;
+        let (number, referenced) = self
+            .footnotes
+            .entry(label.to_string())
+            .or_insert((next, false));
+        let first = reference && !*referenced;
+        *referenced |= reference;
+        (*number, first)
     }
 
     fn link<'a>(&mut self, dest: CowStr<'a>, offset: usize, is_image: bool) -> CowStr<'a> {
@@ -765,8 +808,8 @@ impl<'o> State<'o> {
         ))));
         out.extend(heading.events);
         out.push(Event::Html(CowStr::from(format!(
-            "<a class=\"anchor\" href=\"#{0}\" aria-label=\"Link to this section\">#</a></h{level}>\n",
-            escape_html(&id)
+            "<a class=\"anchor\" href=\"{}\" aria-label=\"Link to this section\">#</a></h{level}>\n",
+            escape_html(&fragment_href(&id))
         ))));
         if level >= 2 {
             self.flat_toc.push((level, id.clone(), title.clone()));
@@ -891,12 +934,27 @@ fn count_words(text: &str) -> usize {
 }
 
 /// Builds the nested table of contents from headings in document order.
+/// `#id` as a link: the characters a URL's fragment may not hold as they are (controls, space,
+/// `"`, `<`, `>`, `` ` ``, and `#`) percent-encoded. Browsers decode it to find the id.
+pub fn fragment_href(id: &str) -> String {
+    const FRAGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'<')
+        .add(b'>')
+        .add(b'`')
+        .add(b'#')
+        .add(b'%');
+    format!("#{}", percent_encoding::utf8_percent_encode(id, FRAGMENT))
+}
+
 fn nest_toc(flat: &[(u8, String, String)]) -> Vec<TocEntry> {
     let mut root: Vec<TocEntry> = Vec::new();
     for (level, id, title) in flat {
         let entry = TocEntry {
             level: *level,
             id: id.clone(),
+            href: fragment_href(id),
             title: title.clone(),
             children: Vec::new(),
         };
@@ -1094,6 +1152,32 @@ mod tests {
         assert!(r.body.html.contains("<del>old</del>"));
         assert!(r.body.html.contains("type=\"checkbox\""));
         assert!(r.body.html.contains("footnote-definition"));
+    }
+
+    #[test]
+    fn footnote_and_fragment_ids_meet_no_heading_and_are_valid_urls() {
+        let r = render_plain(
+            "## 1\n\nA[^1] and b[^note] and a[^1].\n\n## Odd `id` {#local-`x`-list}\n\n[^1]: one\n[^note]: two\n",
+        );
+        let html = &r.body.html;
+        assert!(html.contains("<h2 id=\"1\">"), "{html}");
+        assert!(
+            html.contains(
+                "<sup class=\"footnote-reference\" id=\"fnref-1\"><a href=\"#fn-1\">1</a></sup>"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("<sup class=\"footnote-reference\" id=\"fnref-note\"><a href=\"#fn-note\">2</a></sup>"), "{html}");
+        // A second reference links too, without taking the id again.
+        assert!(
+            html.contains("a<sup class=\"footnote-reference\"><a href=\"#fn-1\">1</a></sup>."),
+            "{html}"
+        );
+        assert!(html.contains("<div class=\"footnote-definition\" id=\"fn-1\"><sup class=\"footnote-definition-label\">1</sup>"), "{html}");
+        assert!(html.contains("<div class=\"footnote-definition\" id=\"fn-note\"><sup class=\"footnote-definition-label\">2</sup>"), "{html}");
+        assert!(html.contains("id=\"local-`x`-list\""), "{html}");
+        assert!(html.contains("href=\"#local-%60x%60-list\""), "{html}");
+        assert_eq!(r.outline.toc[1].href, "#local-%60x%60-list");
     }
 
     #[test]

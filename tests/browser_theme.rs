@@ -12,7 +12,7 @@ mod common;
 use common::*;
 use std::path::{Path, PathBuf};
 
-const PAGES: [&str; 4] = ["home", "post", "adr", "log"];
+const PAGES: [&str; 5] = ["home", "post", "adr", "log", "search"];
 
 /// Where screenshots go: `$LORE_SCREENSHOTS`, else `screenshots/` in Cargo's target folder.
 fn screenshot_dir() -> PathBuf {
@@ -77,6 +77,8 @@ fn default_theme_in_headless_chromium() {
         "[light 390px] post: no horizontal scroll",
         "[dark 1280px] adr: text contrast meets WCAG AA",
         "[light 1280px] log: landmarks, lang and alt text",
+        "[light 1280px] search: landmarks, lang and alt text",
+        "[dark 1280px] search: text contrast meets WCAG AA",
         "[toc] scrolled to #sharding",
         "[fragment] #",
         "[alias] /posts/search-index/#",

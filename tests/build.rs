@@ -536,11 +536,15 @@ fn atom_feed_is_well_formed_and_absolute() {
                 .any(|c| c.has_tag_name("title") && c.text() == Some("Caching Without Tears"))
         })
         .expect("an entry for the post");
-    let content = entry
-        .children()
-        .find(|c| c.has_tag_name("content"))
-        .and_then(|c| c.text())
-        .unwrap_or_default();
+    let content_node = entry.children().find(|c| c.has_tag_name("content"));
+    // Its `#heading` links and images resolve against the page, not the feed.
+    let xml_base =
+        content_node.and_then(|c| c.attribute(("http://www.w3.org/XML/1998/namespace", "base")));
+    assert_eq!(
+        xml_base,
+        Some("https://example.org/kb/posts/caching-without-tears/")
+    );
+    let content = content_node.and_then(|c| c.text()).unwrap_or_default();
     assert!(
         content.contains("We cache at the edge")
             && content.contains("<pre")
@@ -735,7 +739,12 @@ fn backlinks_list_each_linking_page_once_in_page_order() {
     // The home page's introduction is shown inside the home page, not a page of its own.
     site.write("content/_index.md", "Start with [c](posts/c.md).\n");
     site.build_ok();
-    let backlinks = |rel: &str| texts(&site.html(rel), "section[aria-labelledby=backlinks] li > a");
+    let backlinks = |rel: &str| {
+        texts(
+            &site.html(rel),
+            "section[aria-labelledby=lore-backlinks] li > a",
+        )
+    };
     assert_eq!(backlinks("posts/c/index.html"), ["Alpha", "Beta"]);
     assert!(
         backlinks("posts/b/index.html").is_empty(),
@@ -1026,7 +1035,7 @@ fn related_pages_share_the_most_tags_newest_first_five_at_most() {
     site.build_ok();
     let doc = site.html("posts/me/index.html");
     assert_eq!(
-        texts(&doc, "section[aria-labelledby=related] li > a"),
+        texts(&doc, "section[aria-labelledby=lore-related] li > a"),
         [
             "Three shared",
             "Two shared, newer",
@@ -1052,12 +1061,12 @@ fn related_pages_are_chosen_among_those_written_around_the_same_time() {
     site.build_ok();
     let doc = site.html("posts/p150/index.html");
     assert_eq!(
-        texts(&doc, "section[aria-labelledby=related] li > a"),
+        texts(&doc, "section[aria-labelledby=lore-related] li > a"),
         ["Post 250", "Post 249", "Post 248", "Post 247", "Post 246"]
     );
     let newest = site.html("posts/p300/index.html");
     assert_eq!(
-        texts(&newest, "section[aria-labelledby=related] li > a"),
+        texts(&newest, "section[aria-labelledby=lore-related] li > a"),
         ["Post 299", "Post 298", "Post 297", "Post 296", "Post 295"]
     );
 }
@@ -2271,4 +2280,53 @@ fn links_keep_their_query_and_fragment() {
             "../../posts/bundle/spec.pdf?v=2",
         ]
     );
+}
+
+/// Headings, footnotes and the theme share a page's ids: `## Main`, `## Related`, `[^1]` next
+/// to `## 1`, the decision log's `# Decisions` met the theme's own and links went astray.
+#[test]
+fn content_ids_never_meet_the_themes() {
+    let site = TestSite::empty();
+    site.write("lore.yaml", "title: Ids\n");
+    let headings = "## Main\n\n## Related\n\n## Backlinks\n\n## Site nav\n\n## TOC title\n\n## 1\n\nText[^1] and [^main].\n\n[^1]: One.\n[^main]: Two.\n";
+    site.write(
+        "content/posts/a.md",
+        &format!("---\ntags: [x]\n---\nSee [b](b.md).\n\n{headings}"),
+    );
+    site.write(
+        "content/posts/b.md",
+        "---\ntags: [x]\n---\nSee [a](a.md).\n",
+    );
+    site.write(
+        "content/adr/index.md",
+        "# Decisions\n\n## About\n\n## Timeline\n\n## Graph\n",
+    );
+    site.write(
+        "content/adr/0001-a.md",
+        "---\nstatus: accepted\n---\n# A\n\n## Related\n",
+    );
+    site.write(
+        "content/adr/0002-b.md",
+        "---\nstatus: accepted\nsupersedes: [1]\n---\n# B\n",
+    );
+    site.build_ok();
+    for page in [
+        "posts/a/index.html",
+        "adr/index.html",
+        "adr/0001-a/index.html",
+    ] {
+        let html = site.html(page);
+        let mut seen = std::collections::BTreeSet::new();
+        for id in attrs(&html, "[id]", "id") {
+            assert!(seen.insert(id.clone()), "{page}: id {id:?} twice");
+        }
+        let wanted: &[&str] = match page {
+            "posts/a/index.html" => &["main", "related", "backlinks", "1", "fn-1", "fnref-main"],
+            "adr/index.html" => &["decisions", "about", "timeline", "graph"],
+            _ => &["related"],
+        };
+        for id in wanted {
+            assert!(seen.contains(*id), "{page}: no id {id}");
+        }
+    }
 }

@@ -269,7 +269,13 @@ pub fn entry(site: &Site, i: usize, html: &str) -> String {
     if !page.excerpt.is_empty() {
         let _ = writeln!(xml, "    <summary>{}</summary>", escape_xml(&page.excerpt));
     }
-    xml.push_str("    <content type=\"html\">");
+    // Links in the content resolve against the page, not the feed (`#heading`, a footnote,
+    // an image beside a post).
+    let _ = write!(
+        xml,
+        "    <content type=\"html\" xml:base=\"{}\">",
+        escape_xml(&url)
+    );
     escape_xml_into(html, &mut xml);
     xml.push_str("</content>\n  </entry>\n");
     xml

@@ -116,6 +116,6 @@ fn draw(site: &Site, mut nodes: Vec<usize>, focus: Option<usize>) -> String {
     svg.push_str("</svg>");
     let (y0, height) = (top - 6, bottom - top + 12);
     format!(
-        "<svg class=\"adr-graph\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 {y0} {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-labelledby=\"adr-graph-title\"><title id=\"adr-graph-title\">Decision relations: supersedes arcs above the line, amends and relates-to arcs below</title>{svg}"
+        "<svg class=\"adr-graph\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 {y0} {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"group\" aria-labelledby=\"adr-graph-title\"><title id=\"adr-graph-title\">Decision relations: supersedes arcs above the line, amends and relates-to arcs below</title>{svg}"
     )
 }

@@ -126,6 +126,22 @@ window.__loreA11y = (function () {
     Array.prototype.forEach.call(document.querySelectorAll("img"), function (img) {
       if (!img.hasAttribute("alt")) problems.push("img without alt: " + img.getAttribute("src"));
     });
+    var ids = {};
+    Array.prototype.forEach.call(document.querySelectorAll("[id]"), function (el) {
+      if (ids[el.id]) problems.push("duplicate id: " + el.id);
+      ids[el.id] = true;
+    });
+    var searchNames = Array.prototype.map.call(document.querySelectorAll("[role=search]"), function (el) {
+      return el.getAttribute("aria-label") || el.getAttribute("aria-labelledby") || "";
+    });
+    if (searchNames.length > 1 && (searchNames.indexOf("") >= 0 || new Set(searchNames).size < searchNames.length))
+      problems.push("several search landmarks without distinct names: " + JSON.stringify(searchNames));
+    Array.prototype.forEach.call(document.querySelectorAll("div[aria-label]:not([role]), span[aria-label]:not([role])"), function (el) {
+      problems.push("aria-label on an element without a role: " + describe(el));
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("svg[role=img]"), function (svg) {
+      if (svg.querySelector("a[href], [tabindex]")) problems.push("svg role=img holds links: " + describe(svg));
+    });
     Array.prototype.forEach.call(document.querySelectorAll("nav, aside, [role=region], section[aria-label]"), function (el) {
       if (document.querySelectorAll(el.tagName).length > 1 && !el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby"))
         problems.push("several " + el.tagName.toLowerCase() + " landmarks, one unlabelled: " + describe(el));

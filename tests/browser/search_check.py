@@ -40,7 +40,7 @@ def run_checks(cdp, base, file_mode=False):
         # and a result opens its page file.
         styled = cdp.eval("getComputedStyle(document.querySelector('.visually-hidden')).position === 'absolute'")
         check('[file://] stylesheets load from relative URLs', bool(styled), cdp.eval("Array.from(document.styleSheets).map(s => s.href)"))
-        nav = cdp.eval("Array.from(document.querySelectorAll('#site-nav a')).map(a => a.href)") or []
+        nav = cdp.eval("Array.from(document.querySelectorAll('#lore-site-nav a')).map(a => a.href)") or []
         check('[file://] nav links point at index.html files', bool(nav) and all(h.startswith('file://') and h.endswith('/index.html') for h in nav), nav)
         cdp.key('ArrowDown', vk=40)
         cdp.key('Enter', vk=13)

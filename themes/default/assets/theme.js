@@ -38,7 +38,7 @@
 
   /* ---- Collapsible main navigation on small screens ---- */
   function initNav() {
-    var btn = doc.querySelector(".nav-toggle"), nav = doc.getElementById("site-nav");
+    var btn = doc.querySelector(".nav-toggle"), nav = doc.getElementById("lore-site-nav");
     if (!btn || !nav) return;
     function set(open) {
       btn.setAttribute("aria-expanded", open ? "true" : "false");
