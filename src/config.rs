@@ -52,6 +52,8 @@ pub struct MarkdownConfig {
     /// Escape raw HTML in Markdown instead of passing it through.
     pub safe: bool,
     pub smart_punctuation: bool,
+    /// `:warning:` as ⚠️, as GitHub shows it.
+    pub emoji: bool,
     pub highlight: bool,
     pub highlight_theme: String,
     pub highlight_theme_dark: String,
@@ -62,6 +64,7 @@ impl Default for MarkdownConfig {
         MarkdownConfig {
             safe: false,
             smart_punctuation: true,
+            emoji: true,
             highlight: true,
             highlight_theme: "InspiredGitHub".into(),
             highlight_theme_dark: "base16-ocean.dark".into(),

@@ -120,6 +120,8 @@ pub struct RenderOptions<'a> {
     pub keep_leading_h1: bool,
     pub safe: bool,
     pub smart_punctuation: bool,
+    /// `:warning:` shortcodes as emoji.
+    pub emoji: bool,
     pub highlight: bool,
     pub links: Links<'a>,
 }
@@ -406,6 +408,12 @@ impl<'o> State<'o> {
     }
 
     fn handle<'a>(&mut self, event: Event<'a>, offset: usize, out: &mut Vec<Event<'a>>) {
+        let event = match event {
+            Event::Text(text) if self.options.emoji && self.code.is_none() => {
+                Event::Text(with_emoji(text))
+            }
+            other => other,
+        };
         if let Some(heading) = self.heading.as_mut()
             && !matches!(event, Event::End(TagEnd::Heading(_)))
         {
@@ -892,6 +900,50 @@ impl<'o> State<'o> {
 }
 
 /// `{{<` and `{{%` (Hugo shortcodes) or `{%` (Zola, Jekyll) in text.
+/// `text` with GitHub's emoji shortcodes (`:warning:`, `:+1:`) as their emoji, each standing
+/// apart from the letters around it; other words between colons (`10:30:00`, `std::io:x:`,
+/// `a:b:c`, `:not-one:`) stay as written.
+fn with_emoji(text: CowStr<'_>) -> CowStr<'_> {
+    if memchr::memchr(b':', text.as_bytes()).is_none() {
+        return text;
+    }
+    let mut out = String::new();
+    let mut rest: &str = &text;
+    let mut copied_to = 0;
+    let mut at = 0;
+    while let Some(colon) = rest[at..].find(':').map(|i| at + i) {
+        let after = &rest[colon + 1..];
+        let len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-')))
+            .unwrap_or(after.len());
+        let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+        let apart = !is_word(rest[..colon].chars().next_back())
+            && after[len..].starts_with(':')
+            && !is_word(after[len + 1..].chars().next());
+        let emoji = (len > 0 && apart)
+            .then(|| emojis::get_by_shortcode(&after[..len]))
+            .flatten();
+        match emoji {
+            Some(emoji) => {
+                out.push_str(&rest[copied_to..colon]);
+                out.push_str(emoji.as_str());
+                copied_to = colon + len + 2;
+                at = copied_to;
+            }
+            None => at = colon + 1,
+        }
+        if at >= rest.len() {
+            break;
+        }
+    }
+    if copied_to == 0 {
+        return text;
+    }
+    rest = &rest[copied_to..];
+    out.push_str(rest);
+    CowStr::from(out)
+}
+
 /// A GitHub alert's (`> [!NOTE]`) class and title, as GitHub shows them: a titled box, not
 /// a quotation.
 fn alert_name(kind: BlockQuoteKind) -> (&'static str, &'static str) {
@@ -1026,6 +1078,7 @@ mod tests {
             keep_leading_h1: false,
             safe: false,
             smart_punctuation: true,
+            emoji: true,
             highlight: true,
             links: Links::Resolve(&keep),
         };
@@ -1227,6 +1280,25 @@ mod tests {
     }
 
     #[test]
+    fn emoji_shortcodes_are_github_s() {
+        let r = render_plain(
+            "## Launch :rocket:\n\n:warning: at 10:30:00, `:tada:`, :+1: :not_an_emoji: std::io:x:\n\n```\n:tada:\n```\n",
+        );
+        let html = &r.body.html;
+        assert!(html.contains("<h2 id=\"launch-\">Launch 🚀"), "{html}");
+        assert!(
+            html.contains("<p>⚠️ at 10:30:00, <code>:tada:</code>, 👍 :not_an_emoji: std::io:x:"),
+            "{html}"
+        );
+        assert!(html.contains("<code>:tada:\n</code>"), "{html}");
+        assert_eq!(with_emoji(CowStr::from("a:b:c")).as_ref(), "a:b:c");
+        assert_eq!(
+            with_emoji(CowStr::from("foo:a:bar (:x:)")).as_ref(),
+            "foo:a:bar (❌)"
+        );
+    }
+
+    #[test]
     fn code_is_highlighted_and_collected() {
         let r = render_plain("```rust\nfn main() {}\n```\n");
         assert!(
@@ -1244,6 +1316,7 @@ mod tests {
             keep_leading_h1: false,
             safe: true,
             smart_punctuation: false,
+            emoji: true,
             highlight: false,
             links: Links::Resolve(&keep),
         };
@@ -1266,6 +1339,7 @@ mod tests {
             keep_leading_h1: false,
             safe: false,
             smart_punctuation: false,
+            emoji: true,
             highlight: false,
             links: Links::Resolve(&resolve),
         };
@@ -1327,6 +1401,7 @@ mod tests {
             keep_leading_h1: false,
             safe: false,
             smart_punctuation: true,
+            emoji: true,
             highlight: true,
             links,
         };
@@ -1356,6 +1431,7 @@ mod tests {
             keep_leading_h1: false,
             safe: false,
             smart_punctuation: true,
+            emoji: true,
             highlight: true,
             links: Links::Resolve(&resolve),
         };

@@ -196,6 +196,7 @@ fn markdown_options<'a>(
         keep_leading_h1: doc.adr.as_ref().is_some_and(|a| a.leading_h1_is_section),
         safe: config.markdown.safe,
         smart_punctuation: config.markdown.smart_punctuation,
+        emoji: config.markdown.emoji,
         highlight: config.markdown.highlight,
         links,
     }

@@ -2330,3 +2330,22 @@ fn content_ids_never_meet_the_themes() {
         }
     }
 }
+
+/// `:tada:` is 🎉 as on GitHub, unless `markdown.emoji: false`.
+#[test]
+fn emoji_shortcodes_follow_the_configuration() {
+    let site = TestSite::empty();
+    site.write("lore.yaml", "title: Emoji\n");
+    site.write("content/posts/party.md", "Shipped :tada: at 10:30:00.\n");
+    site.build_ok();
+    assert!(
+        site.read("posts/party/index.html")
+            .contains("Shipped 🎉 at 10:30:00.")
+    );
+    site.write("lore.yaml", "title: Emoji\nmarkdown:\n  emoji: false\n");
+    site.build_ok();
+    assert!(
+        site.read("posts/party/index.html")
+            .contains("Shipped :tada: at 10:30:00.")
+    );
+}

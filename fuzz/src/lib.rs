@@ -96,6 +96,7 @@ pub fn page(data: &[u8]) {
         keep_leading_h1: flags & 32 != 0,
         safe: flags & 4 != 0,
         smart_punctuation: flags & 8 != 0,
+        emoji: flags & 64 != 0,
         highlight: flags & 16 != 0,
         links,
     };
