@@ -141,6 +141,18 @@ pub struct Site {
 }
 
 impl Site {
+    /// Whether the site has a posts list (`/posts/`): a folder read without lore.yaml is a
+    /// decision log, with none unless it holds posts.
+    pub fn holds_posts(&self) -> bool {
+        holds_posts(&self.config, self.pages.iter().map(|p| &p.doc))
+    }
+
+    /// Whether the site has a decision log (`/adr/`): it has decisions, or an introduction to
+    /// them.
+    pub fn holds_adrs(&self) -> bool {
+        holds_adrs(self.pages.iter().map(|p| &p.doc))
+    }
+
     pub fn adrs(&self) -> impl Iterator<Item = (usize, &Page)> {
         self.pages
             .iter()
@@ -967,17 +979,23 @@ impl LinkIndex {
                 adr_by_id.insert(id.clone(), i);
             }
         }
+        let lists = [
+            (holds_posts(config, docs.iter()), "posts/"),
+            (holds_adrs(docs.iter()), "adr/"),
+        ];
+        let lists = lists
+            .into_iter()
+            .filter_map(|(held, url)| held.then_some(url));
         let mut known_urls: BTreeSet<String> = [
             "",
-            "posts/",
-            "adr/",
             "tags/",
             "search/",
             "atom.xml",
             "sitemap.xml",
             "404.html",
         ]
-        .iter()
+        .into_iter()
+        .chain(lists)
         .map(|p| format!("{}{p}", config.base_path))
         .collect();
         let tags: BTreeSet<&str> = docs
@@ -1006,6 +1024,14 @@ impl LinkIndex {
             hints: HashMap::new(),
         }
     }
+}
+
+fn holds_posts<'d>(config: &SiteConfig, mut docs: impl Iterator<Item = &'d Document>) -> bool {
+    !config.zero_config || docs.any(|d| d.kind == Kind::Post)
+}
+
+fn holds_adrs<'d>(mut docs: impl Iterator<Item = &'d Document>) -> bool {
+    docs.any(|d| d.kind == Kind::Adr || matches!(d.source.role, Role::AdrIntro { .. }))
 }
 
 /// The site's documents with their [`LinkIndex`]: what a link or relation is resolved with.

@@ -2349,3 +2349,49 @@ fn emoji_shortcodes_follow_the_configuration() {
             .contains("Shipped :tada: at 10:30:00.")
     );
 }
+
+/// A list with nothing to list is not written, linked or in the sitemap: no posts list for a
+/// decision log read without lore.yaml, no decision log for a blog without decisions.
+#[test]
+fn no_empty_posts_list_or_decision_log() {
+    let log = TestSite::empty();
+    log.write(
+        "docs/adr/0001-use-x.md",
+        "# 1. Use X\n\n## Status\n\nAccepted\n",
+    );
+    let out = lore_in(log.root(), &["build", "docs/adr", "--quiet"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let public = log.root().join("docs/adr/public");
+    assert!(public.join("adr/index.html").is_file());
+    assert!(!public.join("posts").exists());
+    let read = |rel: &str| std::fs::read_to_string(public.join(rel)).unwrap();
+    assert!(
+        !read("sitemap.xml").contains("/posts/"),
+        "{}",
+        read("sitemap.xml")
+    );
+    assert!(!read("404.html").contains("posts/"), "{}", read("404.html"));
+
+    let blog = TestSite::empty();
+    blog.write("lore.yaml", "title: Blog\n");
+    blog.write("content/posts/hello.md", "See [the log](/adr/).\n");
+    let check = blog.lore(&["check"]);
+    assert!(
+        String::from_utf8_lossy(&check.stdout).contains("link `/adr/` leads to no page"),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    blog.write("content/posts/hello.md", "Hello.\n");
+    blog.build_ok();
+    assert!(!blog.public().join("adr").exists());
+    for page in [
+        "index.html",
+        "404.html",
+        "posts/hello/index.html",
+        "search/index.html",
+    ] {
+        let html = blog.read(page);
+        assert!(!html.contains("adr/"), "{page} links the decision log");
+    }
+    assert!(!blog.read("index.html").contains("Recent decisions"));
+}

@@ -965,7 +965,8 @@ fn site_value(site: &Site) -> Value {
         "counts": {"posts": count(Kind::Post), "adrs": count(Kind::Adr), "docs": count(Kind::Doc)},
         "has_feed": super::feed::has_site_feed(site),
         // A folder read without lore.yaml is a decision log: no posts list to offer.
-        "holds_posts": !config.zero_config || count(Kind::Post) > 0,
+        "holds_posts": site.holds_posts(),
+        "holds_adrs": site.holds_adrs(),
         "extra": config.extra,
     })
 }

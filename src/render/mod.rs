@@ -696,17 +696,19 @@ enum List {
 
 /// Every list file of the site with its output path.
 fn lists(site: &Site, theme: &Theme, contexts: &Contexts<'_>) -> Vec<(String, List)> {
-    let mut all = vec![
-        ("index.html".to_string(), List::Home),
-        ("adr/index.html".to_string(), List::AdrLog),
-        ("tags/index.html".to_string(), List::TagIndex),
-    ];
+    let mut all = vec![("index.html".to_string(), List::Home)];
+    if site.holds_adrs() {
+        all.push(("adr/index.html".to_string(), List::AdrLog));
+    }
+    all.push(("tags/index.html".to_string(), List::TagIndex));
     for t in 0..site.tags.len() {
         for (n, path) in contexts.tag_page_paths(t).into_iter().enumerate() {
             all.push((path, List::Tag(t, n + 1)));
         }
     }
-    for s in 0..site.sections.len() {
+    // The posts list is the first section; a decision log read without lore.yaml has none.
+    let first = usize::from(!site.holds_posts());
+    for s in first..site.sections.len() {
         for (n, path) in contexts.section_page_paths(s).into_iter().enumerate() {
             all.push((path, List::Section(s, n + 1)));
         }
