@@ -1105,12 +1105,20 @@ impl<'a> Lookup<'a> {
         if href.starts_with('/') {
             return self.resolve_site_absolute(path_part, query, fragment, href);
         }
+        // Zola's internal links, `@/posts/x.md`, start in the content folder.
+        let zola = path_part.starts_with("@/");
+        let (base, path_part) = match path_part.strip_prefix("@/") {
+            Some(rest) => (self.config.content_dir.as_path(), rest),
+            None => (
+                self.docs[from]
+                    .source
+                    .path
+                    .parent()
+                    .unwrap_or(Path::new("")),
+                path_part,
+            ),
+        };
         let decoded = percent_encoding::percent_decode_str(path_part).decode_utf8_lossy();
-        let base = self.docs[from]
-            .source
-            .path
-            .parent()
-            .unwrap_or(Path::new(""));
         let target = normalise_path(&base.join(decoded.as_ref()));
         if let Some(page) = self.page_at(&target) {
             return self.page_link(page, query, fragment);
@@ -1127,6 +1135,9 @@ impl<'a> Lookup<'a> {
             && let Some(page) = self.project_relative_decision(&decoded)
         {
             return self.page_link(page, query, fragment);
+        }
+        if zola {
+            return keep(LinkTarget::Broken);
         }
         self.resolve_url_relative(from, path_part, href)
     }

@@ -2395,3 +2395,35 @@ fn no_empty_posts_list_or_decision_log() {
     }
     assert!(!blog.read("index.html").contains("Recent decisions"));
 }
+
+/// Zola's internal links (`@/posts/x.md`) start in the content folder, as in Zola.
+#[test]
+fn zola_internal_links_start_in_the_content_folder() {
+    let site = TestSite::empty();
+    site.write("lore.yaml", "title: Zola\n");
+    site.write("content/posts/b.md", "## Top\n\nB.\n");
+    site.write("content/posts/bundle/index.md", "Bundle.\n");
+    site.write("content/posts/bundle/shot.png", "PNG");
+    site.write(
+        "content/guides/deep/a.md",
+        "[b](@/posts/b.md#top) [shot](@/posts/bundle/shot.png) [adr](@/adr/0001-x.md)\n",
+    );
+    site.write("content/adr/0001-x.md", "---\nstatus: accepted\n---\n# X\n");
+    site.build_ok();
+    assert_eq!(
+        attrs(&site.html("guides/deep/a/index.html"), ".prose a", "href"),
+        [
+            "../../../posts/b/#top",
+            "../../../posts/bundle/shot.png",
+            "../../../adr/0001-x/"
+        ]
+    );
+    site.write("content/guides/deep/a.md", "[gone](@/posts/gone.md)\n");
+    let check = site.lore(&["check"]);
+    let report = String::from_utf8_lossy(&check.stdout).into_owned();
+    assert!(
+        report.contains("link `@/posts/gone.md` leads to no page"),
+        "{report}"
+    );
+    assert!(report.contains("start in the content folder"), "{report}");
+}

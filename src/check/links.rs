@@ -40,6 +40,11 @@ fn broken(page: &Page, link: &LinkRef, at: Location) -> Diagnostic {
 
 fn broken_help(page: &Page, link: &LinkRef) -> String {
     let path_part = link.written.split(['#', '?']).next().unwrap_or_default();
+    if path_part.starts_with("@/") {
+        return "`@/` links (Zola's) start in the content folder, e.g. `@/posts/name.md`; \
+                check the path from there"
+            .into();
+    }
     let decoded = percent_encoding::percent_decode_str(path_part).decode_utf8_lossy();
     let base = page.doc.source.path.parent().unwrap_or(Path::new(""));
     let target = base.join(decoded.as_ref());
