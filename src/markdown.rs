@@ -408,6 +408,11 @@ impl<'o> State<'o> {
     }
 
     fn handle<'a>(&mut self, event: Event<'a>, offset: usize, out: &mut Vec<Event<'a>>) {
+        // Words of two list items, table cells or blocks are two words: tight lists have no
+        // paragraphs to end them, and MADR's pros and cons ran together ("markdowngood").
+        if is_block_boundary(&event) {
+            self.push_text("\n");
+        }
         let event = match event {
             Event::Text(text) if self.options.emoji && self.code.is_none() => {
                 Event::Text(with_emoji(text))
@@ -900,6 +905,39 @@ impl<'o> State<'o> {
 }
 
 /// `{{<` and `{{%` (Hugo shortcodes) or `{%` (Zola, Jekyll) in text.
+/// The start or end of a block that holds text but no paragraph of its own.
+fn is_block_boundary(event: &Event<'_>) -> bool {
+    match event {
+        Event::Start(tag) => matches!(
+            tag,
+            Tag::Item
+                | Tag::List(_)
+                | Tag::Table(_)
+                | Tag::TableHead
+                | Tag::TableRow
+                | Tag::TableCell
+                | Tag::BlockQuote(_)
+                | Tag::CodeBlock(_)
+                | Tag::HtmlBlock
+                | Tag::FootnoteDefinition(_)
+        ),
+        Event::End(tag) => matches!(
+            tag,
+            TagEnd::Item
+                | TagEnd::List(_)
+                | TagEnd::Table
+                | TagEnd::TableHead
+                | TagEnd::TableRow
+                | TagEnd::TableCell
+                | TagEnd::BlockQuote(_)
+                | TagEnd::CodeBlock
+                | TagEnd::HtmlBlock
+                | TagEnd::FootnoteDefinition
+        ),
+        _ => false,
+    }
+}
+
 /// `text` with GitHub's emoji shortcodes (`:warning:`, `:+1:`) as their emoji, each standing
 /// apart from the letters around it; other words between colons (`10:30:00`, `std::io:x:`,
 /// `a:b:c`, `:not-one:`) stay as written.
@@ -1296,6 +1334,30 @@ mod tests {
             with_emoji(CowStr::from("foo:a:bar (:x:)")).as_ref(),
             "foo:a:bar (❌)"
         );
+    }
+
+    #[test]
+    fn words_of_list_items_and_table_cells_stay_apart() {
+        let r = render_plain(
+            "* applefirst\n* bananasecond\n\nMiddle para.\n\n| col | elderberry |\n|---|---|\n| figtree | x |\n\n* Option postgres\n  * Good, because reliable\n  * Bad, because heavy\n",
+        );
+        let text: String = r.body.sections.iter().map(|s| s.text.as_str()).collect();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        for word in [
+            "applefirst",
+            "bananasecond",
+            "Middle",
+            "col",
+            "elderberry",
+            "figtree",
+            "postgres",
+            "Good,",
+            "reliable",
+            "Bad,",
+            "heavy",
+        ] {
+            assert!(words.contains(&word), "{word} in {words:?}");
+        }
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub struct Page {
 /// Hugo and Zola write them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alias {
+    /// As the front matter wrote it, for messages.
+    pub written: String,
     /// With the base path: `/kb/old/`, or `/kb/old.html` for an alias ending in `.html`.
     pub url: String,
     /// Relative to the output root: `old/index.html`, `old.html`.
@@ -332,7 +334,7 @@ fn assemble_with<T: Send>(
         .filter(|d| !d.adr.as_ref().is_some_and(|a| a.is_template))
         .collect();
     let routes = route_all(&config, &docs)?;
-    let (aliases, alias_warnings) = resolve_aliases(&config, &docs, &routes)?;
+    let (aliases, unwritable) = resolve_aliases(&config, &docs, &routes)?;
     let adr_ids: Vec<Option<String>> = docs.iter().map(|d| adr_id(&config, d)).collect();
     let released = match finish {
         Some(_) => take_rendered_markdown(&mut docs),
@@ -421,11 +423,8 @@ fn assemble_with<T: Send>(
         )
         .collect();
     let (sections, intro_warnings) = build_sections(&config, &mut pages);
-    let alias_warnings = [
-        alias_warnings,
-        drop_aliases_over_lists(&config, &sections, &assets, &mut pages),
-    ]
-    .concat();
+    let mut alias_warnings = unwritable;
+    alias_warnings.extend(settle_aliases(&config, &sections, &assets, &mut pages));
     let tags = build_tags(&pages);
     let backlinks = build_backlinks(&pages);
     let home = pages.iter().position(|p| {
@@ -531,59 +530,29 @@ fn route_all(config: &SiteConfig, docs: &[Document]) -> BuildResult<Vec<(String,
 /// Each document's aliases: site-absolute ones (`/old/`, with or without the base path, as
 /// links are read) below the base path, others in the folder of the page's URL (`old` on
 /// `/posts/new/` is `/posts/old/`), as Hugo reads them. One that cannot be a path on the site
-/// is an error. One that is a page's URL, or another page's alias, is left out with a warning:
-/// the page, or the first page to name it, keeps the URL (translations of a Hugo site repeat
-/// their original's aliases, which Hugo writes once per language).
+/// is an error; which of the others are written is [`settle_aliases`]'s to say.
 fn resolve_aliases(
     config: &SiteConfig,
     docs: &[Document],
     routes: &[(String, Option<String>)],
 ) -> BuildResult<(Vec<Vec<Alias>>, Vec<Diagnostic>)> {
     let mut all = vec![Vec::new(); docs.len()];
-    if docs.iter().all(|d| d.meta.aliases.is_empty()) {
-        return Ok((all, Vec::new()));
-    }
-    let page_outputs: HashMap<&str, usize> = (routes.iter().enumerate())
-        .filter_map(|(i, (_, output))| Some((output.as_deref()?, i)))
-        .collect();
-    let mut claimed: HashMap<String, usize> = HashMap::new();
     let (mut errors, mut warnings) = (Vec::new(), Vec::new());
-    let file_of = |i: usize| {
-        relative(&docs[i].source.path, &config.root)
-            .display()
-            .to_string()
-    };
+    let help =
+        "write a path of this site the page had before, e.g. `/old/path/` or `/2019/05/name.html`";
     for (i, doc) in docs.iter().enumerate() {
         for written in &doc.meta.aliases {
-            let at = || crate::error::locate_text(&doc.source.path, written);
-            let alias = match alias_of(config, &routes[i].0, written) {
-                Ok(alias) => alias,
-                Err(problem) => {
-                    errors.push(
-                        Diagnostic::error(at(), format!("alias `{written}` {problem}"))
-                            .with_help("write a path of this site the page had before, e.g. `/old/path/` or `/2019/05/name.html`"),
-                    );
-                    continue;
-                }
-            };
-            let left_out = |what: String| {
-                Diagnostic::warning(
-                    at(),
-                    format!("alias `{written}` is {what}, so it is left out"),
-                )
-                .with_help("remove the alias")
-            };
-            if alias.url == routes[i].0 {
-                warnings.push(left_out("this page's own URL".into()));
-            } else if let Some(&other) = page_outputs.get(alias.output.as_str()) {
-                warnings.push(left_out(format!("the URL of {}", file_of(other))));
-            } else if let Some(&other) = claimed.get(&alias.output) {
-                if other != i {
-                    warnings.push(left_out(format!("also an alias of {}", file_of(other))));
-                }
-            } else {
-                claimed.insert(alias.output.clone(), i);
-                all[i].push(alias);
+            let at = || alias_location(doc, written);
+            match alias_of(config, &routes[i].0, written) {
+                Ok(alias) => all[i].push(alias),
+                Err(AliasProblem::Unusable(problem)) => errors.push(
+                    Diagnostic::error(at(), format!("alias `{written}` {problem}")).with_help(help),
+                ),
+                // OpenTelemetry's `/docs/workshop/*`: a rule for its host, not a page.
+                Err(AliasProblem::NoFileName) => warnings.push(
+                    Diagnostic::warning(at(), format!("alias `{written}` holds a character no file name may hold on every system (`\\ < > \" | *` or a control character), so it is left out"))
+                        .with_help("a wildcard redirect is a rule for the host (Netlify's _redirects, say); remove it here"),
+                ),
             }
         }
     }
@@ -594,10 +563,28 @@ fn resolve_aliases(
     }
 }
 
-/// Takes out aliases at a path Lore writes something else to (a list and its pages, anything
-/// under `tags/`, `search/` or `assets/`, a feed, the sitemap, a static file), with a warning:
-/// what is there stays.
-fn drop_aliases_over_lists(
+/// Why an alias is not written: a mistake, or a character no file name may hold.
+enum AliasProblem {
+    Unusable(&'static str),
+    NoFileName,
+}
+
+/// Where `written` is in `doc`'s file, else its `aliases` key (a quoted `\\` reads as `\`).
+fn alias_location(doc: &Document, written: &str) -> Location {
+    let at = crate::error::locate_text(&doc.source.path, written);
+    if at.line.is_some() {
+        return at;
+    }
+    crate::error::locate_text(&doc.source.path, "aliases")
+}
+
+/// Leaves out, with a warning naming what is there, each alias at a path that is taken: its
+/// own page's URL, another page's, a file Lore writes (a list and its pages, anything under
+/// `tags/`, `search/` or `assets/`, a feed, the sitemap), a static file or a page bundle's
+/// file, or a folder of one of those (`/atom.xml` as `atom.xml/index.html`), or an alias of
+/// an earlier page (translations of a Hugo site repeat their original's aliases, which Hugo
+/// writes once per language). What is there stays; the first page to name an alias keeps it.
+fn settle_aliases(
     config: &SiteConfig,
     sections: &[Section],
     assets: &[(PathBuf, String)],
@@ -606,48 +593,124 @@ fn drop_aliases_over_lists(
     if pages.iter().all(|p| p.aliases.is_empty()) {
         return Vec::new();
     }
-    let base = config.base_path.as_str();
-    let mut lists: BTreeSet<String> = BTreeSet::new();
-    for section in sections {
-        let path = section.url.strip_prefix(base).unwrap_or(&section.url);
-        lists.insert(format!("{path}index.html"));
-        for n in 2..=section.pages.len().div_ceil(config.paginate) {
-            lists.insert(format!("{path}page/{n}/index.html"));
+    let taken = taken_paths(config, sections, assets, pages);
+    let what_is_at = |output: &str| -> Option<String> {
+        let below = [
+            ("tags/", "tag pages"),
+            ("search/", "the search page"),
+            ("assets/", "the theme's files"),
+        ];
+        if let Some((_, what)) = below.iter().find(|(folder, _)| output.starts_with(folder)) {
+            return Some(format!("where Lore writes {what}"));
         }
-    }
-    lists.extend(["index.html", "adr/index.html", "404.html"].map(String::from));
-    lists.extend(["atom.xml", "sitemap.xml", "robots.txt", "opensearch.xml"].map(String::from));
-    lists.extend(assets.iter().map(|(_, rel)| rel.clone()));
-    let generated = |output: &str| {
-        lists.contains(output)
-            || ["tags/", "search/", "assets/"]
-                .iter()
-                .any(|p| output.starts_with(p))
+        // The output itself, or a folder of it that is a file (`atom.xml/index.html`).
+        let mut ends = output
+            .match_indices('/')
+            .map(|(i, _)| i)
+            .chain([output.len()]);
+        ends.find_map(|end| taken.get(&output[..end]).cloned())
     };
+    let file_of = |path: &Path| relative(path, &config.root).display().to_string();
+    let mut claimed: HashMap<String, PathBuf> = HashMap::new();
     let mut warnings = Vec::new();
-    for page in pages {
-        let path = &page.doc.source.path;
-        page.aliases.retain(|alias| {
-            if !generated(&alias.output) {
-                return true;
+    for page in pages.iter_mut() {
+        let (doc, own_url) = (&page.doc, &page.url);
+        let mut kept = Vec::new();
+        for alias in std::mem::take(&mut page.aliases) {
+            let what = if &alias.url == own_url {
+                Some("this page's own URL".to_string())
+            } else if let Some(what) = what_is_at(&alias.output) {
+                Some(what)
+            } else if let Some(other) = claimed.get(&alias.output) {
+                if other == &doc.source.path {
+                    continue; // the same alias twice in one page
+                }
+                Some(format!("also an alias of {}", file_of(other)))
+            } else {
+                None
+            };
+            match what {
+                Some(what) => warnings.push(
+                    Diagnostic::warning(
+                        alias_location(doc, &alias.written),
+                        format!("alias `{}` is {what}, so it is left out", alias.written),
+                    )
+                    .with_help("remove the alias"),
+                ),
+                None => {
+                    claimed.insert(alias.output.clone(), doc.source.path.clone());
+                    kept.push(alias);
+                }
             }
-            let written = alias.url.strip_prefix(base).unwrap_or(&alias.url);
-            warnings.push(
-                Diagnostic::warning(
-                    crate::error::locate_text(path, written.trim_end_matches('/')),
-                    format!("alias {} is where Lore writes a list, a feed or a static file, so it is left out", alias.url),
-                )
-                .with_help("remove the alias, or move what is at that URL"),
-            );
-            false
-        });
+        }
+        page.aliases = kept;
     }
     warnings
 }
 
+/// Every path the site writes a file to but an alias's, with what is there in a message's words.
+fn taken_paths(
+    config: &SiteConfig,
+    sections: &[Section],
+    assets: &[(PathBuf, String)],
+    pages: &[Page],
+) -> HashMap<String, String> {
+    let base = config.base_path.as_str();
+    let file_of = |path: &Path| relative(path, &config.root).display().to_string();
+    let mut taken: HashMap<String, String> = HashMap::new();
+    for page in pages {
+        if let Some(output) = &page.output {
+            let what = format!("the URL of {}", file_of(&page.doc.source.path));
+            taken.insert(output.clone(), what);
+        }
+    }
+    for section in sections {
+        let path = section.url.strip_prefix(base).unwrap_or(&section.url);
+        let what = match section.index_page {
+            Some(i) => format!("the URL of {}", file_of(&pages[i].doc.source.path)),
+            None => format!("where Lore writes the list of {}", section.url),
+        };
+        taken.insert(format!("{path}index.html"), what.clone());
+        for n in 2..=section.pages.len().div_ceil(config.paginate) {
+            taken.insert(format!("{path}page/{n}/index.html"), what.clone());
+        }
+    }
+    let made = [
+        ("index.html", "the home page"),
+        ("adr/index.html", "the decision log"),
+        ("404.html", "the page for missing pages"),
+        ("atom.xml", "the feed"),
+        ("sitemap.xml", "the sitemap"),
+        ("robots.txt", "robots.txt"),
+        ("opensearch.xml", "the search description"),
+    ];
+    for (path, what) in made {
+        taken.insert(path.into(), format!("where Lore writes {what}"));
+    }
+    for (path, rel) in assets {
+        taken.insert(rel.clone(), format!("the URL of {}", file_of(path)));
+    }
+    taken
+}
+
 /// The alias `written` on the page at `page_url`, or what is wrong with it.
-fn alias_of(config: &SiteConfig, page_url: &str, written: &str) -> Result<Alias, &'static str> {
-    if written.contains("://") || written.starts_with("//") {
+fn alias_of(config: &SiteConfig, page_url: &str, written: &str) -> Result<Alias, AliasProblem> {
+    alias_path(config, page_url, written).map_err(AliasProblem::Unusable)?
+}
+
+/// [`alias_of`], its mistakes as words, a character no file name may hold as `Ok(Err(..))`.
+fn alias_path(
+    config: &SiteConfig,
+    page_url: &str,
+    written: &str,
+) -> Result<Result<Alias, AliasProblem>, &'static str> {
+    let scheme = written.split_once(':').map(|(scheme, _)| scheme);
+    let has_scheme = scheme.is_some_and(|s| {
+        s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    });
+    if has_scheme || written.starts_with("//") {
         return Err("is a whole URL; a redirect can be written only on this site, at a path");
     }
     if written.contains(['?', '#']) {
@@ -656,8 +719,8 @@ fn alias_of(config: &SiteConfig, page_url: &str, written: &str) -> Result<Alias,
     let decoded = percent_encoding::percent_decode_str(written)
         .decode_utf8()
         .map_err(|_| "is not UTF-8 once its %-escapes are decoded")?;
-    if decoded.contains('\\') || decoded.chars().any(char::is_control) {
-        return Err("holds a backslash or a control character");
+    if decoded.contains(['\\', '<', '>', '"', '|', '*']) || decoded.chars().any(char::is_control) {
+        return Ok(Err(AliasProblem::NoFileName));
     }
     let base = config.base_path.as_str();
     let below_base = match decoded.strip_prefix('/') {
@@ -688,10 +751,11 @@ fn alias_of(config: &SiteConfig, page_url: &str, written: &str) -> Result<Alias,
     } else {
         (format!("{path}/"), format!("{path}/index.html"))
     };
-    Ok(Alias {
+    Ok(Ok(Alias {
+        written: written.to_string(),
         url: format!("{base}{url}"),
         output,
-    })
+    }))
 }
 
 /// Per URL of a folder below a top folder: the introduction (`_index.md`, `index.md`,

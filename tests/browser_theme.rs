@@ -87,6 +87,7 @@ fn default_theme_in_headless_chromium() {
         "[diagram] a page without one does not load Mermaid",
         "[file://] graph links name index.html files",
         "[file://] links after the graph name index.html files too",
+        "[file://] an alias redirects to the page file",
         "[toggle] dark survives a reload",
         "[network] all ",
     ] {
@@ -106,4 +107,32 @@ fn default_theme_in_headless_chromium() {
             assert_eq!(png_size(&shot), (width, 800), "{}", shot.display());
         }
     }
+}
+
+/// A diagram Mermaid cannot read keeps showing its source (Mermaid leaves it empty), and the
+/// good one beside it is drawn, served and from `file://`.
+#[test]
+fn a_broken_diagram_keeps_its_source() {
+    if !chromium_available() {
+        return;
+    }
+    let site = TestSite::empty();
+    site.write("lore.yaml", "title: Diagrams\n");
+    site.write(
+        "content/posts/diagrams.md",
+        "```mermaid\nflowchart LR\n  a --> b\n```\n\n```mermaid\nthis is not a diagram -->\n```\n",
+    );
+    site.build_ok();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/diagram_check.py");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(site.public())
+        .output()
+        .expect("python3 runs");
+    let report = stdout(&out);
+    assert!(
+        out.status.success() && report.contains("4 passed, 0 failed"),
+        "diagram checks failed:\n{report}\n{}",
+        stderr(&out)
+    );
 }

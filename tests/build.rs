@@ -2144,6 +2144,7 @@ fn aliases_that_are_no_path_fail_and_clashing_ones_are_left_out() {
     let errors = [
         ("[\"https://old.example.com/x/\"]", "is a whole URL"),
         ("[\"/x/?page=2\"]", "has a query or a fragment"),
+        ("[\"mailto:ann@example.org\"]", "is a whole URL"),
         ("[/../../etc/]", "climbs above the site's root"),
         ("[/]", "is the site's root"),
         ("{a: 1}", "`aliases` must be a list, not a map"),
@@ -2167,23 +2168,29 @@ fn aliases_that_are_no_path_fail_and_clashing_ones_are_left_out() {
     let site = TestSite::empty();
     site.write("lore.yaml", "title: Clash\n");
     site.write("static/files/index.html", "STATIC");
+    site.write("static/notes.txt", "NOTES");
     site.write(
         "content/posts/a-first.md",
         "---\naliases: [/shared/]\n---\nFirst.\n",
     );
     site.write(
         "content/posts/the-moved.md",
-        "---\ntitle: Moved\naliases: [/posts/a-first/, /shared/, /tags/, /posts/, /files/, /posts/the-moved/, /kept/]\n---\nMoved.\n",
+        "---\ntitle: Moved\naliases: [/posts/a-first/, /shared/, /tags/, /posts/, /files/, /posts/the-moved/, /kept/, /atom.xml, /notes.txt, /posts/a-first/index.html/x/, \"/docs/*\", \"/a\\\\b/\"]\n---\nMoved.\n",
     );
     let out = site.build_ok();
     let err = stderr(&out);
     for expected in [
         "content/posts/the-moved.md:3:11: warning: alias `/posts/a-first/` is the URL of content/posts/a-first.md, so it is left out",
         "alias `/shared/` is also an alias of content/posts/a-first.md, so it is left out",
-        "alias /tags/ is where Lore writes a list, a feed or a static file, so it is left out",
-        "alias /posts/ is where Lore writes",
-        "alias /files/ is where Lore writes",
+        "alias `/tags/` is where Lore writes tag pages, so it is left out",
+        "alias `/posts/` is where Lore writes the list of /posts/, so it is left out",
+        "alias `/files/` is the URL of static/files/index.html, so it is left out",
         "alias `/posts/the-moved/` is this page's own URL, so it is left out",
+        "alias `/atom.xml` is where Lore writes the feed, so it is left out",
+        "alias `/notes.txt` is the URL of static/notes.txt, so it is left out",
+        "alias `/posts/a-first/index.html/x/` is the URL of content/posts/a-first.md, so it is left out",
+        "alias `/docs/*` holds a character no file name may hold on every system",
+        "the-moved.md:3:1: warning: alias `/a\\b/` holds a character",
     ] {
         assert!(err.contains(expected), "no {expected:?} in:\n{err}");
     }
@@ -2191,6 +2198,11 @@ fn aliases_that_are_no_path_fail_and_clashing_ones_are_left_out() {
     assert!(site.read("shared/index.html").contains("posts/a-first/"));
     assert!(site.read("posts/index.html").contains("Moved"));
     assert_eq!(site.read("files/index.html"), "STATIC");
+    assert_eq!(site.read("notes.txt"), "NOTES");
+    assert!(
+        !site.public().join("atom.xml").exists(),
+        "no feed here, and no redirect folder"
+    );
     assert!(site.read("kept/index.html").contains("posts/the-moved/"));
 }
 

@@ -218,7 +218,7 @@ def check_diagrams(cdp, base):
 
 def check_file_mode(cdp):
     """Opened from disk, the decision log's script runs to the end: its graph's SVG links (whose
-    `.href` is read-only) name index.html files as the others do, and the theme toggle works."""
+    `.href` is read-only) name index.html files as the others do; an alias lands on its page's file."""
     cdp.goto('file://' + os.path.join(SITE, 'adr', 'index.html'))
     links = cdp.eval("Array.from(document.querySelectorAll('svg.adr-graph a')).map(a => a.getAttribute('href'))") or []
     check('[file://] the decision graph has links', len(links) > 2, links)
@@ -227,6 +227,9 @@ def check_file_mode(cdp):
     footer = cdp.eval("Array.from(document.querySelectorAll('footer a')).map(a => a.getAttribute('href')).filter(h => !h.startsWith('http'))") or []
     check('[file://] links after the graph name index.html files too',
           any(h.endswith('/index.html') for h in footer) and not any(h.endswith('/') for h in footer), footer)
+    cdp.goto('file://' + os.path.join(SITE, ALIAS.strip('/'), 'index.html') + '#the-measurements')
+    landed = cdp.wait(f"location.pathname.endsWith('{TOC_PAGE}index.html') && location.hash === '#the-measurements'", timeout=5)
+    check('[file://] an alias redirects to the page file, its fragment kept', landed, cdp.eval('location.href'))
 
 
 def click(cdp, selector):

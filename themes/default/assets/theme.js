@@ -321,11 +321,20 @@
       drawn = scheme;
       blocks.forEach(function (b) {
         b.removeAttribute("data-processed");
+        b.classList.remove("mermaid-unread");
         b.textContent = b.getAttribute("data-source");
       });
       mermaid.initialize({ startOnLoad: false, securityLevel: "strict", suppressErrorRendering: true,
                            theme: scheme === "dark" ? "dark" : "default" });
-      mermaid.run({ nodes: blocks, suppressErrors: true }).catch(function () { /* source stays */ });
+      function keepSources() {
+        blocks.forEach(function (b) {
+          if (b.querySelector("svg")) return;
+          b.textContent = b.getAttribute("data-source"); /* Mermaid empties what it cannot draw */
+          b.removeAttribute("data-processed");
+          b.classList.add("mermaid-unread");
+        });
+      }
+      mermaid.run({ nodes: blocks, suppressErrors: true }).then(keepSources, keepSources);
     }
     draw();
     new MutationObserver(draw).observe(root, { attributes: true, attributeFilter: ["data-theme"] });
