@@ -324,6 +324,9 @@ struct Heading {
     id: Option<String>,
     classes: Vec<String>,
     text: String,
+    /// Its text as written, emoji shortcodes and all: GitHub makes the id from it
+    /// (`## :sparkles: Features` is `#sparkles-features`).
+    written: String,
     events: Vec<Event<'static>>,
     is_leading_h1: bool,
 }
@@ -412,6 +415,13 @@ impl<'o> State<'o> {
         // paragraphs to end them, and MADR's pros and cons ran together ("markdowngood").
         if is_block_boundary(&event) {
             self.push_text("\n");
+        }
+        if let Some(heading) = self.heading.as_mut() {
+            match &event {
+                Event::Text(t) | Event::Code(t) => heading.written.push_str(t),
+                Event::SoftBreak | Event::HardBreak => heading.written.push(' '),
+                _ => {}
+            }
         }
         let event = match event {
             Event::Text(text) if self.options.emoji && self.code.is_none() => {
@@ -782,6 +792,7 @@ impl<'o> State<'o> {
             id: id.map(|i| i.to_string()),
             classes: classes.into_iter().map(|c| c.to_string()).collect(),
             text: String::new(),
+            written: String::new(),
             events: Vec::new(),
             is_leading_h1,
         });
@@ -797,7 +808,7 @@ impl<'o> State<'o> {
             heading
                 .id
                 .as_deref()
-                .unwrap_or(&heading_slug(&heading.text)),
+                .unwrap_or(&heading_slug(&heading.written)),
         );
         if heading.is_leading_h1 {
             // The title leaves the body for the page's own heading; its id stays, as on GitHub,
@@ -955,7 +966,13 @@ fn with_emoji(text: CowStr<'_>) -> CowStr<'_> {
             .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-')))
             .unwrap_or(after.len());
         let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
-        let apart = !is_word(rest[..colon].chars().next_back())
+        // A bare URL (`http://example.com/:smile:/`) stays as written, as GitHub keeps it.
+        let in_url = rest[..colon]
+            .rsplit(char::is_whitespace)
+            .next()
+            .is_some_and(|word| word.contains("://"));
+        let apart = !in_url
+            && !is_word(rest[..colon].chars().next_back())
             && after[len..].starts_with(':')
             && !is_word(after[len + 1..].chars().next());
         let emoji = (len > 0 && apart)
@@ -1323,7 +1340,12 @@ mod tests {
             "## Launch :rocket:\n\n:warning: at 10:30:00, `:tada:`, :+1: :not_an_emoji: std::io:x:\n\n```\n:tada:\n```\n",
         );
         let html = &r.body.html;
-        assert!(html.contains("<h2 id=\"launch-\">Launch 🚀"), "{html}");
+        // GitHub makes the id from the shortcode as written (`#sparkles-features`).
+        assert!(
+            html.contains("<h2 id=\"launch-rocket\">Launch 🚀"),
+            "{html}"
+        );
+        assert_eq!(r.outline.toc[0].title, "Launch 🚀");
         assert!(
             html.contains("<p>⚠️ at 10:30:00, <code>:tada:</code>, 👍 :not_an_emoji: std::io:x:"),
             "{html}"
@@ -1333,6 +1355,10 @@ mod tests {
         assert_eq!(
             with_emoji(CowStr::from("foo:a:bar (:x:)")).as_ref(),
             "foo:a:bar (❌)"
+        );
+        assert_eq!(
+            with_emoji(CowStr::from("see http://example.com/:smile:/path :smile:")).as_ref(),
+            "see http://example.com/:smile:/path 😄"
         );
     }
 

@@ -67,11 +67,7 @@ impl Page {
     /// [`Page::tag_names`], each with its slug.
     pub fn tags_with_slugs(&self) -> Vec<(&str, String)> {
         let mut seen = BTreeSet::new();
-        self.doc
-            .meta
-            .tags
-            .iter()
-            .chain(self.adr().map(|a| a.tags.iter()).into_iter().flatten())
+        tags_of(&self.doc)
             .filter_map(|t| {
                 let slug = tag_slug(t);
                 seen.insert(slug.clone()).then_some((t.as_str(), slug))
@@ -143,10 +139,9 @@ pub struct Site {
 }
 
 impl Site {
-    /// Whether the site has a posts list (`/posts/`): a folder read without lore.yaml is a
-    /// decision log, with none unless it holds posts.
+    /// Whether the site has a posts list (`/posts/`): it has posts (or their introduction).
     pub fn holds_posts(&self) -> bool {
-        holds_posts(&self.config, self.pages.iter().map(|p| &p.doc))
+        holds_posts(self.pages.iter().map(|p| &p.doc))
     }
 
     /// Whether the site has a decision log (`/adr/`): it has decisions, or an introduction to
@@ -1043,29 +1038,21 @@ impl LinkIndex {
                 adr_by_id.insert(id.clone(), i);
             }
         }
+        let tags: BTreeSet<&str> = docs.iter().flat_map(tags_of).map(String::as_str).collect();
         let lists = [
-            (holds_posts(config, docs.iter()), "posts/"),
+            (holds_posts(docs.iter()), "posts/"),
             (holds_adrs(docs.iter()), "adr/"),
+            (!tags.is_empty(), "tags/"),
         ];
         let lists = lists
             .into_iter()
             .filter_map(|(held, url)| held.then_some(url));
-        let mut known_urls: BTreeSet<String> = [
-            "",
-            "tags/",
-            "search/",
-            "atom.xml",
-            "sitemap.xml",
-            "404.html",
-        ]
-        .into_iter()
-        .chain(lists)
-        .map(|p| format!("{}{p}", config.base_path))
-        .collect();
-        let tags: BTreeSet<&str> = docs
-            .iter()
-            .flat_map(|d| d.meta.tags.iter().map(String::as_str))
-            .collect();
+        let mut known_urls: BTreeSet<String> =
+            ["", "search/", "atom.xml", "sitemap.xml", "404.html"]
+                .into_iter()
+                .chain(lists)
+                .map(|p| format!("{}{p}", config.base_path))
+                .collect();
         known_urls.par_extend(
             tags.into_par_iter()
                 .map(|tag| format!("{}tags/{}/", config.base_path, tag_slug(tag))),
@@ -1090,8 +1077,19 @@ impl LinkIndex {
     }
 }
 
-fn holds_posts<'d>(config: &SiteConfig, mut docs: impl Iterator<Item = &'d Document>) -> bool {
-    !config.zero_config || docs.any(|d| d.kind == Kind::Post)
+fn holds_posts<'d>(mut docs: impl Iterator<Item = &'d Document>) -> bool {
+    docs.any(|d| d.kind == Kind::Post)
+}
+
+/// A document's tags: its front matter's, then those its decision record names.
+fn tags_of(doc: &Document) -> impl Iterator<Item = &String> {
+    let record = doc
+        .adr
+        .as_ref()
+        .map(|a| a.tags.iter())
+        .into_iter()
+        .flatten();
+    doc.meta.tags.iter().chain(record)
 }
 
 fn holds_adrs<'d>(mut docs: impl Iterator<Item = &'d Document>) -> bool {

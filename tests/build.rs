@@ -2059,7 +2059,7 @@ fn notes_below_a_decision_folder_are_pages_and_extensionless_records_are_records
 fn a_folder_whose_list_is_at_a_list_lore_makes_fails_the_build() {
     let site = TestSite::empty();
     site.write("content/tags/rust.md", "# About Rust\n\nText.\n");
-    site.write("content/guides/start.md", "# Start\n\nText.\n");
+    site.write("content/guides/start.md", "---\ntags: [ops]\n---\n# Start\n\nText.\n");
     let out = site.lore(&["build"]);
     assert!(!out.status.success());
     let err = stderr(&out);
@@ -2406,6 +2406,40 @@ fn no_empty_posts_list_or_decision_log() {
         assert!(!html.contains("adr/"), "{page} links the decision log");
     }
     assert!(!blog.read("index.html").contains("Recent decisions"));
+    // No tags either: no tag index, and nothing links one.
+    assert!(!blog.public().join("tags").exists());
+    for page in ["index.html", "404.html", "search/index.html"] {
+        assert!(
+            !blog.read(page).contains("tags/"),
+            "{page} links the tag index"
+        );
+    }
+    assert!(!blog.read("sitemap.xml").contains("tags/"));
+
+    // A lore.yaml site of docs alone has no posts list.
+    let docs = TestSite::empty();
+    docs.write(
+        "lore.yaml",
+        "title: Docs
+",
+    );
+    docs.write(
+        "content/guides/setup.md",
+        "---
+tags: [ops]
+---
+Setup.
+",
+    );
+    docs.build_ok();
+    assert!(!docs.public().join("posts").exists());
+    assert!(docs.public().join("tags/ops/index.html").is_file());
+    for page in ["index.html", "404.html", "guides/setup/index.html"] {
+        assert!(
+            !docs.read(page).contains("posts/"),
+            "{page} links the posts list"
+        );
+    }
 }
 
 /// Zola's internal links (`@/posts/x.md`) start in the content folder, as in Zola.
@@ -2438,4 +2472,9 @@ fn zola_internal_links_start_in_the_content_folder() {
         "{report}"
     );
     assert!(report.contains("start in the content folder"), "{report}");
+    site.write("content/posts/later.md", "---\ndraft: true\n---\nLater.\n");
+    site.write("content/guides/deep/a.md", "[later](@/posts/later.md)\n");
+    let check = site.lore(&["check"]);
+    let report = String::from_utf8_lossy(&check.stdout).into_owned();
+    assert!(report.contains("that page is a draft"), "{report}");
 }

@@ -13,7 +13,7 @@ pub fn check_links(site: &Site) -> Vec<Diagnostic> {
         for link in &page.outline.links {
             let at = Location::at(&page.doc.source.path, link.line, link.col);
             let problem = match &link.target {
-                LinkTarget::Broken => Some(broken(page, link, at)),
+                LinkTarget::Broken => Some(broken(site, page, link, at)),
                 LinkTarget::Page { page: to, fragment } => fragment
                     .as_deref()
                     .and_then(|f| missing_anchor(site, *to, f, link, at.clone()))
@@ -29,28 +29,36 @@ pub fn check_links(site: &Site) -> Vec<Diagnostic> {
     found
 }
 
-fn broken(page: &Page, link: &LinkRef, at: Location) -> Diagnostic {
+fn broken(site: &Site, page: &Page, link: &LinkRef, at: Location) -> Diagnostic {
     let what = if link.is_image { "image" } else { "link" };
     let message = format!(
         "{what} `{}` leads to no page or file of this site",
         link.written
     );
-    Diagnostic::error(at, message).with_help(broken_help(page, link))
+    Diagnostic::error(at, message).with_help(broken_help(site, page, link))
 }
 
-fn broken_help(page: &Page, link: &LinkRef) -> String {
+fn broken_help(site: &Site, page: &Page, link: &LinkRef) -> String {
     let path_part = link.written.split(['#', '?']).next().unwrap_or_default();
-    if path_part.starts_with("@/") {
-        return "`@/` links (Zola's) start in the content folder, e.g. `@/posts/name.md`; \
-                check the path from there"
-            .into();
-    }
+    // Zola's `@/` links start in the content folder.
+    let (base, path_part, zola) = match path_part.strip_prefix("@/") {
+        Some(rest) => (site.config.content_dir.as_path(), rest, true),
+        None => (
+            page.doc.source.path.parent().unwrap_or(Path::new("")),
+            path_part,
+            false,
+        ),
+    };
     let decoded = percent_encoding::percent_decode_str(path_part).decode_utf8_lossy();
-    let base = page.doc.source.path.parent().unwrap_or(Path::new(""));
     let target = base.join(decoded.as_ref());
     if !path_part.starts_with('/') && is_draft(&target) {
         return "that page is a draft (`draft: true`), which the site leaves out: publish it, \
                 or check with --drafts as you build with it"
+            .into();
+    }
+    if zola {
+        return "`@/` links (Zola's) start in the content folder, e.g. `@/posts/name.md`; \
+                check the path from there"
             .into();
     }
     if !path_part.starts_with('/') && target.exists() {

@@ -967,6 +967,7 @@ fn site_value(site: &Site) -> Value {
         // A folder read without lore.yaml is a decision log: no posts list to offer.
         "holds_posts": site.holds_posts(),
         "holds_adrs": site.holds_adrs(),
+        "holds_tags": !site.tags.is_empty(),
         "extra": config.extra,
     })
 }

@@ -700,7 +700,9 @@ fn lists(site: &Site, theme: &Theme, contexts: &Contexts<'_>) -> Vec<(String, Li
     if site.holds_adrs() {
         all.push(("adr/index.html".to_string(), List::AdrLog));
     }
-    all.push(("tags/index.html".to_string(), List::TagIndex));
+    if !site.tags.is_empty() {
+        all.push(("tags/index.html".to_string(), List::TagIndex));
+    }
     for t in 0..site.tags.len() {
         for (n, path) in contexts.tag_page_paths(t).into_iter().enumerate() {
             all.push((path, List::Tag(t, n + 1)));
