@@ -1376,7 +1376,7 @@ async fn first_pages_are_rendered_on_demand_and_the_rest_waits_for_the_whole_sit
     for (uri, key) in [
         ("/posts/hello/", "posts/hello/index.html"),
         ("/", "index.html"),
-        ("/tags/", "tags/index.html"),
+        ("/posts/", "posts/index.html"),
         ("/about/", "about/index.html"),
         ("/assets/lore.css", "assets/lore.css"),
         ("/site.css", "site.css"),
