@@ -2059,7 +2059,10 @@ fn notes_below_a_decision_folder_are_pages_and_extensionless_records_are_records
 fn a_folder_whose_list_is_at_a_list_lore_makes_fails_the_build() {
     let site = TestSite::empty();
     site.write("content/tags/rust.md", "# About Rust\n\nText.\n");
-    site.write("content/guides/start.md", "---\ntags: [ops]\n---\n# Start\n\nText.\n");
+    site.write(
+        "content/guides/start.md",
+        "---\ntags: [ops]\n---\n# Start\n\nText.\n",
+    );
     let out = site.lore(&["build"]);
     assert!(!out.status.success());
     let err = stderr(&out);
