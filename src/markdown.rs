@@ -534,6 +534,8 @@ impl<'o> State<'o> {
             Event::FootnoteReference(label) => {
                 let (number, first) = self.footnote(&label, true);
                 let id = if first {
+                    // Links to it are checked as links to headings are.
+                    self.used_ids.insert(format!("fnref-{label}"));
                     format!(" id=\"fnref-{}\"", escape_html(&label))
                 } else {
                     String::new()
@@ -546,6 +548,7 @@ impl<'o> State<'o> {
             Event::Start(Tag::FootnoteDefinition(label)) => {
                 self.seen_block = true;
                 let (number, _) = self.footnote(&label, false);
+                self.used_ids.insert(format!("fn-{label}"));
                 out.push(Event::Html(CowStr::from(format!(
                     "<div class=\"footnote-definition\" id=\"fn-{}\"><sup class=\"footnote-definition-label\">{number}</sup>",
                     escape_html(&label)

@@ -305,8 +305,8 @@ fn a_link_to_a_draft_says_it_is_a_draft() {
     assert!(site.lore(&["check", "--drafts"]).status.success());
 }
 
-/// What GitHub reads as a link is no broken link here: an e-mail autolink, and a `#fragment`
-/// of a heading whose id keeps its combining marks (Bengali, Hindi).
+/// What GitHub reads as a link is no broken link here: an e-mail autolink, a `#fragment` of a
+/// heading whose id keeps its combining marks (Bengali, Hindi), a footnote and its reference.
 #[test]
 fn email_autolinks_and_marked_heading_ids_are_no_broken_links() {
     let site = TestSite::empty();
@@ -316,7 +316,7 @@ fn email_autolinks_and_marked_heading_ids_are_no_broken_links() {
     );
     site.write(
         "content/posts/contact.md",
-        "Write to <ann@example.org>, or read [the greeting](#नमस्ते-दुनिया).\n\n## नमस्ते दुनिया\n\nHello.\n",
+        "Write to <ann@example.org>, or read [the greeting](#नमस्ते-दुनिया) and [its note](#fn-1)[^1].\n\n## नमस्ते दुनिया\n\nHello.\n\n[^1]: A note; [back](#fnref-1).\n",
     );
     let out = site.lore(&["check"]);
     let text = stdout(&out) + &String::from_utf8_lossy(&out.stderr);
