@@ -295,11 +295,11 @@ pub fn heading_slug(text: &str) -> String {
 }
 
 /// A combining mark or connector punctuation, which GitHub's ids keep: the virama of
-/// `नमस्ते` (not alphabetic to Rust), accents written as combining characters.
+/// `नमस्ते` (not alphabetic to Rust), accents written as combining characters, `‿`.
 fn is_mark_or_connector(c: char) -> bool {
-    static MARK: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"^[\p{M}\p{Pc}]$").expect("valid"));
-    !c.is_ascii() && MARK.is_match(c.encode_utf8(&mut [0; 4]))
+    /// Unicode's connector punctuation (General_Category=Pc) but `_`, which ids keep anyway.
+    const CONNECTORS: [char; 9] = ['‿', '⁀', '⁔', '︳', '︴', '﹍', '﹎', '﹏', '＿'];
+    unicode_normalization::char::is_combining_mark(c) || CONNECTORS.contains(&c)
 }
 
 /// `event` with the characters HTML forbids in its input dropped from its text.
@@ -959,46 +959,39 @@ fn with_emoji(text: CowStr<'_>) -> CowStr<'_> {
     if memchr::memchr(b':', text.as_bytes()).is_none() {
         return text;
     }
+    let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
     let mut out = String::new();
-    let mut rest: &str = &text;
-    let mut copied_to = 0;
-    let mut at = 0;
-    while let Some(colon) = rest[at..].find(':').map(|i| at + i) {
-        let after = &rest[colon + 1..];
+    let (mut copied_to, mut at) = (0, 0);
+    while let Some(colon) = text[at..].find(':').map(|i| at + i) {
+        at = colon + 1;
+        let after = &text[at..];
         let len = after
             .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-')))
             .unwrap_or(after.len());
-        let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
-        // A bare URL (`http://example.com/:smile:/`) stays as written, as GitHub keeps it.
-        let in_url = rest[..colon]
-            .rsplit(char::is_whitespace)
-            .next()
-            .is_some_and(|word| word.contains("://"));
-        let apart = !in_url
-            && !is_word(rest[..colon].chars().next_back())
+        let apart = len > 0
             && after[len..].starts_with(':')
+            && !is_word(text[..colon].chars().next_back())
             && !is_word(after[len + 1..].chars().next());
-        let emoji = (len > 0 && apart)
+        let Some(emoji) = apart
             .then(|| emojis::get_by_shortcode(&after[..len]))
-            .flatten();
-        match emoji {
-            Some(emoji) => {
-                out.push_str(&rest[copied_to..colon]);
-                out.push_str(emoji.as_str());
-                copied_to = colon + len + 2;
-                at = copied_to;
-            }
-            None => at = colon + 1,
+            .flatten()
+        else {
+            continue;
+        };
+        // A bare URL (`http://example.com/:smile:/`) stays as written, as GitHub keeps it.
+        let word = text[..colon].rsplit(char::is_whitespace).next();
+        if word.is_some_and(|word| word.contains("://")) {
+            continue;
         }
-        if at >= rest.len() {
-            break;
-        }
+        out.push_str(&text[copied_to..colon]);
+        out.push_str(emoji.as_str());
+        copied_to = colon + len + 2;
+        at = copied_to;
     }
     if copied_to == 0 {
         return text;
     }
-    rest = &rest[copied_to..];
-    out.push_str(rest);
+    out.push_str(&text[copied_to..]);
     CowStr::from(out)
 }
 

@@ -501,7 +501,7 @@ fn route_all(config: &SiteConfig, docs: &[Document]) -> BuildResult<Vec<(String,
                         Location::file(&doc.source.path),
                         format!(
                             "this page has the same URL /{path} as {}",
-                            relative(&docs[other].source.path, &config.root).display()
+                            shown(config, &docs[other].source.path)
                         ),
                     )
                     .with_help(
@@ -605,7 +605,6 @@ fn settle_aliases(
             .chain([output.len()]);
         ends.find_map(|end| taken.get(&output[..end]).cloned())
     };
-    let file_of = |path: &Path| relative(path, &config.root).display().to_string();
     let mut claimed: HashMap<String, PathBuf> = HashMap::new();
     let mut warnings = Vec::new();
     for page in pages.iter_mut() {
@@ -620,7 +619,7 @@ fn settle_aliases(
                 if other == &doc.source.path {
                     continue; // the same alias twice in one page
                 }
-                Some(format!("also an alias of {}", file_of(other)))
+                Some(format!("also an alias of {}", shown(config, other)))
             } else {
                 None
             };
@@ -651,18 +650,17 @@ fn taken_paths(
     pages: &[Page],
 ) -> HashMap<String, String> {
     let base = config.base_path.as_str();
-    let file_of = |path: &Path| relative(path, &config.root).display().to_string();
     let mut taken: HashMap<String, String> = HashMap::new();
     for page in pages {
         if let Some(output) = &page.output {
-            let what = format!("the URL of {}", file_of(&page.doc.source.path));
+            let what = format!("the URL of {}", shown(config, &page.doc.source.path));
             taken.insert(output.clone(), what);
         }
     }
     for section in sections {
         let path = section.url.strip_prefix(base).unwrap_or(&section.url);
         let what = match section.index_page {
-            Some(i) => format!("the URL of {}", file_of(&pages[i].doc.source.path)),
+            Some(i) => format!("the URL of {}", shown(config, &pages[i].doc.source.path)),
             None => format!("where Lore writes the list of {}", section.url),
         };
         taken.insert(format!("{path}index.html"), what.clone());
@@ -683,22 +681,14 @@ fn taken_paths(
         taken.insert(path.into(), format!("where Lore writes {what}"));
     }
     for (path, rel) in assets {
-        taken.insert(rel.clone(), format!("the URL of {}", file_of(path)));
+        taken.insert(rel.clone(), format!("the URL of {}", shown(config, path)));
     }
     taken
 }
 
 /// The alias `written` on the page at `page_url`, or what is wrong with it.
 fn alias_of(config: &SiteConfig, page_url: &str, written: &str) -> Result<Alias, AliasProblem> {
-    alias_path(config, page_url, written).map_err(AliasProblem::Unusable)?
-}
-
-/// [`alias_of`], its mistakes as words, a character no file name may hold as `Ok(Err(..))`.
-fn alias_path(
-    config: &SiteConfig,
-    page_url: &str,
-    written: &str,
-) -> Result<Result<Alias, AliasProblem>, &'static str> {
+    use AliasProblem::Unusable;
     let scheme = written.split_once(':').map(|(scheme, _)| scheme);
     let has_scheme = scheme.is_some_and(|s| {
         s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
@@ -706,16 +696,20 @@ fn alias_path(
                 .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
     });
     if has_scheme || written.starts_with("//") {
-        return Err("is a whole URL; a redirect can be written only on this site, at a path");
+        return Err(Unusable(
+            "is a whole URL; a redirect can be written only on this site, at a path",
+        ));
     }
     if written.contains(['?', '#']) {
-        return Err("has a query or a fragment, which no file can be named after");
+        return Err(Unusable(
+            "has a query or a fragment, which no file can be named after",
+        ));
     }
     let decoded = percent_encoding::percent_decode_str(written)
         .decode_utf8()
-        .map_err(|_| "is not UTF-8 once its %-escapes are decoded")?;
+        .map_err(|_| Unusable("is not UTF-8 once its %-escapes are decoded"))?;
     if decoded.contains(['\\', '<', '>', '"', '|', '*']) || decoded.chars().any(char::is_control) {
-        return Ok(Err(AliasProblem::NoFileName));
+        return Err(AliasProblem::NoFileName);
     }
     let base = config.base_path.as_str();
     let below_base = match decoded.strip_prefix('/') {
@@ -731,14 +725,16 @@ fn alias_path(
         match segment {
             "" | "." => {}
             ".." => {
-                segments.pop().ok_or("climbs above the site's root")?;
+                segments
+                    .pop()
+                    .ok_or(Unusable("climbs above the site's root"))?;
             }
             segment => segments.push(segment),
         }
     }
     let path = segments.join("/");
     if path.is_empty() {
-        return Err("is the site's root, where the home page is");
+        return Err(Unusable("is the site's root, where the home page is"));
     }
     let lower = path.to_ascii_lowercase();
     let (url, output) = if lower.ends_with(".html") || lower.ends_with(".htm") {
@@ -746,11 +742,11 @@ fn alias_path(
     } else {
         (format!("{path}/"), format!("{path}/index.html"))
     };
-    Ok(Ok(Alias {
+    Ok(Alias {
         written: written.to_string(),
         url: format!("{base}{url}"),
         output,
-    }))
+    })
 }
 
 /// Per URL of a folder below a top folder: the introduction (`_index.md`, `index.md`,
@@ -778,6 +774,11 @@ fn nested_intros_used(docs: &[Document], paths: &[(String, bool)]) -> HashMap<St
             .or_insert(i);
     }
     used
+}
+
+/// A file as messages name it: below the site's folder, as the user sees it.
+fn shown(config: &SiteConfig, path: &Path) -> String {
+    relative(path, &config.root).display().to_string()
 }
 
 /// `path` below `base` when it is there: messages name files as the user sees them.

@@ -6,7 +6,6 @@
 
 mod common;
 use common::*;
-use std::path::Path;
 
 #[test]
 fn search_box_and_page_in_headless_chromium() {
@@ -15,18 +14,7 @@ fn search_box_and_page_in_headless_chromium() {
     }
     let site = TestSite::fixture("search");
     site.build_ok();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/search_check.py");
-    let out = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(site.public())
-        .output()
-        .expect("python3 runs");
-    let report = stdout(&out);
-    assert!(
-        out.status.success() && report.contains(" passed, 0 failed"),
-        "browser checks failed:\n{report}\n{}",
-        stderr(&out)
-    );
+    let report = browser_check("search_check.py", &[site.public().as_os_str()]);
     assert!(report.contains("PASS [http] misspelled"), "{report}");
     assert!(
         report.contains("PASS [http] /search/?q=decision&kind=adr lists only ADRs"),

@@ -58,21 +58,10 @@ fn default_theme_in_headless_chromium() {
     }
     let site = build_example_site();
     let shots = screenshot_dir();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/theme_check.py");
-    let out = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(site.public())
-        .arg("--shots")
-        .arg(&shots)
-        .output()
-        .expect("python3 runs");
-    let report = stdout(&out);
     eprintln!("screenshots of the default theme: {}", shots.display());
-    assert!(
-        out.status.success() && report.contains(" passed, 0 failed"),
-        "browser checks failed:\n{report}\n{}",
-        stderr(&out)
-    );
+    let public = site.public();
+    let args = [public.as_os_str(), "--shots".as_ref(), shots.as_os_str()];
+    let report = browser_check("theme_check.py", &args);
     for wanted in [
         "[light 390px] post: no horizontal scroll",
         "[dark 1280px] adr: text contrast meets WCAG AA",
@@ -123,16 +112,6 @@ fn a_broken_diagram_keeps_its_source() {
         "```mermaid\nflowchart LR\n  a --> b\n```\n\n```mermaid\nthis is not a diagram -->\n```\n",
     );
     site.build_ok();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/diagram_check.py");
-    let out = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(site.public())
-        .output()
-        .expect("python3 runs");
-    let report = stdout(&out);
-    assert!(
-        out.status.success() && report.contains("4 passed, 0 failed"),
-        "diagram checks failed:\n{report}\n{}",
-        stderr(&out)
-    );
+    let report = browser_check("diagram_check.py", &[site.public().as_os_str()]);
+    assert!(report.contains("4 passed, 0 failed"), "{report}");
 }

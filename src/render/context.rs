@@ -964,7 +964,7 @@ fn site_value(site: &Site) -> Value {
         "urls": {"home": url(""), "posts": url("posts/"), "adrs": url("adr/"), "tags": url("tags/"), "search": url("search/"), "feed": url("atom.xml"), "opensearch": url("opensearch.xml")},
         "counts": {"posts": count(Kind::Post), "adrs": count(Kind::Adr), "docs": count(Kind::Doc)},
         "has_feed": super::feed::has_site_feed(site),
-        // A folder read without lore.yaml is a decision log: no posts list to offer.
+        // Lists with nothing to list are not written: nothing may link them.
         "holds_posts": site.holds_posts(),
         "holds_adrs": site.holds_adrs(),
         "holds_tags": !site.tags.is_empty(),
@@ -1000,6 +1000,8 @@ fn nav(site: &Site) -> Vec<Value> {
 /// Mermaid (MIT, its licence beside it), which draws ```mermaid blocks: 5 MB, written out and
 /// loaded only where a page has a diagram.
 pub const MERMAID_JS: &str = "vendor/mermaid.min.js";
+/// The theme's assets that are Mermaid's: the script and its licence.
+pub const MERMAID_FILES: &str = "vendor/mermaid.";
 
 fn assets_value(site: &Site, theme: &Theme, highlight_css: &str) -> Value {
     let versioned = |name: &str, bytes: Option<&[u8]>| {

@@ -283,7 +283,7 @@ pub fn render_site(
     );
     let diagrams = site.pages.iter().any(|p| p.outline.has_diagrams);
     for (name, bytes) in &theme.assets {
-        if diagrams || !name.starts_with("vendor/mermaid.") {
+        if diagrams || !name.starts_with(context::MERMAID_FILES) {
             out.insert(format!("assets/{name}"), bytes.clone());
         }
     }
@@ -294,9 +294,9 @@ pub fn render_site(
     for (path, rel) in &site.assets {
         out.insert_file(rel.clone(), path.clone());
     }
-    let mut twice = out.paths_put_twice();
-    let mut overwritten = aliases_overwritten(site, &mut twice);
-    overwritten.extend(pages_overwritten(site, &twice));
+    // Aliases at any of these paths were left out as the site was assembled.
+    let twice = out.paths_put_twice();
+    let mut overwritten = pages_overwritten(site, &twice);
     overwritten.extend(sections_overwritten(site, &twice));
     overwritten.extend(files_overwritten(site, theme, &twice));
     if !overwritten.is_empty() {
@@ -340,38 +340,6 @@ fn once_per_mistake(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
             diagnostic
         })
         .collect()
-}
-
-/// An alias at the path of a file Lore writes (a list, tag or search page, a feed) or of a
-/// static file: one would replace the other. The site leaves such aliases out as it is
-/// assembled (`site::drop_aliases_over_lists`); this stops a path it did not foresee from
-/// making the output depend on which file was written last. Those paths are taken out of
-/// `twice`, so that the alias is blamed rather than the list or file it met.
-fn aliases_overwritten(site: &Site, twice: &mut Vec<String>) -> Vec<Diagnostic> {
-    let mut found = Vec::new();
-    for page in &site.pages {
-        for alias in &page.aliases {
-            let Ok(at) = twice.binary_search(&alias.output) else {
-                continue;
-            };
-            twice.remove(at);
-            let written = alias
-                .url
-                .strip_prefix(site.config.base_path.as_str())
-                .unwrap_or(&alias.url);
-            found.push(
-                Diagnostic::error(
-                    crate::error::locate_text(&page.doc.source.path, written.trim_end_matches('/')),
-                    format!(
-                        "alias {} is where Lore writes another file (a list, tag or search page, a feed, or a static file), which the redirect would replace",
-                        alias.url
-                    ),
-                )
-                .with_help("remove the alias, or move what is at that URL"),
-            );
-        }
-    }
-    found
 }
 
 /// A page whose file another one replaced: a list, tag or search page Lore makes at the

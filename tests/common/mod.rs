@@ -161,6 +161,27 @@ pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Runs the browser check `tests/browser/<script>` with `args` and returns its report, failing
+/// the test unless it exits 0 with every check passed.
+#[track_caller]
+pub fn browser_check(script: &str, args: &[&std::ffi::OsStr]) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser")
+        .join(script);
+    let out = Command::new("python3")
+        .arg(&script)
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    let report = stdout(&out);
+    assert!(
+        out.status.success() && report.contains(" passed, 0 failed"),
+        "browser checks failed:\n{report}\n{}",
+        stderr(&out)
+    );
+    report
+}
+
 /// Whether Debian's Chromium is there for the browser tests. Under CI its absence is a failure
 /// (.ci/run installs it); elsewhere the test is skipped with a notice.
 pub fn chromium_available() -> bool {
