@@ -34,7 +34,8 @@ pub struct Document {
     pub meta: Meta,
     pub title: String,
     pub date: Option<Date>,
-    pub adr: Option<AdrRecord>,
+    /// Boxed: nine pages in ten of a typical site are not decisions, and a record is 230 bytes.
+    pub adr: Option<Box<AdrRecord>>,
     /// The Markdown to render (front matter and a first-line title removed). Shared: `lore
     /// serve` keeps every document between rebuilds and hands out copies of unchanged ones.
     pub body: std::sync::Arc<str>,
@@ -123,7 +124,7 @@ pub fn parse_hashed(
         meta,
         title,
         date,
-        adr,
+        adr: adr.map(Box::new),
         body: body.into(),
         body_line,
         body_at,

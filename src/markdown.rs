@@ -43,15 +43,45 @@ pub struct Resolution {
 /// the page's HTML can be written later without asking the site again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkRef {
-    pub written: String,
+    pub written: Box<str>,
     pub line: usize,
     pub col: usize,
     pub is_image: bool,
     pub target: LinkTarget,
-    pub href: String,
-    pub superseded_hint: Option<String>,
+    pub href: Box<str>,
+    pub superseded_hint: Option<Box<str>>,
 }
 
+/// A heading as the outline keeps it: its id and title in one allocation (a 100,000-page site
+/// has a million headings; kept as a nested table of contents with a set of their ids, they
+/// were some 190 MB of its peak memory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heading {
+    pub level: u8,
+    id_len: u32,
+    /// The id, then the title.
+    text: Box<str>,
+}
+
+impl Heading {
+    fn new(level: u8, id: &str, title: &str) -> Heading {
+        Heading {
+            level,
+            id_len: id.len() as u32,
+            text: [id, title].concat().into(),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.text[..self.id_len as usize]
+    }
+
+    pub fn title(&self) -> &str {
+        &self.text[self.id_len as usize..]
+    }
+}
+
+/// One entry of a page's table of contents, as templates see it (`page.toc`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TocEntry {
     pub level: u8,
@@ -74,7 +104,8 @@ pub struct Section {
 /// make for every page up front and small enough to keep.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outline {
-    pub toc: Vec<TocEntry>,
+    /// Its headings in order, every level (the table of contents shows those from level 2).
+    pub headings: Vec<Heading>,
     /// The text of a level-1 heading that opened the document (left out of `html`).
     pub leading_title: Option<String>,
     /// Plain text before `<!-- more -->`, when the marker is there.
@@ -82,11 +113,40 @@ pub struct Outline {
     pub first_paragraph: Option<String>,
     pub word_count: usize,
     pub links: Vec<LinkRef>,
-    pub heading_ids: BTreeSet<String>,
+    /// The ids of its footnotes and of their first references (`fn-x`, `fnref-x`).
+    pub footnote_ids: Vec<Box<str>>,
     /// Shortcodes of other generators (`{{< … >}}`, `{% … %}`) left as text.
     pub foreign_syntax_line: Option<usize>,
     /// It has a ```mermaid block: its page loads the script that draws diagrams.
     pub has_diagrams: bool,
+}
+
+impl Outline {
+    /// The ids its Markdown gives elements: its headings', then its footnotes'.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        let headings = self.headings.iter().map(Heading::id);
+        headings.chain(self.footnote_ids.iter().map(|id| &**id))
+    }
+
+    pub fn has_id(&self, id: &str) -> bool {
+        self.ids().any(|i| i == id)
+    }
+
+    /// The table of contents: headings from level 2, each holding those below it.
+    pub fn toc(&self) -> Vec<TocEntry> {
+        let mut root: Vec<TocEntry> = Vec::new();
+        for heading in self.headings.iter().filter(|h| h.level >= 2) {
+            let entry = TocEntry {
+                level: heading.level,
+                id: heading.id().to_string(),
+                href: fragment_href(heading.id()),
+                title: heading.title().to_string(),
+                children: Vec::new(),
+            };
+            insert_toc(&mut root, entry);
+        }
+        root
+    }
 }
 
 /// What only the page's own output needs (its HTML, and its text for the search index): made
@@ -319,7 +379,7 @@ fn without_forbidden(event: Event<'_>) -> Event<'_> {
     }
 }
 
-struct Heading {
+struct OpenHeading {
     level: HeadingLevel,
     id: Option<String>,
     classes: Vec<String>,
@@ -342,8 +402,7 @@ struct State<'o> {
     first_line: usize,
     out: Outline,
     used_ids: BTreeSet<String>,
-    flat_toc: Vec<(u8, String, String)>,
-    heading: Option<Heading>,
+    heading: Option<OpenHeading>,
     code: Option<(String, String)>,
     /// Depth of links whose text must be followed by a superseded hint.
     pending_hints: Vec<Option<String>>,
@@ -384,7 +443,6 @@ impl<'o> State<'o> {
             first_line,
             out: Outline::default(),
             used_ids: BTreeSet::new(),
-            flat_toc: Vec::new(),
             heading: None,
             code: None,
             pending_hints: Vec::new(),
@@ -535,7 +593,9 @@ impl<'o> State<'o> {
                 let (number, first) = self.footnote(&label, true);
                 let id = if first {
                     // Links to it are checked as links to headings are.
-                    self.used_ids.insert(format!("fnref-{label}"));
+                    let id = format!("fnref-{label}");
+                    self.used_ids.insert(id.clone());
+                    self.out.footnote_ids.push(id.into());
                     format!(" id=\"fnref-{}\"", escape_html(&label))
                 } else {
                     String::new()
@@ -548,7 +608,9 @@ impl<'o> State<'o> {
             Event::Start(Tag::FootnoteDefinition(label)) => {
                 self.seen_block = true;
                 let (number, _) = self.footnote(&label, false);
-                self.used_ids.insert(format!("fn-{label}"));
+                let id = format!("fn-{label}");
+                self.used_ids.insert(id.clone());
+                self.out.footnote_ids.push(id.into());
                 out.push(Event::Html(CowStr::from(format!(
                     "<div class=\"footnote-definition\" id=\"fn-{}\"><sup class=\"footnote-definition-label\">{number}</sup>",
                     escape_html(&label)
@@ -687,13 +749,13 @@ impl<'o> State<'o> {
         if self.pass.outline {
             let (line, col) = self.position(offset);
             self.out.links.push(LinkRef {
-                written: dest.to_string(),
+                written: dest.as_ref().into(),
                 line,
                 col,
                 is_image,
                 target: resolution.target,
-                href: resolution.href.clone(),
-                superseded_hint: resolution.superseded_hint.clone(),
+                href: resolution.href.as_str().into(),
+                superseded_hint: resolution.superseded_hint.as_deref().map(Box::from),
             });
         }
         if !is_image {
@@ -711,11 +773,11 @@ impl<'o> State<'o> {
         self.links_seen += 1;
         match self.options.links {
             Links::Resolve(resolve) => resolve(dest),
-            Links::Replay(links) => match links.get(seen).filter(|l| l.written == dest) {
+            Links::Replay(links) => match links.get(seen).filter(|l| *l.written == *dest) {
                 Some(link) => Resolution {
-                    href: link.href.clone(),
+                    href: link.href.to_string(),
                     target: link.target.clone(),
-                    superseded_hint: link.superseded_hint.clone(),
+                    superseded_hint: link.superseded_hint.as_deref().map(String::from),
                 },
                 // Not the text that was scanned: leave the link as written.
                 None => Resolution {
@@ -790,7 +852,7 @@ impl<'o> State<'o> {
             && self.out.leading_title.is_none()
             && !self.options.keep_leading_h1;
         self.seen_block = true;
-        self.heading = Some(Heading {
+        self.heading = Some(OpenHeading {
             level,
             id: id.map(|i| i.to_string()),
             classes: classes.into_iter().map(|c| c.to_string()).collect(),
@@ -820,6 +882,7 @@ impl<'o> State<'o> {
                 "<span id=\"{}\"></span>",
                 escape_html(&id)
             ))));
+            self.out.headings.push(Heading::new(1, &id, &title));
             self.out.leading_title = Some(title);
             return;
         }
@@ -838,9 +901,7 @@ impl<'o> State<'o> {
             "<a class=\"anchor\" href=\"{}\" aria-label=\"Link to this section\">#</a></h{level}>\n",
             escape_html(&fragment_href(&id))
         ))));
-        if level >= 2 {
-            self.flat_toc.push((level, id.clone(), title.clone()));
-        }
+        self.out.headings.push(Heading::new(level, &id, &title));
         self.sections.push(Section {
             anchor: Some(id),
             heading: title,
@@ -905,8 +966,8 @@ impl<'o> State<'o> {
 
     fn finish(mut self, html: String) -> Rendered {
         self.out.word_count = self.words;
-        self.out.toc = nest_toc(&self.flat_toc);
-        self.out.heading_ids = self.used_ids;
+        self.out.headings.shrink_to_fit();
+        self.out.links.shrink_to_fit();
         Rendered {
             outline: self.out,
             body: Body {
@@ -1036,7 +1097,6 @@ fn count_words(text: &str) -> usize {
     words
 }
 
-/// Builds the nested table of contents from headings in document order.
 /// `#id` as a link: the characters a URL's fragment may not hold as they are (controls, space,
 /// `"`, `<`, `>`, `` ` ``, and `#`) percent-encoded. Browsers decode it to find the id.
 pub fn fragment_href(id: &str) -> String {
@@ -1049,21 +1109,6 @@ pub fn fragment_href(id: &str) -> String {
         .add(b'#')
         .add(b'%');
     format!("#{}", percent_encoding::utf8_percent_encode(id, FRAGMENT))
-}
-
-fn nest_toc(flat: &[(u8, String, String)]) -> Vec<TocEntry> {
-    let mut root: Vec<TocEntry> = Vec::new();
-    for (level, id, title) in flat {
-        let entry = TocEntry {
-            level: *level,
-            id: id.clone(),
-            href: fragment_href(id),
-            title: title.clone(),
-            children: Vec::new(),
-        };
-        insert_toc(&mut root, entry);
-    }
-    root
 }
 
 fn insert_toc(siblings: &mut Vec<TocEntry>, entry: TocEntry) {
@@ -1178,8 +1223,8 @@ mod tests {
                 .contains("id=\"adr-65-custom-event-indexing-1\"")
         );
         assert!(r.body.html.contains("id=\"a--b\""));
-        let ids = &r.outline.heading_ids;
-        assert!(ids.contains("adr-65-custom-event-indexing") && ids.contains("a--b"));
+        let outline = &r.outline;
+        assert!(outline.has_id("adr-65-custom-event-indexing") && outline.has_id("a--b"));
     }
 
     #[test]
@@ -1242,8 +1287,8 @@ mod tests {
         );
         assert!(r.body.html.contains("id=\"setup-1\""));
         assert!(r.body.html.contains("id=\"mine\""));
-        assert_eq!(r.outline.toc.len(), 3);
-        assert_eq!(r.outline.toc[0].children[0].id, "step");
+        assert_eq!(r.outline.toc().len(), 3);
+        assert_eq!(r.outline.toc()[0].children[0].id, "step");
         assert_eq!(r.outline.first_paragraph.as_deref(), Some("Intro text."));
     }
 
@@ -1281,7 +1326,7 @@ mod tests {
         assert!(html.contains("<div class=\"footnote-definition\" id=\"fn-note\"><sup class=\"footnote-definition-label\">2</sup>"), "{html}");
         assert!(html.contains("id=\"local-`x`-list\""), "{html}");
         assert!(html.contains("href=\"#local-%60x%60-list\""), "{html}");
-        assert_eq!(r.outline.toc[1].href, "#local-%60x%60-list");
+        assert_eq!(r.outline.toc()[1].href, "#local-%60x%60-list");
     }
 
     #[test]
@@ -1341,7 +1386,7 @@ mod tests {
             html.contains("<h2 id=\"launch-rocket\">Launch 🚀"),
             "{html}"
         );
-        assert_eq!(r.outline.toc[0].title, "Launch 🚀");
+        assert_eq!(r.outline.toc()[0].title, "Launch 🚀");
         assert!(
             html.contains("<p>⚠️ at 10:30:00, <code>:tada:</code>, 👍 :not_an_emoji: std::io:x:"),
             "{html}"
@@ -1492,8 +1537,8 @@ mod tests {
         let full = render(body, 3, &options(Links::Resolve(&resolve)));
         let outline = scan(body, 3, &options(Links::Resolve(&resolve)));
         assert_eq!(outline.links.len(), 3);
-        assert_eq!(outline.links[0].href, "/r/x.md");
-        assert_eq!(outline.toc[0].id, "part");
+        assert_eq!(&*outline.links[0].href, "/r/x.md");
+        assert_eq!(outline.toc()[0].id, "part");
         assert_eq!(outline.first_paragraph.as_deref(), Some("Intro a and ."));
         let replayed = render(body, 3, &options(Links::Replay(&outline.links)));
         assert_eq!(replayed.html, full.html);

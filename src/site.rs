@@ -54,7 +54,7 @@ impl Page {
     }
 
     pub fn adr(&self) -> Option<&AdrRecord> {
-        self.doc.adr.as_ref()
+        self.doc.adr.as_deref()
     }
 
     /// Front-matter tags, then those an ADR dialect found in the body, each once (first

@@ -52,7 +52,7 @@ fn external_links(site: &Site) -> BTreeMap<String, Vec<Location>> {
             let is_http = lower.starts_with("http://") || lower.starts_with("https://");
             if link.target == LinkTarget::External && is_http {
                 places
-                    .entry(link.written.clone())
+                    .entry(link.written.to_string())
                     .or_default()
                     .push(Location::at(&page.doc.source.path, link.line, link.col));
             }

@@ -101,14 +101,14 @@ fn missing_anchor(
 ) -> Option<Diagnostic> {
     let page = &site.pages[target];
     let decoded = percent_encoding::percent_decode_str(fragment).decode_utf8_lossy();
-    let ids = &page.outline.heading_ids;
+    let outline = &page.outline;
     // Raw HTML in the Markdown can give ids too; rendering the page to look is rarely needed.
     let in_html = |id: &str| site.body(target).html.contains(&format!("id=\"{id}\""));
-    if ids.contains(fragment) || ids.contains(decoded.as_ref()) || in_html(fragment) {
+    if outline.has_id(fragment) || outline.has_id(&decoded) || in_html(fragment) {
         return None;
     }
     let lower = decoded.to_lowercase();
-    if ids.contains(lower.as_str()) {
+    if outline.has_id(&lower) {
         // GitHub finds `#Proposal` at `#proposal`; so does the default theme's script.
         let message = format!(
             "link `{}`: `#{fragment}` differs from the heading id `#{lower}` of \"{}\" in letter case only",
@@ -122,17 +122,19 @@ fn missing_anchor(
         "link `{}`: \"{}\" has no heading with the id `#{fragment}`",
         link.written, page.doc.title
     );
-    let closest = ids
-        .iter()
+    let closest = outline
+        .ids()
         .map(|id| (strsim::levenshtein(id, fragment), id))
         .min()
         .filter(|(d, _)| *d <= fragment.len().max(4) / 2);
     let help = match closest {
         Some((_, id)) => format!("did you mean `#{id}`?"),
-        None if ids.is_empty() => "that page has no headings below its title".to_string(),
+        None if outline.ids().next().is_none() => {
+            "that page has no headings below its title".to_string()
+        }
         None => format!(
             "its headings are: {}",
-            ids.iter()
+            (outline.ids())
                 .take(8)
                 .map(|id| format!("`#{id}`"))
                 .collect::<Vec<_>>()

@@ -263,7 +263,7 @@ impl<'a> Contexts<'a> {
         put("updated_display", updated_display.into());
         put("authors", page.doc.meta.authors.clone().into());
         put("content", content.into());
-        put("toc", TeraValue::from_serializable(&page.outline.toc));
+        put("toc", TeraValue::from_serializable(&page.outline.toc()));
         put("word_count", page.outline.word_count.into());
         put("has_diagrams", page.outline.has_diagrams.into());
         put("extra", tera_value(&page.doc.meta.extra));
