@@ -42,6 +42,9 @@ pub struct Document {
     pub body_line: usize,
     /// Where `body` starts in the file's bytes, to read it again ([`Document::read_body_again`]).
     pub body_at: usize,
+    /// `body` was let go once read, and is read from the file again when the page is rendered
+    /// (large builds: see `pipeline::read_documents_once`).
+    pub body_dropped: bool,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -128,6 +131,7 @@ pub fn parse_hashed(
         body: body.into(),
         body_line,
         body_at,
+        body_dropped: false,
         warnings,
     })
 }

@@ -67,11 +67,12 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// From this many sources a build trades time for memory: it holds each page's HTML, from the
 /// scan that renders it to the page pass, in a temporary file instead of in memory (100,000
-/// pages' HTML is 1.1 GB), hands freed memory back to the system, and writes the search index
-/// before the lists instead of beside them. Below, it keeps freed memory and writes the two
-/// side by side (a 10,000-page build peaks at 370-390 MB so); memory freed while kept is never
-/// handed back, which on 100,000 pages raised the peak from 1.9 to 2.1 GB. `LORE_LARGE_SITE`
-/// sets another threshold (a machine with less memory may want the trades sooner).
+/// pages' HTML is 1.1 GB), lets each post's and decision's Markdown go once it is read and reads
+/// it again to render it (800 MB), and writes the search index before the lists instead of
+/// beside them (huge pages off from there). Builds keep freed memory throughout: on 100,000
+/// pages, handing it back and faulting it in again cost 5-8% of the build for 130-180 MiB less
+/// peak. `LORE_LARGE_SITE` sets another threshold (a machine with less memory may want the
+/// trades sooner).
 const LARGE_SITE: usize = 30_000;
 
 /// [`LARGE_SITE`], or the number `LORE_LARGE_SITE` gives (a warning names a value that is not one).
@@ -104,11 +105,10 @@ pub fn skip_huge_pages() {
     }
 }
 
-/// While alive, memory the process frees stays with the allocator instead of going back to
-/// the system after mimalloc's purge delay. On the 10,000-page site, handing pages back and
-/// faulting them in again cost some 0.2 s of a 3.9 s build (kernel time clearing pages);
-/// the build's resident peak rose from 280 to 320 MB. [`return_freed_memory`] does nothing
-/// meanwhile.
+/// While alive (a whole `lore build`), memory the process frees stays with the allocator instead
+/// of going back to the system after mimalloc's purge delay: pages handed back and faulted in
+/// again cost the kernel's clearing (10,000 pages: 0.2 s of a 3.9 s build, for 40 MB less peak;
+/// 100,000 pages: 5-8%, for 130-180 MiB). [`return_freed_memory`] does nothing meanwhile.
 struct FreedMemoryKept;
 
 /// How many `FreedMemoryKept` are alive (builds run side by side in tests), and the purge
@@ -146,11 +146,9 @@ impl Drop for FreedMemoryKept {
     }
 }
 
-/// Hands memory freed in bulk (released Markdown, per-thread word tables) back to the system,
-/// so the large buffers that follow (the search index's) do not add to the peak: on 100,000
-/// pages the build's resident memory stayed some 600 MB above what it used. Not while
-/// [`FreedMemoryKept`]. The `lore` binary allocates with mimalloc; the C libraries it links
-/// (and tests) use glibc's malloc.
+/// Hands memory freed in bulk back to the system: `lore serve`, after each rebuild, keeps only
+/// what it holds. Not while [`FreedMemoryKept`]. The `lore` binary allocates with mimalloc; the
+/// C libraries it links (and tests) use glibc's malloc.
 pub fn return_freed_memory() {
     if keepers().0 > 0 {
         return;
@@ -322,7 +320,24 @@ fn read_documents(
 /// [`read_documents`] for a build that keeps no cache: nothing copied for later.
 fn read_documents_once(sources: Vec<discover::SourceFile>) -> BuildResult<Vec<Document>> {
     let none = DocumentCache::default();
-    documents_or_errors(read_each(sources, |source| load_with(&none, source).0))
+    // A large site's posts and decisions are read again, one at a time, when assembly renders
+    // them: 100,000 pages' Markdown held from here is 800 MB, and memory the build touches for
+    // the first time costs it the kernel's clearing (on the benchmark machine, 1.25 s a GB).
+    let drop_bodies = sources.len() >= large_site_threshold();
+    documents_or_errors(read_each(sources, |source| {
+        let mut loaded = load_with(&none, source).0;
+        if let Ok(doc) = &mut loaded
+            && drop_bodies
+            && matches!(
+                doc.source.role,
+                discover::Role::Post | discover::Role::Adr { .. }
+            )
+        {
+            doc.body = std::sync::Arc::from("");
+            doc.body_dropped = true;
+        }
+        loaded
+    }))
 }
 
 /// `load` of every source, in parallel, in the order of `sources`, on the reading threads.
@@ -602,7 +617,7 @@ pub fn build_to_disk(
     let theme = theme?;
     let output_dir = config.output_dir.clone();
     let large = found.sources.len() >= large_site_threshold();
-    let _kept = (!large).then(FreedMemoryKept::new);
+    let _kept = FreedMemoryKept::new();
     // Hashing the inputs before reading them for the build pays only when it may spare the
     // build; otherwise the hashes come from the read itself.
     let hashed_first = (reuse && cache::may_be_unchanged(&output_dir))
@@ -645,8 +660,6 @@ pub fn build_to_disk(
             "HTML held in a temporary file: {} KB",
             spill.bytes_written() >> 10
         );
-        // The Markdown, let go page by page, back to the system before the page pass.
-        return_freed_memory();
     }
     let mut sink = Sink::disk(staging.path());
     if let Some(bar) = progress {

@@ -356,6 +356,8 @@ fn assemble_with<T: Send>(
         docs: docs.iter().collect(),
         index: &links,
     };
+    // A file changed since it was read: the build stops, naming it.
+    let reread_errors = std::sync::Mutex::new(Vec::new());
     // Excerpts too, in parallel: made after the scan, one page after the other, they were
     // 20 ms of one core on a 10k site.
     let (outlines, finished): (Vec<(Outline, String)>, Vec<Option<T>>) = docs
@@ -367,13 +369,25 @@ fn assemble_with<T: Send>(
             if cancelled() {
                 return ((Outline::default(), String::new()), None);
             }
-            let (Some(markdown), Some(finish)) = (released, finish) else {
+            let (Some(taken), Some(finish)) = (released, finish) else {
                 let mut outline = scan_markdown(&config, &lookup, i, doc);
                 let excerpt = excerpt_of(doc, &mut outline);
                 return ((outline, excerpt), None);
             };
-            let rendered = render_markdown(&config, &lookup, i, doc, &markdown);
-            drop(markdown);
+            // Read again if the read let it go (large builds: `pipeline::read_documents_once`).
+            let read_again;
+            let markdown: &str = match doc.body_dropped.then(|| doc.read_body_again()) {
+                Some(Ok(text)) => {
+                    read_again = text;
+                    &read_again
+                }
+                Some(Err(changed)) => {
+                    (reread_errors.lock().unwrap_or_else(|e| e.into_inner())).push(changed);
+                    ""
+                }
+                None => &taken,
+            };
+            let rendered = render_markdown(&config, &lookup, i, doc, markdown);
             let mut outline = rendered.outline;
             let excerpt = excerpt_of(doc, &mut outline);
             let page = RenderedPage {
@@ -392,6 +406,12 @@ fn assemble_with<T: Send>(
         .unzip();
     if cancelled() {
         return Err(BuildError::cancelled());
+    }
+    let reread_errors = reread_errors
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    if !reread_errors.is_empty() {
+        return Err(BuildError::new(reread_errors));
     }
     // In parallel: 100,000 pages are 110 MB of new memory, first written by whoever builds them.
     let mut pages: Vec<Page> = docs

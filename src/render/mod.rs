@@ -229,10 +229,7 @@ pub fn render_site(
         log_entry_sizes(&search_entries);
     }
     if entries_after != SearchEntries::Keep {
-        crate::pipeline::timed("release word tables", || {
-            crate::search::release_thread_tables();
-            crate::pipeline::return_freed_memory();
-        });
+        crate::pipeline::timed("release word tables", crate::search::release_thread_tables);
     }
     let write_index = || {
         crate::pipeline::timed("search index", || {
@@ -247,7 +244,6 @@ pub fn render_site(
         crate::pipeline::skip_huge_pages();
         write_index();
         drop_in_parallel(std::mem::take(&mut search_entries));
-        crate::pipeline::return_freed_memory();
         lists()
     } else {
         // Side by side: the index's serial steps (sorting pages, its term list, the manifest)
