@@ -198,7 +198,7 @@ fn as_printed(warning: Diagnostic, cwd: &std::path::Path) -> String {
 /// Discovers and parses every file, then assembles the site. All parse errors are reported together.
 pub fn load_site(config: SiteConfig) -> BuildResult<Site> {
     let found = timed("discover", || discover::discover(&config));
-    let docs = read_documents_once(found.sources)?;
+    let docs = read_documents_once(found.sources, false)?;
     assemble_documents(config, docs, found.assets, found.warnings, &|| false)
 }
 
@@ -302,7 +302,8 @@ fn read_documents(
     sources: Vec<discover::SourceFile>,
     cache: &mut DocumentCache,
 ) -> BuildResult<Vec<Document>> {
-    let loaded = read_each(sources, |source| load_with(cache, source));
+    let large = sources.len() >= large_site_threshold();
+    let loaded = read_each(sources, large, |source| load_with(cache, source));
     cache.parsed_last = loaded.iter().filter(|(_, parsed)| *parsed).count();
     // Keep only files that still exist and parsed, so deleted files leave the cache.
     cache.docs = loaded
@@ -317,17 +318,21 @@ fn read_documents(
     Ok(docs)
 }
 
-/// [`read_documents`] for a build that keeps no cache: nothing copied for later.
-fn read_documents_once(sources: Vec<discover::SourceFile>) -> BuildResult<Vec<Document>> {
+/// [`read_documents`] for a build that keeps no cache: nothing copied for later. With
+/// `large`, for `lore build` of a large site alone (whose assembly renders every post and
+/// decision, [`site::assemble_rendered`]), their Markdown is let go once read and read again,
+/// one at a time, when rendered: 100,000 pages' Markdown held from here is 800 MB, and memory
+/// the build touches for the first time costs it the kernel's clearing (on the benchmark
+/// machine, 1.25 s a GB). A scan (`lore check`, `lore list`) needs it where it is.
+fn read_documents_once(
+    sources: Vec<discover::SourceFile>,
+    large: bool,
+) -> BuildResult<Vec<Document>> {
     let none = DocumentCache::default();
-    // A large site's posts and decisions are read again, one at a time, when assembly renders
-    // them: 100,000 pages' Markdown held from here is 800 MB, and memory the build touches for
-    // the first time costs it the kernel's clearing (on the benchmark machine, 1.25 s a GB).
-    let drop_bodies = sources.len() >= large_site_threshold();
-    documents_or_errors(read_each(sources, |source| {
+    documents_or_errors(read_each(sources, large, |source| {
         let mut loaded = load_with(&none, source).0;
         if let Ok(doc) = &mut loaded
-            && drop_bodies
+            && large
             && matches!(
                 doc.source.role,
                 discover::Role::Post | discover::Role::Adr { .. }
@@ -343,11 +348,11 @@ fn read_documents_once(sources: Vec<discover::SourceFile>) -> BuildResult<Vec<Do
 /// `load` of every source, in parallel, in the order of `sources`, on the reading threads.
 fn read_each<T: Send>(
     sources: Vec<discover::SourceFile>,
+    large: bool,
     load: impl Fn(discover::SourceFile) -> T + Sync + Send,
 ) -> Vec<T> {
     // Large sites keep to a thread a core: the extra threads' heaps held some 30 MB more of a
     // 100,000-page build's peak. The system reads their files ahead instead.
-    let large = sources.len() >= large_site_threshold();
     if large {
         read_ahead(sources.iter().map(|s| s.path.clone()).collect());
     }
@@ -643,7 +648,7 @@ pub fn build_to_disk(
         return Ok(Outcome::Unchanged(stamp));
     }
     cache::forget(&output_dir);
-    let docs = read_documents_once(found.sources)?;
+    let docs = read_documents_once(found.sources, large)?;
     let fingerprint = hashed_first.or_else(|| {
         let sources = docs.par_iter().map(|doc| (&doc.source, doc.hash));
         cache::fingerprint_of(&config, &theme.fingerprint, sources, &found.assets).ok()

@@ -327,3 +327,32 @@ fn email_autolinks_and_marked_heading_ids_are_no_broken_links() {
     assert!(page.contains("href=\"mailto:ann@example.org\""), "{page}");
     assert!(page.contains("id=\"नमस्ते-दुनिया\""), "{page}");
 }
+
+/// A large site's build lets its Markdown go once read (to read it again when rendering);
+/// `lore check` and `lore list` scan it, so on a site past the large-site threshold they still
+/// see every link and heading.
+#[test]
+fn a_large_site_is_checked_from_its_markdown() {
+    let site = TestSite::empty();
+    site.write("lore.yaml", "title: Large\n");
+    site.write(
+        "content/posts/a.md",
+        "---\ntitle: A\n---\nSee [b](b.md#plan) and [gone](gone.md).\n",
+    );
+    site.write(
+        "content/posts/b.md",
+        "---\ntitle: B\n---\n## Plan\n\nText.\n",
+    );
+    let out = site
+        .command(&["check"])
+        .env("LORE_LARGE_SITE", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("content/posts/a.md:4:24: error: link `gone.md` leads to no page"),
+        "{text}"
+    );
+    assert!(!text.contains("#plan"), "the heading is found: {text}");
+}
